@@ -1,0 +1,1 @@
+"""Evaluation: camera-pose metrics from SfM, FVD, motion linearity, and tables against the paper."""

@@ -1,0 +1,3 @@
+from lionlora.cli import main
+
+raise SystemExit(main())

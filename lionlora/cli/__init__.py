@@ -1,0 +1,55 @@
+"""The ``lionlora`` command: one subcommand per stage.
+
+Each module listed in :data:`COMMAND_MODULES` exposes ``register(subparsers)``, which adds its
+subcommand(s) with ``set_defaults(func=...)``. Registration imports nothing heavy (torch,
+diffusers, pycolmap are imported inside the handlers) so that ``--help`` stays fast.
+Project errors (:class:`lionlora.errors.LionLoraError`) are printed as one line, exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from lionlora import __version__
+from lionlora.errors import LionLoraError
+
+COMMAND_MODULES = [
+    "lionlora.cli.scene",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lionlora",
+        description="LiON-LoRA toolkit: datasets, training and evaluation for camera- and "
+                    "motion-controllable video generation.",
+    )
+    parser.add_argument("--version", action="version", version=f"lionlora {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings only, no progress bars")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if args.quiet:
+        import os
+
+        os.environ["TQDM_DISABLE"] = "1"
+    try:
+        return int(args.func(args) or 0)
+    except LionLoraError as exc:
+        print(f"lionlora {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"lionlora {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""File formats at the toolkit's edges: camera files, videos, atomic writes."""

@@ -1,0 +1,6 @@
+"""Scene folders in the DL3DV-10K layout, and lists of DL3DV scenes."""
+
+from lionlora.scenes.dl3dv import Scene, load_scene
+from lionlora.scenes.scene_list import SceneRef, read_scene_list, resolve_scene
+
+__all__ = ["Scene", "load_scene", "SceneRef", "read_scene_list", "resolve_scene"]

@@ -1,0 +1,51 @@
+# Shared helpers of the workflow: config validation, paths, and the command line of each stage.
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+validate(config, "../schemas/config.schema.yaml")
+
+RESULTS = config["results"]
+
+
+wildcard_constraints:
+    scene=r"[A-Za-z0-9_-]+",
+
+# The `lionlora` command installed next to the Python running Snakemake (the project's .venv),
+# or the one on PATH.
+_venv_cli = Path(sys.executable).parent / "lionlora"
+LIONLORA = str(_venv_cli) if _venv_cli.exists() else "lionlora"
+
+# Every rules file appends the outputs that `rule all` should build.
+ALL_TARGETS = []
+
+
+def cli_set(options):
+    """`--set key=value` arguments (JSON values, shell-quoted) for a stage's config section."""
+    return " ".join(
+        "--set " + shlex.quote(f"{key}={json.dumps(value)}") for key, value in (options or {}).items()
+    )
+
+
+def scene_ids():
+    """Scene names of the configured source: 'embedded', or the DL3DV hashes of the list."""
+    scenes = config["scenes"]
+    if scenes["source"] == "embedded":
+        return ["embedded"]
+    from lionlora.scenes import read_scene_list
+
+    return [ref.hash for ref in read_scene_list(scenes["dl3dv"]["hash_list"])]
+
+
+def scene_dir(scene):
+    """Folder of a scene: the embedded scene under results, or the DL3DV folder on disk."""
+    scenes = config["scenes"]
+    if scenes["source"] == "embedded":
+        return f"{RESULTS}/scenes/embedded"
+    from lionlora.scenes import SceneRef, resolve_scene
+
+    return str(resolve_scene(scenes["dl3dv"]["root"], SceneRef(scene)))
