@@ -18,6 +18,7 @@ from lionlora.errors import LionLoraError
 
 COMMAND_MODULES = [
     "lionlora.cli.scene",
+    "lionlora.cli.eval",
 ]
 
 
