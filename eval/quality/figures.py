@@ -18,6 +18,8 @@ import pandas as pd
 from lionlora.errors import InputError
 from lionlora.io.files import atomic_path, read_json
 
+from eval.quality.motion import per_video_path
+
 REQUIRED = ("pearson_r", "n", "slope", "intercept")
 
 
@@ -87,7 +89,7 @@ def plot_magnitude_vs_scale(results: list[str | Path], out: str | Path, title: s
     ylabel = None
     for path in results:
         r = read_result(path)
-        csv = r["_path"].parent / r.get("per_video", r["_path"].with_suffix(".csv").name)
+        csv = r["_path"].parent / r.get("per_video", per_video_path(r["_path"]).name)
         if not csv.is_file():
             raise InputError(csv, "", "the per-video CSV written beside the linearity JSON")
         df = pd.read_csv(csv)

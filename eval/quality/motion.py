@@ -103,8 +103,19 @@ def _measure_all(df: pd.DataFrame, column: str, base: Path, measure: Callable[[P
     return pd.DataFrame(rows)
 
 
+def per_video_path(out: Path) -> Path:
+    """The per-video CSV written beside a summary ``OUT.json``: ``OUT_per_video.csv``."""
+    return out.with_name(f"{out.stem}_per_video.csv")
+
+
+def _check_outputs(manifest: Path, out: Path) -> None:
+    for path in (out, per_video_path(out)):
+        if path.resolve() == manifest.resolve():
+            raise InputError(out, "", "an output path that does not overwrite the manifest", got=str(path))
+
+
 def _write(per_video: pd.DataFrame, out: Path, summary: dict, min_n: int) -> dict:
-    csv_path = out.with_suffix(".csv")
+    csv_path = per_video_path(out)
     with atomic_path(csv_path) as tmp:
         per_video.to_csv(tmp, index=False)
     ok = per_video[per_video["status"] == "ok"]
@@ -126,7 +137,7 @@ def motion_linearity(manifest: str | Path, out: str | Path, cfg: MotionConfig | 
     Args:
         manifest: CSV with columns ``video`` (video file or frame folder, relative to the
             manifest's folder) and ``scale`` (S).
-        out: the summary JSON; the per-video CSV goes beside it as ``OUT.csv``.
+        out: the summary JSON; the per-video CSV goes beside it as ``OUT_per_video.csv``.
         label, step: recorded for figures (Fig. 6 plots r against ``step`` per ``label``; the
             label defaults to the name of OUT's folder, i.e. the method).
     Returns:
@@ -136,6 +147,7 @@ def motion_linearity(manifest: str | Path, out: str | Path, cfg: MotionConfig | 
 
     cfg = cfg or MotionConfig()
     manifest, out = Path(manifest), Path(out)
+    _check_outputs(manifest, out)
     df = read_manifest(manifest, "video")
 
     def measure(path: Path) -> float:
@@ -194,10 +206,11 @@ def camera_linearity(manifest: str | Path, out: str | Path, cfg: CameraLinearity
     Args:
         manifest: CSV with columns ``camera`` (a cameras.json, or an ``eval camera`` result JSON
             whose cameras.json lies beside it; relative to the manifest's folder) and ``scale``.
-        out: summary JSON; the per-video CSV goes beside it as ``OUT.csv``.
+        out: summary JSON; the per-video CSV goes beside it as ``OUT_per_video.csv``.
     """
     cfg = cfg or CameraLinearityConfig()
     manifest, out = Path(manifest), Path(out)
+    _check_outputs(manifest, out)
     df = read_manifest(manifest, "camera")
     per_video = _measure_all(df, "camera", manifest.parent, lambda p: camera_magnitude(p, cfg.measure),
                              "camera magnitude")

@@ -15,6 +15,7 @@ through the same loading path and its FVDs are labelled as not comparable to pub
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import zipfile
 from dataclasses import dataclass
@@ -190,8 +191,10 @@ def write_random_i3d(out: str | Path, seed: int = 0, num_classes: int = 400) -> 
     for m in model.modules():
         if isinstance(m, torch.nn.Conv3d):
             torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+    buffer = io.BytesIO()  # saving to a buffer keeps the archive's inner name, hence the bytes, fixed
+    torch.save(model.state_dict(), buffer)
     with atomic_path(out) as tmp:
-        torch.save(model.state_dict(), tmp)
+        tmp.write_bytes(buffer.getvalue())
     digest = sha256_file(out)
     write_json(out.with_name(out.name + ".json"), {
         "random_init": True, "seed": seed, "sha256": digest, "format": "state_dict",

@@ -74,7 +74,7 @@ rule eval_motion:
         method=r"[A-Za-z0-9_.+-]+",
     output:
         json=f"{RESULTS}/eval/{{method}}/motion.json",
-        csv=f"{RESULTS}/eval/{{method}}/motion.csv",
+        csv=f"{RESULTS}/eval/{{method}}/motion_per_video.csv",
     log:
         f"{RESULTS}/logs/eval_motion/{{method}}.log",
     params:
