@@ -15,7 +15,7 @@ from eval.quality.presets import PRESETS, preprocess
 from eval.quality.weights import load_i3d, sha256_file, write_random_i3d
 from lionlora.cli import main
 from lionlora.errors import ConfigError, DependencyError, InputError, VideoError
-from lionlora.io.video import write_video
+from lionlora.io.video import read_video, write_image, write_video
 
 
 # ---------------------------------------------------------------- Frechet distance
@@ -153,7 +153,7 @@ def test_i3d_state_dict_round_trip(tmp_path):
     assert det.format == "state_dict" and det.random_init and "NOT comparable" in det.note
     ref = InceptionI3d().eval()
     ref.load_state_dict(torch.load(path, weights_only=True), strict=True)
-    x = torch.rand(2, 3, 10, 64, 64) * 2 - 1
+    x = torch.rand(2, 3, 10, 40, 40) * 2 - 1
     with torch.no_grad():
         want = ref(x).numpy()
         assert ref.features(x).shape == (2, 1024, 2, 2, 2)  # SAME padding: ceil(size / stride)
@@ -238,10 +238,11 @@ def test_find_videos_filters_and_empty_folder(tmp_path):
     frames.mkdir()
     for i in range(3):
         (frames / f"{i:03d}.png").write_bytes(b"")
-    rel = [p.relative_to(tmp_path / "a").as_posix() for p in find_videos(tmp_path / "a")]
+    rel = [p.relative_to(tmp_path / "a").as_posix() for p in find_videos(tmp_path / "a", frame_folders=True)]
     assert rel == ["dolly_in+orbit_left/v0.mp4", "dolly_in/v0.mp4", "frames"]
+    assert len(find_videos(tmp_path / "a")) == 2  # frame folders only when asked for
     assert len(find_videos(tmp_path / "a", include=["*+*"])) == 1
-    assert len(find_videos(tmp_path / "a", exclude=["*+*", "frames"])) == 1
+    assert len(find_videos(tmp_path / "a", exclude=["*+*", "frames"], frame_folders=True)) == 1
     (tmp_path / "empty").mkdir()
     with pytest.raises(VideoError, match="none"):
         find_videos(tmp_path / "empty")
@@ -273,6 +274,13 @@ def test_fvd_and_frechet_cli(tmp_path, capsys):
     assert main([*common, "--out", str(tmp_path / "again.json"), "--preset", "stylegan"]) == 0
     again = json.loads((tmp_path / "again.json").read_text())
     assert again["cache"]["hits"] == 6 and again["fvd"] == pytest.approx(rec["fvd"], rel=1e-6)
+    # frame folders holding the decoded frames give the same features as the video files
+    for i in range(3):
+        for k, frame in enumerate(read_video(tmp_path / "real" / f"v{i}.mp4")):
+            write_image(tmp_path / "frames" / f"v{i}" / f"{k:03d}.png", frame)
+    assert main([*common[:3], str(tmp_path / "frames"), *common[4:], "--out", str(tmp_path / "ff.json"),
+                 "--preset", "stylegan", "--frame-folders", "true"]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "ff.real.npy"), np.load(tmp_path / "fvd.real.npy"))
     # a 16-frame selection on 12-frame videos is a named error, reported in one line
     assert main([*common, "--out", str(tmp_path / "vg.json"), "--set", "frames=first16"]) == 1
     assert "at least 16 frames" in capsys.readouterr().err
@@ -303,3 +311,20 @@ def test_fvd_cli_with_random_i3d_state_dict(tmp_path, capsys):
     assert main(["eval", "fvd", "--real", str(tmp_path / "empty"), "--fake", str(tmp_path / "fake"),
                  "--i3d", str(tmp_path / "w" / "i3d.pt"), "--out", str(tmp_path / "x.json")]) == 1
     assert "empty" in capsys.readouterr().err
+
+
+@pytest.mark.weights
+@pytest.mark.parametrize("name, preset", [("i3d_pretrained_400.pt", "videogpt"), ("i3d_torchscript.pt", "stylegan")])
+def test_reference_weights_load_and_give_kinetics_logits(name, preset):
+    import os
+    from pathlib import Path
+
+    path = Path(os.environ["LIONLORA_WEIGHTS"]) / name
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    det = load_i3d(path)
+    assert not det.random_init
+    video = np.random.default_rng(0).integers(0, 256, (16, 120, 160, 3), dtype=np.uint8)
+    x = preprocess(video, preset)[None]
+    feats = det(x, PRESETS[preset].rescale, PRESETS[preset].resize)
+    assert feats.shape == (1, 400) and np.isfinite(feats).all()

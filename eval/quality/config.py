@@ -31,6 +31,7 @@ class FvdConfig:
     cache_dir: Path | None = opt(None, "per-video feature cache (default: $XDG_CACHE_HOME/lionlora/i3d_features)")
     include: list[str] = opt([], "keep only videos whose path relative to DIR matches one of these fnmatch patterns")
     exclude: list[str] = opt([], "drop videos whose path relative to DIR matches one of these fnmatch patterns")
+    frame_folders: bool = opt(False, "also count folders of image frames as videos (off: only video files)")
     save_features: bool = opt(True, "write the real/fake features as OUT.real.npy / OUT.fake.npy beside OUT.json")
 
     def __post_init__(self) -> None:

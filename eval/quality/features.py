@@ -1,8 +1,8 @@
 """Per-video I3D features with a content-addressed cache.
 
 A folder of videos is searched recursively: every video file (``.mp4 .avi .mov .mkv .webm``) is
-one video, and so is every folder that directly holds image frames (sorted by file name). Videos
-are taken in sorted relative-path order.
+one video and, when asked for (``frame_folders``), so is every folder that directly holds image
+frames (sorted by file name). Videos are taken in sorted relative-path order.
 
 Features are cached per video under a key made of the video's content hash (SHA-256 of the file,
 or of a frame folder's names and bytes), the preset, the frame selection and the SHA-256 of the
@@ -39,8 +39,9 @@ def default_cache_dir() -> Path:
     return Path(base) / "lionlora" / "i3d_features"
 
 
-def find_videos(folder: str | Path, include: list[str] | None = None, exclude: list[str] | None = None) -> list[Path]:
-    """Video files and frame folders under ``folder``, sorted by relative path.
+def find_videos(folder: str | Path, include: list[str] | None = None, exclude: list[str] | None = None,
+                frame_folders: bool = False) -> list[Path]:
+    """Video files (and, with ``frame_folders``, folders of frames) under ``folder``, sorted by relative path.
 
     Args:
         include: keep only relative paths matching one of these fnmatch patterns (``*`` also
@@ -57,7 +58,7 @@ def find_videos(folder: str | Path, include: list[str] | None = None, exclude: l
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         names = [f for f in files if not f.startswith(".")]
         found += [Path(root) / f for f in names if Path(f).suffix.lower() in VIDEO_EXTENSIONS]
-        if Path(root) != folder and any(Path(f).suffix.lower() in IMAGE_EXTENSIONS for f in names):
+        if frame_folders and Path(root) != folder and any(Path(f).suffix.lower() in IMAGE_EXTENSIONS for f in names):
             found.append(Path(root))
     rel = {p: p.relative_to(folder).as_posix() for p in found}
     if include:
@@ -66,8 +67,8 @@ def find_videos(folder: str | Path, include: list[str] | None = None, exclude: l
         found = [p for p in found if not any(fnmatch.fnmatch(rel[p], pat) for pat in exclude)]
     if not found:
         filters = f" matching include={include or []} exclude={exclude or []}" if include or exclude else ""
-        raise VideoError(folder, "", f"video files ({', '.join(VIDEO_EXTENSIONS)}) or frame folders{filters}",
-                         got="none")
+        what = f"video files ({', '.join(VIDEO_EXTENSIONS)})" + (" or frame folders" if frame_folders else "")
+        raise VideoError(folder, "", what + filters, got="none")
     return sorted(found, key=lambda p: rel[p])
 
 

@@ -36,7 +36,7 @@ def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out:
     """FVD of the videos in ``fake_dir`` against those in ``real_dir``.
 
     Args:
-        real_dir, fake_dir: folders searched recursively for videos and frame folders.
+        real_dir, fake_dir: folders searched recursively for video files (and frame folders).
         cfg: weights, preset, frames, statistics and filtering options.
         out: when given, the result is written there as JSON (and, with ``cfg.save_features``,
             the features as ``OUT.real.npy`` / ``OUT.fake.npy``).
@@ -44,8 +44,8 @@ def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out:
         the record written to ``out``.
     """
     preset = get_preset(cfg.preset)
-    real_videos = find_videos(real_dir, cfg.include, cfg.exclude)
-    fake_videos = find_videos(fake_dir, cfg.include, cfg.exclude)
+    real_videos = find_videos(real_dir, cfg.include, cfg.exclude, cfg.frame_folders)
+    fake_videos = find_videos(fake_dir, cfg.include, cfg.exclude, cfg.frame_folders)
     detector = load_i3d(cfg.i3d, cfg.i3d_sha256, cfg.device)
     cache = FeatureCache(cfg.cache_dir if cfg.cache_dir is not None else default_cache_dir())
     common = dict(detector=detector, weights_sha256=detector.sha256, preset=preset, frames=cfg.frames,
