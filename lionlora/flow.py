@@ -6,20 +6,24 @@ of different sizes compare. Units: pixels per frame step at the analysis resolut
 
 Backends: ``dis`` (OpenCV DIS with variational refinement, default, CPU; within 1% of the true
 speed on translating photographs) and ``farneback`` (OpenCV Farneback, CPU; it reports near-zero
-flow in flat image regions, so it underestimates on natural images by 20-60%). Other
-backends (RAFT) register themselves in :data:`FLOW_BACKENDS` where their dependencies import.
+flow in flat image regions, so it underestimates on natural images by 20-60%). ``raft``
+(torchvision's RAFT-large, GPU if available) is registered in :data:`FLOW_BACKENDS` only where
+torchvision imports; asking for it elsewhere raises :class:`DependencyError` with install advice.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import os
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import cv2
 import numpy as np
 
 from lionlora.config import opt
-from lionlora.errors import ConfigError, VideoError
+from lionlora.errors import ConfigError, DependencyError, VideoError
 
 
 def _gray(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -45,15 +49,67 @@ FLOW_BACKENDS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "farneback": _farneback,
 }
 
+RAFT_INSTALL = (
+    "the 'raft' flow backend needs torchvision: install the torchvision release built for your torch "
+    "from the same index (torch 2.13 pairs with torchvision 0.28; on CPU: pip install torchvision==0.28.0 "
+    "--index-url https://download.pytorch.org/whl/cpu). The default PyPI wheel pulls a CUDA torch and, next "
+    "to a CPU torch, breaks `import peft`. Weights: torchvision's Raft_Large_Weights (downloaded once into "
+    "the torch hub cache) or a local state dict named by LIONLORA_RAFT_WEIGHTS."
+)
+
+
+def raft_flow(model: Any, prev: np.ndarray, nxt: np.ndarray, device: Any = "cpu") -> np.ndarray:
+    """Flow ``[H, W, 2]`` float32 from a torchvision-RAFT-like ``model`` on two grey frames.
+
+    The grey frames (uint8 ``[H, W]``, H and W multiples of 8) are replicated to three channels and
+    mapped to [-1, 1] as RAFT expects; the model returns a list of refinements, the last is used.
+    """
+    import torch
+
+    def prep(gray: np.ndarray) -> "torch.Tensor":
+        t = torch.from_numpy(np.ascontiguousarray(gray)).float().div(127.5).sub(1.0)
+        return t[None, None].expand(1, 3, *gray.shape).contiguous().to(device)
+
+    with torch.no_grad():
+        out = model(prep(prev), prep(nxt))
+    flow = out[-1] if isinstance(out, (list, tuple)) else out
+    return flow[0].permute(1, 2, 0).float().cpu().numpy()
+
+
+@functools.lru_cache(maxsize=1)
+def _raft_model() -> tuple[Any, Any]:
+    import torch
+    from torchvision.models.optical_flow import Raft_Large_Weights, raft_large
+
+    local = os.environ.get("LIONLORA_RAFT_WEIGHTS")
+    if local:
+        model = raft_large(weights=None)
+        model.load_state_dict(torch.load(local, map_location="cpu", weights_only=True))
+    else:
+        model = raft_large(weights=Raft_Large_Weights.DEFAULT)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return model.eval().to(device), device
+
+
+def _raft(prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
+    model, device = _raft_model()
+    return raft_flow(model, prev, nxt, device)
+
+
+if importlib.util.find_spec("torchvision") is not None:
+    FLOW_BACKENDS["raft"] = _raft
+
 
 @dataclass
 class FlowConfig:
-    backend: str = opt("dis", "optical-flow backend: dis or farneback (OpenCV, CPU)")
+    backend: str = opt("dis", "optical-flow backend: dis or farneback (OpenCV, CPU), raft (torchvision)")
     height: int = opt(240, "analysis resolution: frames are resized to height x width")
     width: int = opt(360, "analysis resolution: frames are resized to height x width")
     stride: int = opt(1, "use every stride-th consecutive frame pair")
 
     def __post_init__(self) -> None:
+        if self.backend == "raft" and "raft" not in FLOW_BACKENDS:
+            raise DependencyError(RAFT_INSTALL)
         if self.backend not in FLOW_BACKENDS:
             raise ConfigError("FlowConfig", "backend", f"one of {sorted(FLOW_BACKENDS)}", got=self.backend)
         if self.height < 16 or self.width < 16:
@@ -61,6 +117,9 @@ class FlowConfig:
                               got=(self.height, self.width))
         if self.stride < 1:
             raise ConfigError("FlowConfig", "stride", "an integer >= 1", got=self.stride)
+        if self.backend == "raft" and (self.height % 8 or self.width % 8):
+            raise ConfigError("FlowConfig", "height/width", "multiples of 8 for RAFT",
+                              got=(self.height, self.width))
 
 
 def pair_magnitudes(frames: Iterable[np.ndarray], cfg: FlowConfig | None = None,

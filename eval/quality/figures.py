@@ -1,0 +1,110 @@
+"""The paper's linearity figures from result files (matplotlib, Agg backend, PNG).
+
+* **Fig. 6** (:func:`plot_correlation_vs_step`): Pearson r between S and the measured magnitude
+  against the training step, one line per control type (e.g. scaling token vs adapter scale),
+  from the linearity JSONs of a series of checkpoints (their ``label`` and ``step`` keys).
+* **Fig. 10** (:func:`plot_magnitude_vs_scale`): the measured magnitude of every video against
+  S, with its least-squares line and r, one series per linearity JSON (its per-video CSV).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lionlora.errors import InputError
+from lionlora.io.files import atomic_path, read_json
+
+from eval.quality.motion import per_video_path
+
+REQUIRED = ("pearson_r", "n", "slope", "intercept")
+
+
+def read_result(path: str | Path) -> dict:
+    """A linearity JSON (``eval motion`` / ``eval camera-linearity``) with its path recorded."""
+    path = Path(path)
+    data = read_json(path, "a linearity result (lionlora eval motion)")
+    if not isinstance(data, dict):
+        raise InputError(path, "", "a JSON object", got=type(data).__name__)
+    for key in REQUIRED:
+        if not isinstance(data.get(key), (int, float)):
+            raise InputError(path, key, "a number", got=data.get(key))
+    return {**data, "_path": path, "label": data.get("label") or path.parent.name}
+
+
+def _figure(width: float = 5.0, height: float = 3.6):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt, *plt.subplots(figsize=(width, height), dpi=150)
+
+
+def _save(plt, fig, out: str | Path) -> Path:
+    out = Path(out)
+    fig.tight_layout()
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return out
+
+
+def plot_correlation_vs_step(results: list[str | Path], out: str | Path, title: str | None = None) -> Path:
+    """Fig. 6: Pearson r against training step, one line per label.
+
+    Raises:
+        InputError: a result without an integer ``step``.
+    """
+    series: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for path in results:
+        r = read_result(path)
+        if not isinstance(r.get("step"), int):
+            raise InputError(r["_path"], "step", "the training step (eval motion --step N)", got=r.get("step"))
+        series[r["label"]].append((r["step"], float(r["pearson_r"])))
+    if not series:
+        raise InputError("figures", "inputs", "at least one linearity result")
+    plt, fig, ax = _figure()
+    for label, points in sorted(series.items()):
+        steps, rs = zip(*sorted(points))
+        ax.plot(steps, rs, marker="o", label=label)
+    ax.axhline(0.0, color="0.7", lw=0.8)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("Pearson r (S vs magnitude)")
+    ax.set_title(title or "Linearity of motion control vs training step")
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    return _save(plt, fig, out)
+
+
+def plot_magnitude_vs_scale(results: list[str | Path], out: str | Path, title: str | None = None) -> Path:
+    """Fig. 10: measured magnitude against S with the fitted line, one series per result."""
+    if not results:
+        raise InputError("figures", "inputs", "at least one linearity result")
+    plt, fig, ax = _figure()
+    ylabel = None
+    for path in results:
+        r = read_result(path)
+        csv = r["_path"].parent / r.get("per_video", per_video_path(r["_path"]).name)
+        if not csv.is_file():
+            raise InputError(csv, "", "the per-video CSV written beside the linearity JSON")
+        df = pd.read_csv(csv)
+        for col in ("scale", "magnitude", "status"):
+            if col not in df.columns:
+                raise InputError(csv, col, f"a column '{col}'", got=list(df.columns))
+        df = df[df["status"] == "ok"]
+        points = ax.scatter(df["scale"], df["magnitude"], s=14, alpha=0.8)
+        xs = np.linspace(float(df["scale"].min()), float(df["scale"].max()), 2)
+        ax.plot(xs, r["slope"] * xs + r["intercept"], color=points.get_facecolor()[0],
+                label=f"{r['label']} (r = {r['pearson_r']:.3f}, n = {r['n']})")
+        ylabel = ylabel or f"{r.get('magnitude', 'magnitude')} [{r.get('units', '')}]"
+    ax.set_xlabel("scaling value S")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or "Magnitude vs scaling value")
+    ax.legend(frameon=False, fontsize=7)
+    ax.grid(alpha=0.3)
+    return _save(plt, fig, out)

@@ -1,0 +1,108 @@
+"""FVD between a folder of real videos and a folder of generated ones, with every choice recorded.
+
+``fvd.json`` holds ``fvd``, ``n_real``, ``n_fake`` (the keys ``lionlora eval table`` reads) and
+the record of how the number was made: preset (size, resize policy, value range, interpolation,
+detector flags), frame selection, covariance divisor, square-root method, the weights' path,
+SHA-256, format and a note saying whether the number is comparable to published FVDs, the
+feature cache statistics, warnings and the resolved config.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from lionlora.config import to_dict
+from lionlora.io.files import atomic_path, write_json
+
+from eval.quality.config import FvdConfig
+from eval.quality.features import FeatureCache, default_cache_dir, extract_features, find_videos
+from eval.quality.frechet import frechet
+from eval.quality.presets import get_preset
+from eval.quality.weights import load_i3d
+
+log = logging.getLogger(__name__)
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, array.astype(np.float32))
+
+
+def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out: str | Path | None = None) -> dict:
+    """FVD of the videos in ``fake_dir`` against those in ``real_dir``.
+
+    Args:
+        real_dir, fake_dir: folders searched recursively for video files (and frame folders).
+        cfg: weights, preset, frames, statistics and filtering options.
+        out: when given, the result is written there as JSON (and, with ``cfg.save_features``,
+            the features as ``OUT.real.npy`` / ``OUT.fake.npy``).
+    Returns:
+        the record written to ``out``.
+    """
+    preset = get_preset(cfg.preset)
+    real_videos = find_videos(real_dir, cfg.include, cfg.exclude, cfg.frame_folders)
+    fake_videos = find_videos(fake_dir, cfg.include, cfg.exclude, cfg.frame_folders)
+    detector = load_i3d(cfg.i3d, cfg.i3d_sha256, cfg.device)
+    cache = FeatureCache(cfg.cache_dir if cfg.cache_dir is not None else default_cache_dir())
+    common = dict(detector=detector, weights_sha256=detector.sha256, preset=preset, frames=cfg.frames,
+                  cache=cache, batch_size=cfg.batch_size)
+    real, real_info = extract_features(real_videos, desc="I3D real", **common)
+    fake, fake_info = extract_features(fake_videos, desc="I3D fake", **common)
+    result = frechet(real, fake, cfg.covariance, cfg.sqrt, f"{real_dir} features", f"{fake_dir} features")
+    decoded = [v.n_frames for v in real_info + fake_info if v.n_frames is not None]
+    record = {
+        "fvd": result.fvd,
+        "n_real": result.n_real,
+        "n_fake": result.n_fake,
+        "comparable_to_paper": not detector.random_init,
+        "weights": detector.describe(),
+        "preset": preset.describe(),
+        "frames": cfg.frames,
+        "covariance": result.covariance,
+        "sqrt": result.sqrt,
+        "feature": "Kinetics-400 I3D logits averaged over time (return_features=True)",
+        "feature_dim": result.feature_dim,
+        "mean_term": result.mean_term,
+        "trace_term": result.trace_term,
+        "real": str(real_dir),
+        "fake": str(fake_dir),
+        "decoded_frames": {"min": min(decoded), "max": max(decoded)} if decoded else None,
+        "cache": {"dir": str(cache.root), "hits": cache.hits, "misses": cache.misses},
+        "warnings": result.warnings,
+        "config": to_dict(cfg),
+    }
+    if out is not None:
+        out = Path(out)
+        if cfg.save_features:
+            _save_npy(out.with_suffix(".real.npy"), real)
+            _save_npy(out.with_suffix(".fake.npy"), fake)
+            record["features"] = {"real": out.with_suffix(".real.npy").name, "fake": out.with_suffix(".fake.npy").name}
+        write_json(out, record)
+    log.info("FVD %.3f (%d real, %d fake videos, preset %s)", result.fvd, result.n_real, result.n_fake, preset.name)
+    return record
+
+
+def frechet_files(real_features: str | Path, fake_features: str | Path, covariance: str = "sample",
+                  sqrt: str = "scipy", out: str | Path | None = None) -> dict:
+    """Frechet distance between two saved feature arrays (``.npy`` ``[N, D]``)."""
+    from lionlora.errors import InputError
+
+    arrays = []
+    for path in (Path(real_features), Path(fake_features)):
+        if not path.is_file():
+            raise InputError(path, "", "an existing .npy feature file [N, D]")
+        try:
+            arrays.append(np.load(path, allow_pickle=False))
+        except (OSError, ValueError) as exc:
+            raise InputError(path, "", "a .npy feature array [N, D]", got=str(exc)) from None
+    result = frechet(arrays[0], arrays[1], covariance, sqrt, str(real_features), str(fake_features))
+    record = {"fvd": result.fvd, "n_real": result.n_real, "n_fake": result.n_fake,
+              **{k: v for k, v in result.to_dict().items() if k not in ("fvd", "n_real", "n_fake")},
+              "real_features": str(real_features), "fake_features": str(fake_features)}
+    if out is not None:
+        write_json(out, record)
+    return record
