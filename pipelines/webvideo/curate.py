@@ -29,7 +29,7 @@ from pipelines.webvideo.analysis import analyse_video, analysis_queries, decide
 from pipelines.webvideo.clips import plan_clips, write_clips
 from pipelines.webvideo.config import FilterConfig
 from pipelines.webvideo.intake import InputVideo, discover
-from pipelines.webvideo.manifest import (CACHE, MANIFEST, clip_paths, fmt_bool, fmt_float, read_manifest,
+from pipelines.webvideo.manifest import (CACHE, COLUMNS, MANIFEST, clip_paths, fmt_bool, fmt_float, read_manifest,
                                          write_manifest)
 from pipelines.webvideo.tracking import Tracker, make_tracker
 
@@ -97,7 +97,7 @@ def process_video(video: InputVideo, cfg: FilterConfig, out: Path, tracker: Trac
         for key in ("static_camera", "camera_motion", "motion", "border_points", "min_visible", "clips"):
             row.pop(key, None)
         shutil.rmtree(folder, ignore_errors=True)
-    return row
+    return {c: row.get(c, "") for c in COLUMNS}
 
 
 def _reusable(row: dict | None, video: InputVideo, cfg: FilterConfig, out: Path) -> bool:
