@@ -207,3 +207,17 @@ def test_cli_errors(tmp_path, capsys):
     assert "border" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="min_points"):
         filter_videos(tmp_path, tmp_path / "o", FilterConfig(grid_size=3, border=0.01))
+
+
+def test_demo_workflow_plans_the_stage(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    snakemake = os.path.join(os.path.dirname(sys.executable), "snakemake")
+    out = subprocess.run([snakemake, "-n", "--cores", "2", "--config", f"results={tmp_path}/r"],
+                         capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert "webvideo_demo_videos" in out.stdout and "webvideo_filter" in out.stdout
+    assert f"{tmp_path}/r/webvideos/manifest.csv" in out.stdout

@@ -1,9 +1,9 @@
 # Web-video curation: static-camera videos with enough motion, cut into clips (lionlora filter).
 # Input: `webvideos.input` is a folder of downloaded videos, or "demo" for the labelled synthetic
 # set (made from scikit-image photographs, with broken files) generated under RESULTS.
-# The stage is planned only when the config has a `webvideos` section.
+# The stage is planned only when `webvideos.input` is set (the paper's videos are not published).
 
-if config.get("webvideos"):
+if (config.get("webvideos") or {}).get("input"):
 
     def webvideo_input():
         source = config["webvideos"]["input"]
@@ -36,3 +36,6 @@ if config.get("webvideos"):
 
 
     ALL_TARGETS.append(f"{RESULTS}/webvideos/manifest.csv")
+
+else:
+    print("webvideo stage not planned: set webvideos.input to a folder of videos (or 'demo')", file=sys.stderr)
