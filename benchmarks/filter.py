@@ -99,6 +99,11 @@ def labelled(tmp: Path, seeds: int) -> None:
             stats[kind].append((float(row["camera_motion"]), float(row["motion"])))
             print(f"| {seed} | {kind} | {'keep' if expected else 'reject'} | {row['keep']} | {row['static_camera']} "
                   f"| {float(row['camera_motion']):.4f} | {float(row['motion']):.3f} |")
+    print("\n| video | expected | camera_motion | motion |\n| --- | --- | --- | --- |")
+    for kind, values in stats.items():
+        c, m = np.array(values).T
+        print(f"| {kind} | {'keep' if KINDS[kind].keep else 'reject'} | {c.min():.4f} - {c.max():.4f} "
+              f"| {m.min():.3f} - {m.max():.3f} |")
     static_max = max(c for k, v in stats.items() if KINDS[k].static for c, _ in v)
     moving_min = min(c for k, v in stats.items() if not KINDS[k].static for c, _ in v)
     still_max = max(m for k, v in stats.items() if not KINDS[k].moving for _, m in v)
