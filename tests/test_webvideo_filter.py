@@ -14,6 +14,7 @@ from lionlora.cli import main
 from lionlora.errors import ConfigError
 from lionlora.io.video import probe_video, read_video, write_video
 from pipelines.webvideo import FilterConfig, filter_videos
+from pipelines.webvideo.clips import fit_frame
 from pipelines.webvideo.manifest import CACHE, COLUMNS, read_manifest
 from pipelines.webvideo.synthetic import make_video, write_labelled_set
 
@@ -163,18 +164,22 @@ def test_rerun_does_no_work_and_gives_the_same_manifest(labelled, tmp_path):
 
 def test_output_inside_input_and_resampling(tmp_path):
     src = tmp_path / "videos"
-    # 24 fps source: clips at 12 fps take every other frame; 30 frames -> 15 at 12 fps -> one 12-frame clip
-    frames = make_video("static_objects", 30, 96, 160, seed=3)
-    write_video(src / "a" / "cam.mp4", frames, fps=24)
-    cfg = FilterConfig(clip_frames=12, fps=12, height=64, width=64, grid_size=12, max_clips=0)
+    # 24 fps source, clips at 12 fps: every other frame; 30 frames -> 15 at 12 fps -> two 7-frame clips
+    write_video(src / "a" / "cam.mp4", make_video("static_objects", 30, 96, 160, seed=3), fps=24)
+    cfg = FilterConfig(clip_frames=7, fps=12, height=64, width=64, grid_size=12, max_clips=0)
     out = src / "curated"  # inside the input: never taken as input
     s1 = filter_videos(src, out, cfg)
     row = s1.rows[0]
     assert [r["video"] for r in s1.rows] == ["a/cam.mp4"]
     assert (row["frames"], row["fps"], row["width"], row["height"]) == ("30", "24", "160", "96")
     assert row["keep"] == "true", row["reason"]
-    clip = read_video(out / row["clips"])
-    assert clip.shape == (12, 64, 64, 3)  # resized to cover 64x64 and centre-cropped
+    assert row["clips"] == "clips/a/cam_mp4/clip_000.mp4;clips/a/cam_mp4/clip_001.mp4"
+    second = read_video(out / "clips/a/cam_mp4/clip_001.mp4")
+    assert second.shape == (7, 64, 64, 3)  # resized to cover 64x64 and centre-cropped
+    # clip frame 7 is source frame 14: it matches that frame (and its own sensor noise) best
+    source = read_video(src / "a" / "cam.mp4")
+    err = [np.abs(fit_frame(source[i], 64, 64).astype(int) - second[0]).mean() for i in range(len(source))]
+    assert int(np.argmin(err)) == 14, err
     s2 = filter_videos(src, out, cfg)
     assert [r["video"] for r in s2.rows] == ["a/cam.mp4"] and s2.processed == 0
     # another threshold changes the config fingerprint: the video is redone

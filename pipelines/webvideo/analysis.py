@@ -9,6 +9,7 @@ computed by the project's one flow implementation (:mod:`lionlora.flow`).
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,23 +69,11 @@ def analyse_video(path: str | Path, plan: ClipPlan, cfg: FilterConfig, tracker: 
     h, w = track_size(cfg)
     queries = analysis_queries(cfg)
     stats, flows = [], []
-    window: list[np.ndarray] = []
-
-    def finish() -> None:
-        frames = np.stack(window)
+    for _, group in itertools.groupby(iter_clip_frames(path, plan, cfg), key=lambda item: item[0]):
+        frames = np.stack([f if f.shape[:2] == (h, w) else cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA)
+                           for _, f in group])
         stats.append(camera_motion(tracker(frames, queries), h, w, cfg.min_points))
         flows.append(pair_magnitudes(frames, cfg.flow, source=str(path)))
-        window.clear()
-
-    current = 0
-    for index, frame in iter_clip_frames(path, plan, cfg):
-        if index != current:
-            finish()
-            current = index
-        if frame.shape[:2] != (h, w):
-            frame = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA)
-        window.append(frame)
-    finish()
     worst = max(s.motion for s in stats)
     return VideoAnalysis(
         camera_motion=worst, lost=any(s.lost for s in stats), border_points=len(queries),

@@ -9,6 +9,7 @@ last whole clip is not used. The same frames feed the analysis and the written c
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import shutil
@@ -118,20 +119,8 @@ def write_clips(path: str | Path, plan: ClipPlan, cfg: FilterConfig, folder: str
     if folder.exists():
         shutil.rmtree(folder)
     paths = [folder / f"clip_{i:03d}.mp4" for i in range(plan.clips)]
-    writer = None
-    current = -1
-    try:
-        for index, frame in iter_clip_frames(path, plan, cfg):
-            if index != current:
-                if writer is not None:
-                    writer.__exit__(None, None, None)
-                writer = VideoWriter(paths[index], fps=cfg.fps, crf=cfg.crf).__enter__()
-                current = index
-            writer.write(frame)
-    except BaseException as exc:
-        if writer is not None:
-            writer.__exit__(type(exc), exc, exc.__traceback__)
-        raise
-    if writer is not None:
-        writer.__exit__(None, None, None)
+    for index, group in itertools.groupby(iter_clip_frames(path, plan, cfg), key=lambda item: item[0]):
+        with VideoWriter(paths[index], fps=cfg.fps, crf=cfg.crf) as writer:
+            for _, frame in group:
+                writer.write(frame)
     return paths

@@ -50,6 +50,10 @@ class CoTrackerConfig:
     device: str = opt("auto", "torch device: auto (cuda when available), cpu or cuda[:N]")
     window_len: int = opt(60, "the predictor's window length (60 for CoTracker3 offline)")
 
+    def __post_init__(self) -> None:
+        if self.window_len < 2:
+            raise ConfigError("CoTrackerConfig", "window_len", "an integer >= 2", got=self.window_len)
+
 
 @dataclass
 class FilterConfig:
