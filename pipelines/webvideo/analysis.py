@@ -10,7 +10,6 @@ computed by the project's one flow implementation (:mod:`lionlora.flow`).
 from __future__ import annotations
 
 import itertools
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +22,6 @@ from pipelines.webvideo.clips import ClipPlan, iter_clip_frames
 from pipelines.webvideo.config import FilterConfig
 from pipelines.webvideo.static import border_points, camera_motion
 from pipelines.webvideo.tracking import Tracker
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
