@@ -1,11 +1,13 @@
+import os
 import subprocess
 import sys
 
 from lionlora.cli import COMMAND_MODULES, build_parser, main
 
 
-def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "lionlora", *args], capture_output=True, text=True, cwd=cwd)
+def run_cli(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "lionlora", *args], capture_output=True, text=True, cwd=cwd,
+                          env=env)
 
 
 def test_help_lists_every_subcommand():
@@ -41,3 +43,17 @@ def test_scene_check_prints_summary(scene_dir, capsys):
     assert main(["scene", "check", "--scene", str(scene_dir), "--downsample", "4"]) == 0
     out = capsys.readouterr().out
     assert "images_4 240x135" in out
+
+
+def test_quiet_disables_progress_bars(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}  # conftest sets it
+    args = ["scene", "synth", "--frames", "3", "--width", "160", "--height", "96", "--set", "downsamples=[2]",
+            "--points", "200", "--boxes", "1"]
+    loud = run_cli(*args, "--out", str(tmp_path / "loud"), env=env)
+    assert loud.returncode == 0 and "%|" in loud.stderr  # progress bar shown by default
+    out = run_cli("-q", *args, "--out", str(tmp_path / "s"), env=env)
+    assert out.returncode == 0, out.stderr
+    assert "%|" not in out.stderr
+    # outputs get the usual permissions, not mkstemp's 0600
+    mode = (tmp_path / "s" / "transforms.json").stat().st_mode & 0o777
+    assert mode & 0o044 == 0o044

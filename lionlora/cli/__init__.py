@@ -19,6 +19,7 @@ from lionlora.errors import LionLoraError
 COMMAND_MODULES = [
     "lionlora.cli.scene",
     "lionlora.cli.eval",
+    "lionlora.cli.filter",
 ]
 
 
@@ -38,14 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # tqdm reads TQDM_DISABLE when first imported, which command registration may do: decide first
+    quiet = any(a in ("-q", "--quiet") for a in argv[: next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))])
+    if quiet:
+        import os
+
+        os.environ["TQDM_DISABLE"] = "1"
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    if args.quiet:
-        import os
-
-        os.environ["TQDM_DISABLE"] = "1"
     try:
         return int(args.func(args) or 0)
     except LionLoraError as exc:
