@@ -19,6 +19,7 @@ from lionlora.errors import LionLoraError
 COMMAND_MODULES = [
     "lionlora.cli.scene",
     "lionlora.cli.eval",
+    "lionlora.cli.lora",
 ]
 
 
