@@ -13,6 +13,11 @@ Two pieces act on a CogVideoX transformer whose LoRA layers were injected by
   side by side. The branches are stacked on the batch axis and run through diffusers' own
   ``CogVideoXAttnProcessor2_0``, so one branch (k = 1) is exactly the single-LoRA attention.
 
+A scaling token's row only ever carries its own adapter's output, never rescaled by eq. 4, so
+within a block token i's output depends on ``[H; E_i]`` and adapter i alone. With eq. 4 off, a
+whole branch (H and token) is independent of the other tokens; with it on, the branches share
+only the common norm alpha of eq. 4, by definition of that equation.
+
 Both read one :class:`FusionState`, which :class:`lionlora.lora.lion.LionLoRA` fills.
 """
 
@@ -109,16 +114,21 @@ class LoraMixer:
         return out
 
     def _branch_deltas(self, layer, x, active) -> torch.Tensor:
-        """Branch attention: adapter i acts on batch chunk i only; eq. 4 across the branches."""
+        """Branch attention: adapter i acts on batch chunk i only; eq. 4 across the branches on
+        the shared rows, while each chunk's token row keeps its adapter's own output."""
         st = self.state
         k = st.branches
         chunks = x.unflatten(0, (k, x.shape[0] // k))  # [k, B, N, C]
-        deltas = torch.stack([lora_delta(layer, a.name, chunks[i]) for i, a in active])
+        raw = torch.stack([lora_delta(layer, a.name, chunks[i]) for i, a in active])
+        token_row = st.text_len if st.n_tokens and st.text_len is not None else None
         shared = None
-        if st.n_tokens and st.text_len is not None:
+        if token_row is not None:
             shared = torch.ones(x.shape[1], dtype=torch.bool, device=x.device)
-            shared[st.text_len] = False
-        deltas = equalise_norms(deltas, st.fusion.norm, shared)
+            shared[token_row] = False
+        deltas = equalise_norms(raw, st.fusion.norm, shared)
+        if token_row is not None and deltas is not raw:
+            deltas = deltas.clone()
+            deltas[:, :, token_row] = raw[:, :, token_row]
         out = torch.zeros(k, *deltas.shape[1:], dtype=deltas.dtype, device=deltas.device)
         for j, (i, a) in enumerate(active):
             out[i] = deltas[j] * a.weight if a.weight != 1.0 else deltas[j]
@@ -139,6 +149,25 @@ class LionAttnProcessor:
         k = len(st.adapters)
         if not (st.fusion.branch_attention and k >= 1):
             return self.inner(attn, hidden_states, encoder_hidden_states, attention_mask, image_rotary_emb)
+        out_h, out_e = self.branches(attn, hidden_states, encoder_hidden_states, attention_mask, image_rotary_emb)
+        text_len = out_e.shape[2] - (1 if st.n_tokens else 0)
+        text_out = out_e[:, :, :text_len].mean(dim=0)
+        if not st.n_tokens:
+            return out_h.mean(dim=0), text_out
+        tokens_out = out_e[:, :, text_len].transpose(0, 1)  # [B, k, C]
+        return out_h.mean(dim=0), torch.cat([text_out, tokens_out], dim=1)
+
+    def branches(self, attn, hidden_states, encoder_hidden_states, attention_mask=None, image_rotary_emb=None):
+        """The k branch outputs before they are merged.
+
+        Args:
+            hidden_states: video tokens ``[B, N, C]``.
+            encoder_hidden_states: ``[B, L + k, C]``, text then the k scaling tokens (or ``[B, L, C]``).
+        Returns:
+            video outputs ``[k, B, N, C]`` and text(+own token) outputs ``[k, B, L (+1), C]``.
+        """
+        st = self.state
+        k = len(st.adapters)
         batch, n_enc = encoder_hidden_states.shape[:2]
         n_tok = st.n_tokens
         text_len = n_enc - n_tok
@@ -156,10 +185,4 @@ class LionAttnProcessor:
             out_h, out_e = self.inner(attn, hid, enc, attention_mask, image_rotary_emb)
         finally:
             st.branches = 0
-        out_h = out_h.unflatten(0, (k, batch)).mean(dim=0)
-        out_e = out_e.unflatten(0, (k, batch))  # [k, B, text_len (+1), C]
-        text_out = out_e[:, :, :text_len].mean(dim=0)
-        if not n_tok:
-            return out_h, text_out
-        tokens_out = out_e[:, :, text_len].transpose(0, 1)  # [B, k, C]
-        return out_h, torch.cat([text_out, tokens_out], dim=1)
+        return out_h.unflatten(0, (k, batch)), out_e.unflatten(0, (k, batch))

@@ -32,6 +32,11 @@ NormAxes = Literal["sample", "token", "none"]
 _EPS = 1e-12
 
 
+def _compute_dtype(t: torch.Tensor) -> torch.dtype:
+    """At least float32 (bf16/fp16 outputs are normed in float32)."""
+    return torch.promote_types(t.dtype, torch.float32)
+
+
 def output_norms(deltas: torch.Tensor, axes: NormAxes, rows: torch.Tensor | None = None) -> torch.Tensor:
     """Norms of stacked adapter outputs, kept broadcastable.
 
@@ -41,7 +46,7 @@ def output_norms(deltas: torch.Tensor, axes: NormAxes, rows: torch.Tensor | None
             ``token`` -> ``[k, B, N, 1]`` (over channels).
         rows: optional boolean mask ``[N]`` of the rows that enter a ``sample`` norm.
     """
-    d = deltas.float()
+    d = deltas.to(_compute_dtype(deltas))
     if axes == "token":
         return torch.linalg.vector_norm(d, dim=-1, keepdim=True)
     if axes != "sample":
@@ -66,7 +71,7 @@ def equalise_norms(deltas: torch.Tensor, axes: NormAxes = "sample", rows: torch.
     norms = output_norms(deltas, axes, rows)  # [k, B, *, 1]
     alpha = norms.mean(dim=0, keepdim=True)
     factor = torch.where(norms > _EPS, alpha / norms.clamp_min(_EPS), torch.zeros_like(norms))
-    return (deltas.float() * factor).to(deltas.dtype)
+    return (deltas.to(factor.dtype) * factor).to(deltas.dtype)
 
 
 def fuse(deltas: torch.Tensor, weights: Sequence[float], axes: NormAxes = "sample",
