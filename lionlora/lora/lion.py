@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 from typing import Iterator, Sequence
 
@@ -47,7 +48,8 @@ class LionLoRA(nn.Module):
         transformer.requires_grad_(False)
         for block in transformer.transformer_blocks:
             block.attn1.set_processor(LionAttnProcessor(self.state))
-        transformer.transformer_blocks[0].register_forward_pre_hook(self._append_tokens, with_kwargs=True)
+        for index, block in enumerate(transformer.transformer_blocks):
+            block.register_forward_pre_hook(functools.partial(self._block_inputs, index), with_kwargs=True)
         transformer.register_forward_hook(self._end_of_forward)
 
     # -- adapters -------------------------------------------------------------------------------
@@ -137,7 +139,11 @@ class LionLoRA(nn.Module):
 
     def forward(self, *args, adapters: Sequence[ActiveAdapter] | None = None,
                 fusion: FusionConfig | None = None, **kwargs):
-        """The transformer's forward with ``adapters`` active (as they are when None)."""
+        """The transformer's forward with ``adapters`` active (as they are when None).
+
+        With gradient checkpointing the blocks run again in the backward pass: keep the adapters
+        active around forward *and* backward (``with lion.activate(...)``) rather than passing them here.
+        """
         if adapters is None:
             return self.transformer(*args, **kwargs)
         with self.activate(adapters, fusion):
@@ -145,15 +151,20 @@ class LionLoRA(nn.Module):
 
     # -- hooks ----------------------------------------------------------------------------------
 
-    def _append_tokens(self, block, args, kwargs):
-        """Pre-hook of the first block: append E_1..E_k to the text stream (see scaling_token.py)."""
+    def _block_inputs(self, index: int, block, args, kwargs):
+        """Pre-hook of every block: the first appends E_1..E_k to the text stream (see
+        scaling_token.py); each one records where the tokens sit for the hooks inside the block.
+
+        Done per block (not once per forward) so that a block recomputed by gradient
+        checkpointing, during the backward pass, finds the same layout again.
+        """
         st = self.state
-        st.text_len, st.n_tokens = None, 0
         owners = [a for a in st.adapters if a.scale is not None]
-        if not owners:
-            return None
         positional = "encoder_hidden_states" not in kwargs
         enc = args[1] if positional else kwargs["encoder_hidden_states"]
+        if index > 0 or not owners:
+            st.text_len, st.n_tokens = enc.shape[1] - len(owners), len(owners)
+            return None
         batch = enc.shape[0]
         tokens = [self.tokens[a.name](_per_sample(a.scale, batch, enc.device)).to(enc.dtype) for a in owners]
         new = torch.cat([enc, *tokens], dim=1)

@@ -96,12 +96,13 @@ class TrainConfig:
                              fourier_freqs=self.fourier_freqs, s_min=s_min)
 
 
-def diffusion_loss(model, noise_scheduler, batch: dict, generator: torch.Generator, rope, adapters,
+def diffusion_loss(model, noise_scheduler, batch: dict, generator: torch.Generator, rope,
                    timesteps: torch.Tensor | None = None) -> torch.Tensor:
     """v-prediction MSE of CogVideoX I2V on one batch (see the module docstring).
 
     Args:
-        model: :class:`~lionlora.lora.lion.LionLoRA` (possibly wrapped by accelerate).
+        model: :class:`~lionlora.lora.lion.LionLoRA` (possibly wrapped by accelerate), with the
+            adapter activated by the caller (around the backward pass too).
         batch: ``latents`` ``[B, T, C, h, w]``, ``image_latents`` ``[B, T, C, h, w]`` (padded),
             ``prompt_embeds`` ``[B, L, D]``.
         generator: CPU generator of the noise and timesteps.
@@ -121,7 +122,7 @@ def diffusion_loss(model, noise_scheduler, batch: dict, generator: torch.Generat
     if transformer.config.ofs_embed_dim:
         ofs = inputs.new_full((n,), 2.0)
     pred = model(hidden_states=inputs, encoder_hidden_states=batch["prompt_embeds"], timestep=timesteps, ofs=ofs,
-                 image_rotary_emb=rope, return_dict=False, adapters=adapters)[0]
+                 image_rotary_emb=rope, return_dict=False)[0]
     return torch.nn.functional.mse_loss(pred.float(), target.float())
 
 
@@ -273,7 +274,8 @@ class _Trainer:
                     batch, adapters = make_batch([i])
                     t = torch.tensor([int((i + 0.5) / n * pipe.scheduler.config.num_train_timesteps)])
                     gen = step_generator(cfg.seed, -1, i)
-                    total += diffusion_loss(model, pipe.scheduler, batch, gen, rope, adapters, timesteps=t).item()
+                    with lion.activate(adapters):
+                        total += diffusion_loss(model, pipe.scheduler, batch, gen, rope, timesteps=t).item()
             model.train()
             return total / n
 
@@ -292,8 +294,9 @@ class _Trainer:
                 batch, adapters = make_batch(order.indices(first, cfg.micro_batch_size))
                 gen = step_generator(cfg.seed, step, micro, acc.process_index)
                 sync = contextlib.nullcontext() if micro == accum - 1 else acc.no_sync(model)
-                with sync, acc.autocast():
-                    loss = diffusion_loss(model, pipe.scheduler, batch, gen, rope, adapters)
+                with sync, lion.activate(adapters):
+                    with acc.autocast():
+                        loss = diffusion_loss(model, pipe.scheduler, batch, gen, rope)
                     acc.backward(loss / accum)
                 total += loss.detach().float() / accum
             if cfg.max_grad_norm > 0:
