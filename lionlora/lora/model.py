@@ -67,7 +67,6 @@ def load_pipeline(model: str | Path, dtype: str = "auto", device: str = "auto"):
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DependencyError(f"{text}: cannot load the CogVideoX I2V pipeline (local folder or hub id): {first}") from None
     pipe.to(dev)
-    pipe.set_progress_bar_config(disable=None)
     log.info("loaded %s (%s, %s)", text, dev, torch_dtype)
     return pipe
 

@@ -16,14 +16,15 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal
-
-import torch
+from typing import TYPE_CHECKING, Callable, Literal
 
 from lionlora.config import opt, to_dict
 from lionlora.errors import ConfigError
 from lionlora.lora.config import BLOCK_LINEARS, AdapterConfig, check_name
 from lionlora.lora.model import PAPER_MODEL
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,8 @@ def diffusion_loss(model, noise_scheduler, batch: dict, generator: torch.Generat
         generator: CPU generator of the noise and timesteps.
         timesteps: fixed timesteps ``[B]`` (random when None).
     """
+    import torch
+
     x0 = batch["latents"]
     n = x0.shape[0]
     noise = torch.randn(x0.shape, generator=generator).to(x0)
@@ -128,6 +131,8 @@ def diffusion_loss(model, noise_scheduler, batch: dict, generator: torch.Generat
 
 def collate(samples: list[dict], prompts: list[torch.Tensor], device, dtype) -> dict:
     """Stack cached pairs into a batch; the first-frame latents are zero-padded to the clip length."""
+    import torch
+
     latents = torch.stack([s["latents"] for s in samples])
     image = torch.stack([s["image_latents"] for s in samples])
     pad = latents.new_zeros(latents.shape[0], latents.shape[1] - image.shape[1], *latents.shape[2:])
@@ -158,6 +163,7 @@ class _Trainer:
         self.out = Path(cfg.out)
 
     def _accelerator(self):
+        import torch
         from accelerate import Accelerator
         from accelerate.utils import ProjectConfiguration
 
@@ -206,12 +212,12 @@ class _Trainer:
                                  got=len(p.frames))
         cache = LatentCache(cfg.cache_dir or self.out / "cache", pipe, cfg.model, frames, height, width)
         with acc.main_process_first():
-            samples = [cache.pair_latents(p) for p in tqdm(pairs, desc=f"latents {cfg.lora}",
-                                                              disable=not acc.is_local_main_process)]
+            samples = [cache.pair_latents(p) for p in tqdm(pairs, desc=f"latents {cfg.lora}", **_bar(acc))]
             prompts = {p.prompt: cache.prompt_embeds(p.prompt) for p in pairs}
         return pairs, samples, prompts, s_min
 
     def run(self, callback) -> dict:
+        import torch
         from diffusers.optimization import get_scheduler
         from tqdm.auto import tqdm
 
@@ -285,7 +291,7 @@ class _Trainer:
                                               if isinstance(v, (int, float, str, bool))})
         order = SampleOrder(len(pairs), cfg.seed)
         model.train()
-        bar = tqdm(total=cfg.steps, initial=start, desc=f"train {cfg.lora}", disable=not acc.is_local_main_process)
+        bar = tqdm(total=cfg.steps, initial=start, desc=f"train {cfg.lora}", **_bar(acc))
         for step in range(start, cfg.steps):
             torch.manual_seed(step_generator(cfg.seed, step, -1).initial_seed())  # LoRA dropout
             total = 0.0
@@ -340,6 +346,11 @@ class _Trainer:
         write_text(self.out / "loss.csv", "step,loss\n" + "".join(f"{i + 1},{v:.6g}\n" for i, v in enumerate(losses)))
         _plot_losses(losses, self.out / "loss.png", self.cfg.lora)
         save_adapter(lion, self.cfg.lora, self.out, extra={"training": summary})
+
+
+def _bar(acc) -> dict:
+    """Progress bars on the main process only (an explicit ``disable=False`` would override TQDM_DISABLE)."""
+    return {} if acc.is_local_main_process else {"disable": True}
 
 
 def _warn_config_change(saved: dict, current: dict) -> None:
