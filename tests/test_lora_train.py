@@ -95,3 +95,22 @@ def test_gradient_checkpointing_gives_the_same_update(tiny_model_dir, tiny_pairs
         runs[gc] = read_adapter(tmp_path / str(gc))[1]
     for key, value in runs[False].items():
         torch.testing.assert_close(runs[True][key], value, rtol=1e-5, atol=1e-7)
+
+
+def test_cli_config_file_and_overrides(tiny_model_dir, tiny_pairs, tmp_path, cache):
+    """`lionlora train --config FILE`: every option in the file, any of them overridden on the line."""
+    import json
+
+    import yaml
+
+    from lionlora.cli import main
+
+    options = dict(model=str(tiny_model_dir), manifest=str(tiny_pairs), lora="pan", out=str(tmp_path / "o"),
+                   cache_dir=str(cache), lora_rank=4, steps=5, batch_size=2, gradient_checkpointing=False,
+                   eval_pairs=0, checkpoint_every=5)
+    (tmp_path / "train.yaml").write_text(yaml.safe_dump(options))
+    assert main(["-q", "train", "--config", str(tmp_path / "train.yaml"), "--steps", "2", "--set", "lora_rank=2"]) == 0
+    cfg, _, _ = read_adapter(tmp_path / "o")
+    assert cfg.rank == 2
+    resolved = json.loads((tmp_path / "o" / "train_config.json").read_text())
+    assert resolved["steps"] == 2 and resolved["batch_size"] == 2
