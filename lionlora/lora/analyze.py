@@ -173,37 +173,20 @@ def _summary(sim_df, norm_df, num_layers: int, shallow: int | None) -> dict:
 
 
 def _plot(sim_df, norm_df, out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from lionlora.io.files import atomic_path
+    from lionlora.lora.plots import finish, new_axes
 
     if len(sim_df):
-        fig, ax = plt.subplots(figsize=(7, 3.5))
+        fig, ax = new_axes()
         for (a, b), part in sim_df.groupby(["lora_a", "lora_b"]):
             stats = part.groupby("block").cosine.agg(["mean", "std"]).fillna(0.0)
             ax.errorbar(stats.index, stats["mean"], yerr=stats["std"], marker="o", ms=3, capsize=2, label=f"{a} / {b}")
         ax.axhline(0.0, color="k", lw=0.5)
-        ax.set_xlabel("transformer block")
-        ax.set_ylabel("cosine similarity")
-        ax.set_title("LoRA outputs: cosine similarity per block (Fig. 4)")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        with atomic_path(out / "similarity.png") as tmp:
-            fig.savefig(tmp, dpi=110)
-        plt.close(fig)
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+        finish(fig, ax, "transformer block", "cosine similarity", "LoRA outputs: cosine similarity per block (Fig. 4)",
+               out / "similarity.png")
+    fig, ax = new_axes()
     for name, part in norm_df.groupby("lora"):
         ax.scatter(part.block, part.norm, s=8, alpha=0.6, label=name)
         ax.plot(*zip(*part.groupby("block").norm.mean().items()), lw=1)
     ax.set_yscale("log")
-    ax.set_xlabel("transformer block")
-    ax.set_ylabel("output norm")
-    ax.set_title("LoRA output norms per block and sample (Fig. 5)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    with atomic_path(out / "norms.png") as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
+    finish(fig, ax, "transformer block", "output norm", "LoRA output norms per block and sample (Fig. 5)",
+           out / "norms.png")

@@ -144,6 +144,7 @@ class Generator:
         self.lion = LionLoRA(self.pipe.transformer)
         for spec in specs:
             load_adapter(self.lion, spec.path, name=spec.name)
+        self.size()  # a size the model cannot take fails here, before any sampling
 
     def active(self):
         from lionlora.lora.config import FusionConfig
@@ -159,8 +160,9 @@ class Generator:
         return adapters, FusionConfig(mode=self.cfg.fusion, norm=self.cfg.norm)
 
     def size(self) -> tuple[int, int, int]:
-        g = self.geometry
-        return self.cfg.frames or g["frames"], self.cfg.height or g["height"], self.cfg.width or g["width"]
+        from lionlora.lora.model import video_size
+
+        return video_size(self.pipe, self.cfg.frames, self.cfg.height, self.cfg.width, "GenerateConfig")
 
     def __call__(self, image: np.ndarray, prompt: str) -> np.ndarray:
         """Generate from a uint8 RGB first frame ``[H, W, 3]``; returns ``[T, h, w, 3]`` uint8."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from lionlora.errors import DependencyError
+from lionlora.errors import ConfigError, DependencyError
 
 log = logging.getLogger(__name__)
 
@@ -85,3 +85,25 @@ def model_geometry(pipe) -> dict:
         "width_tokens": t.num_attention_heads * t.attention_head_dim,
         "layers": t.num_layers,
     }
+
+
+def video_size(pipe, frames: int | None, height: int | None, width: int | None, source: str) -> tuple[int, int, int]:
+    """Frames and pixel size to use (the model's native ones where None), checked against the model.
+
+    Raises:
+        ConfigError: frames not 4k + 1, a size that is not a multiple of the patch grid, or a size
+            other than the native one for a model with learned positional embeddings (5B-I2V).
+    """
+    g = model_geometry(pipe)
+    tc = pipe.transformer.config
+    frames, height, width = frames or g["frames"], height or g["height"], width or g["width"]
+    if (frames - 1) % g["temporal"]:
+        raise ConfigError(source, "frames", f"{g['temporal']}k + 1 frames", got=frames)
+    if tc.use_learned_positional_embeddings and (height, width) != (g["height"], g["width"]):
+        raise ConfigError(source, "height/width",
+                          f"the model's native {g['width']}x{g['height']} (it has learned positional embeddings)",
+                          got=f"{width}x{height}")
+    step = g["spatial"] * tc.patch_size
+    if height % step or width % step:
+        raise ConfigError(source, "height/width", f"multiples of {step}", got=(height, width))
+    return frames, height, width

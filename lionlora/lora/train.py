@@ -180,21 +180,6 @@ class _Trainer:
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(mp, torch.float32)
         return acc, dtype
 
-    def _sizes(self, pipe) -> tuple[int, int, int]:
-        from lionlora.lora.model import model_geometry
-
-        cfg, g = self.cfg, model_geometry(pipe)
-        frames, height, width = cfg.frames or g["frames"], cfg.height or g["height"], cfg.width or g["width"]
-        tc = pipe.transformer.config
-        if tc.use_learned_positional_embeddings and (height, width) != (g["height"], g["width"]):
-            raise ConfigError("TrainConfig", "height/width",
-                              f"the model's native {g['width']}x{g['height']} (it has learned positional embeddings)",
-                              got=f"{width}x{height}")
-        step = g["spatial"] * tc.patch_size
-        if height % step or width % step:
-            raise ConfigError("TrainConfig", "height/width", f"multiples of {step}", got=(height, width))
-        return frames, height, width
-
     def _data(self, pipe, acc, frames: int, height: int, width: int):
         from tqdm.auto import tqdm
 
@@ -225,7 +210,7 @@ class _Trainer:
         from lionlora.lora.data import SampleOrder, step_generator
         from lionlora.lora.fusion import ActiveAdapter
         from lionlora.lora.lion import LionLoRA
-        from lionlora.lora.model import load_pipeline
+        from lionlora.lora.model import load_pipeline, video_size
 
         cfg, started = self.cfg, time.time()
         acc, dtype = self._accelerator()
@@ -236,7 +221,7 @@ class _Trainer:
         accum = cfg.batch_size // (cfg.micro_batch_size * world)
         pipe = load_pipeline(cfg.model, dtype={torch.bfloat16: "bfloat16", torch.float16: "float16"}.get(dtype, "float32"),
                              device=str(acc.device))
-        frames, height, width = self._sizes(pipe)
+        frames, height, width = video_size(pipe, cfg.frames, cfg.height, cfg.width, "TrainConfig")
         pairs, samples, prompts, s_min = self._data(pipe, acc, frames, height, width)
         pipe.vae.to("cpu")
         pipe.text_encoder.to("cpu")
@@ -360,20 +345,8 @@ def _warn_config_change(saved: dict, current: dict) -> None:
 
 
 def _plot_losses(losses: list[float], path: Path, name: str) -> None:
-    import matplotlib
+    from lionlora.lora.plots import finish, new_axes
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from lionlora.io.files import atomic_path
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = new_axes((6, 3.5))
     ax.plot(range(1, len(losses) + 1), losses, lw=1)
-    ax.set_xlabel("step")
-    ax.set_ylabel("v-prediction MSE")
-    ax.set_title(f"training loss: {name}")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
+    finish(fig, ax, "step", "v-prediction MSE", f"training loss: {name}", path, legend=False)
