@@ -46,9 +46,8 @@ class LionLoRA(nn.Module):
         self.width = int(cfg.num_attention_heads * cfg.attention_head_dim)
         self.num_layers = int(cfg.num_layers)
         transformer.requires_grad_(False)
-        for block in transformer.transformer_blocks:
-            block.attn1.set_processor(LionAttnProcessor(self.state))
         for index, block in enumerate(transformer.transformer_blocks):
+            block.attn1.set_processor(LionAttnProcessor(self.state))
             block.register_forward_pre_hook(functools.partial(self._block_inputs, index), with_kwargs=True)
         transformer.register_forward_hook(self._end_of_forward)
 
