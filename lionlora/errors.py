@@ -57,3 +57,7 @@ class VideoError(InputError):
 
 class DependencyError(LionLoraError):
     """An optional dependency or model file needed by the chosen engine is missing."""
+
+
+class AdapterError(InputError):
+    """A LoRA adapter file or name is invalid (pickle file, wrong width, unknown name, bad S)."""

@@ -44,3 +44,52 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs a CUDA device"))
         if "weights" in item.keywords and not os.environ.get("LIONLORA_WEIGHTS"):
             item.add_marker(pytest.mark.skip(reason="needs real weights (set LIONLORA_WEIGHTS)"))
+
+
+# -- LiON-LoRA (issue 7): a tiny CogVideoX I2V model and a tiny set of training pairs ----------
+
+@pytest.fixture(scope="module")
+def torch_single_thread():
+    """One intra-op thread for a module of tiny-model tests (their ops are far too small to gain
+    from more, and lose much when the cores are shared); restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """The tiny random-init CogVideoX I2V pipeline, written by ``lionlora demo-model``."""
+    from lionlora.cli import main
+
+    out = tmp_path_factory.mktemp("tiny_model") / "model"
+    assert main(["-q", "demo-model", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_pairs(tmp_path_factory) -> Path:
+    """A pairs manifest (contract 1): two 24-frame 64x96 clips of a texture sliding left (a
+    camera panning right), each at S = 0.5 and 1, 9 frames per pair, for the adapter 'pan'."""
+    import json
+
+    import numpy as np
+
+    from lionlora.io.video import write_video
+    from lionlora.lora.data import scale_frame_indices
+
+    root = tmp_path_factory.mktemp("pairs")
+    rng = np.random.default_rng(0)
+    rows = ["clip,kind,lora,scale,frames,cameras,prompt"]
+    for c in range(2):
+        cells = (rng.random((8, 50, 3)) * 255).astype(np.uint8)
+        texture = np.repeat(np.repeat(cells, 8, axis=0), 8, axis=1)
+        write_video(root / f"clip{c}.mp4", [texture[:, 4 * i:4 * i + 96] for i in range(24)], fps=8)
+        for s in (0.5, 1.0):
+            frames = json.dumps(scale_frame_indices(24, s, 9))
+            rows.append(f'clip{c}.mp4,camera,pan,{s},"{frames}",,the camera pans right')
+    (root / "manifest.csv").write_text("\n".join(rows) + "\n")
+    return root / "manifest.csv"

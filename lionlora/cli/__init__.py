@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "lionlora.cli.scene",
     "lionlora.cli.eval",
     "lionlora.cli.filter",
+    "lionlora.cli.lora",
 ]
 
 

@@ -1,0 +1,99 @@
+"""Typed configs of the method: one adapter's architecture and the fusion rule.
+
+:class:`AdapterConfig` is what an adapter file records about itself (``adapter.json``);
+:class:`FusionConfig` says how several adapters are combined at inference. The training and
+generation stages have their own configs in :mod:`lionlora.lora.train` and
+:mod:`lionlora.lora.generate`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from lionlora.config import opt
+from lionlora.errors import ConfigError
+
+# Every linear layer of a CogVideoX block that sees the token sequence (the AdaLN modulation
+# linears norm1.linear / norm2.linear only see the timestep embedding and are left alone).
+BLOCK_LINEARS = ["attn1.to_q", "attn1.to_k", "attn1.to_v", "attn1.to_out.0", "ff.net.0.proj", "ff.net.2"]
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def check_name(name: str, source: str = "adapter", field: str = "name") -> str:
+    """Adapter names are primitive names (``orbit_left``, ``motion``): letters, digits, ``_`` and ``-``."""
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise ConfigError(source, field, "a name of letters, digits, '_' or '-'", got=name)
+    return name
+
+
+@dataclass
+class AdapterConfig:
+    """Architecture of one LiON-LoRA adapter (a camera primitive or the motion LoRA)."""
+
+    name: str = opt("adapter", "adapter name: the camera primitive (e.g. orbit_left) or 'motion'")
+    rank: int = opt(256, "LoRA rank r (eq. 1)")
+    alpha: float | None = opt(None, "LoRA alpha; the update is scaled by alpha / rank (default: rank, i.e. 1)")
+    dropout: float = opt(0.0, "dropout on the LoRA input during training")
+    target_modules: list[str] = opt(BLOCK_LINEARS, "linear layers of each block that get a LoRA (suffixes)")
+    block_start: int = opt(0, "first transformer block with LoRA")
+    block_stop: int | None = opt(None, "block after the last one with LoRA (default: all blocks)")
+    scaling_token: bool = opt(True, "append the scaling token E = linear(gamma(S)) (eqs. 5-7)")
+    fourier_freqs: int = opt(8, "J, number of Fourier frequencies of gamma(S) (eq. 5)")
+    s_min: float = opt(49 / 600, "smallest scaling value S the adapter was trained on (paper: 49/600 camera, 49/240 motion)")
+    width: int = opt(0, "transformer width the adapter was built for (filled in when it is created)")
+    num_layers: int = opt(0, "number of transformer blocks of the model (filled in when it is created)")
+
+    def __post_init__(self) -> None:
+        check_name(self.name, "AdapterConfig")
+        if self.rank < 1:
+            raise ConfigError("AdapterConfig", "rank", "a rank >= 1", got=self.rank)
+        if self.alpha is not None and self.alpha <= 0:
+            raise ConfigError("AdapterConfig", "alpha", "a positive number or null", got=self.alpha)
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError("AdapterConfig", "dropout", "a probability in [0, 1)", got=self.dropout)
+        if not self.target_modules:
+            raise ConfigError("AdapterConfig", "target_modules", "at least one module suffix", got=self.target_modules)
+        if self.block_start < 0 or (self.block_stop is not None and self.block_stop <= self.block_start):
+            raise ConfigError("AdapterConfig", "block_start/block_stop", "0 <= block_start < block_stop",
+                              got=(self.block_start, self.block_stop))
+        if not 1 <= self.fourier_freqs <= 16:
+            raise ConfigError("AdapterConfig", "fourier_freqs", "J in [1, 16]", got=self.fourier_freqs)
+        if not 0.0 < self.s_min <= 1.0:
+            raise ConfigError("AdapterConfig", "s_min", "a minimal scaling value in (0, 1]", got=self.s_min)
+
+    @property
+    def lora_alpha(self) -> float:
+        return float(self.rank if self.alpha is None else self.alpha)
+
+    def blocks(self, num_layers: int) -> range:
+        """Indices of the blocks that carry this adapter in a model with ``num_layers`` blocks."""
+        stop = num_layers if self.block_stop is None else self.block_stop
+        if stop > num_layers:
+            raise ConfigError("AdapterConfig", "block_stop", f"at most the model's {num_layers} blocks", got=stop)
+        return range(self.block_start, stop)
+
+
+@dataclass
+class FusionConfig:
+    """How the active adapters are combined (Sec. 3.2-3.5).
+
+    ``lion``: each adapter's output in a layer is rescaled to the common norm (eq. 4, unless
+    ``norm`` is ``none``) and attention runs one branch per adapter over ``[H; E_i]`` (eq. 8).
+    ``vanilla``: the adapters' outputs are summed with weights lambda_i (eq. 3) in one joint
+    attention over ``[H; E_1; ...; E_k]``, with no norm rescaling.
+    """
+
+    mode: Literal["lion", "vanilla"] = opt("lion", "lion (eq. 4 + eq. 8) or vanilla fusion (eq. 3)")
+    norm: Literal["sample", "token", "none"] = opt(
+        "sample", "axes of the norm of eq. 4: per sample over tokens and channels, per token over channels, or off")
+
+    def __post_init__(self) -> None:
+        if self.mode == "vanilla" and self.norm != "none":
+            self.norm = "none"
+
+    @property
+    def branch_attention(self) -> bool:
+        return self.mode == "lion"

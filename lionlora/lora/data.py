@@ -1,0 +1,264 @@
+"""Training data: the pairs manifest (contract 1), cached VAE latents and the deterministic sample order.
+
+A pair is one training example ``(clip frames, S, first frame, prompt)`` for one adapter: the
+manifest row names the clip, the frame indices sampled for its scaling value S (uniformly from
+the first ``N * S`` frames, Sec. 3.4) and the prompt. The VAE latents of a pair are computed once
+and cached per (clip, frames, size, model), so a clip used at several S has one cache entry per S.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lionlora.errors import InputError
+
+log = logging.getLogger(__name__)
+
+MANIFEST_COLUMNS = ("clip", "kind", "lora", "scale", "frames", "cameras", "prompt")
+
+
+@dataclass
+class Pair:
+    """One manifest row. ``frames`` are indices into the clip; ``frames[0]`` is the conditioning frame."""
+
+    clip: Path
+    kind: str
+    lora: str
+    scale: float
+    frames: list[int]
+    cameras: Path | None
+    prompt: str
+    row: int
+
+
+def _parse_frames(text: str, manifest: Path, row: int) -> list[int]:
+    try:
+        frames = json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        frames = None
+    if not isinstance(frames, list) or not frames or not all(isinstance(f, int) and f >= 0 for f in frames):
+        raise InputError(manifest, f"row {row}: frames", "a JSON list of frame indices >= 0", got=text)
+    return frames
+
+
+def read_pairs(manifest: str | Path, lora: str | None = None) -> list[Pair]:
+    """Rows of a pairs manifest (all of them, or those of adapter ``lora``), paths resolved.
+
+    Raises:
+        InputError: missing file or column, bad S (outside (0, 1]), bad frame list or kind, a
+            clip that does not exist, or no row for ``lora``.
+    """
+    import pandas as pd
+
+    manifest = Path(manifest)
+    if not manifest.is_file():
+        raise InputError(manifest, "", "an existing pairs manifest (CSV)", got="no such file")
+    table = pd.read_csv(manifest, dtype=str, keep_default_na=False)
+    missing = [c for c in MANIFEST_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(manifest, missing[0], f"the columns {', '.join(MANIFEST_COLUMNS)}", got=list(table.columns))
+    pairs = []
+    for row, rec in enumerate(table.to_dict("records"), start=1):
+        if lora is not None and rec["lora"] != lora:
+            continue
+        if rec["kind"] not in ("camera", "motion"):
+            raise InputError(manifest, f"row {row}: kind", "'camera' or 'motion'", got=rec["kind"])
+        try:
+            scale = float(rec["scale"])
+        except ValueError:
+            scale = float("nan")
+        if not 0.0 < scale <= 1.0:
+            raise InputError(manifest, f"row {row}: scale", "a scaling value S in (0, 1]", got=rec["scale"])
+        clip = manifest.parent / rec["clip"]
+        if not clip.exists():
+            raise InputError(manifest, f"row {row}: clip", "an existing clip (relative to the manifest)", got=rec["clip"])
+        cameras = manifest.parent / rec["cameras"] if rec["cameras"] else None
+        pairs.append(Pair(clip, rec["kind"], rec["lora"], scale, _parse_frames(rec["frames"], manifest, row),
+                          cameras, rec["prompt"], row))
+    if lora is not None and not pairs:
+        raise InputError(manifest, "lora", f"rows for the adapter '{lora}'", got=sorted(set(table["lora"])))
+    return pairs
+
+
+def subsample(indices: list[int], n: int) -> list[int]:
+    """``n`` entries of ``indices`` spread uniformly, first and last kept (the span, hence S, is kept)."""
+    if len(indices) < n:
+        raise ValueError(f"need at least {n} frames, got {len(indices)}")
+    picks = np.linspace(0, len(indices) - 1, n).round().astype(int)
+    return [int(indices[i]) for i in picks]
+
+
+def scale_frame_indices(total: int, scale: float, n: int) -> list[int]:
+    """Frames of a clip at scaling value S: ``n`` indices uniform over the first ``round(total * S)``."""
+    span = max(n, int(round(total * scale)))
+    if span > total:
+        raise ValueError(f"a clip of {total} frames has no {n}-frame sample at S={scale}")
+    return subsample(list(range(span)), n)
+
+
+def read_clip_frames(path: Path, indices: list[int]) -> np.ndarray:
+    """The frames ``indices`` of a video (decoded once, in order), ``[T, H, W, 3]`` uint8."""
+    from lionlora.errors import VideoError
+    from lionlora.io.video import iter_video
+
+    wanted = set(indices)
+    last = max(indices)
+    got: dict[int, np.ndarray] = {}
+    for i, frame in enumerate(iter_video(path)):
+        if i in wanted:
+            got[i] = frame
+        if i >= last:
+            break
+    if len(got) != len(wanted):
+        raise VideoError(path, "frames", f"frame {last} to exist", got=f"{max(got, default=-1) + 1} frames")
+    return np.stack([got[i] for i in indices])
+
+
+def cover_window(h: int, w: int, height: int, width: int) -> tuple[int, int, int, int]:
+    """Resize-then-centre-crop of an ``h x w`` image onto ``height x width``: ``(nh, nw, y0, x0)``,
+    the resized size and the crop's top-left corner."""
+    s = max(height / h, width / w)
+    nh, nw = max(height, int(round(h * s))), max(width, int(round(w * s)))
+    return nh, nw, (nh - height) // 2, (nw - width) // 2
+
+
+def resize_cover(frames: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize ``[T, H, W, 3]`` frames to cover ``height x width`` keeping the aspect ratio, crop the centre."""
+    import cv2
+
+    h, w = frames.shape[1:3]
+    nh, nw, y0, x0 = cover_window(h, w, height, width)
+    interp = cv2.INTER_AREA if nh < h else cv2.INTER_LINEAR
+    return np.stack([cv2.resize(f, (nw, nh), interpolation=interp)[y0:y0 + height, x0:x0 + width] for f in frames])
+
+
+def to_model_pixels(frames: np.ndarray) -> torch.Tensor:
+    """uint8 ``[T, H, W, 3]`` -> float ``[1, 3, T, H, W]`` in [-1, 1] (the VAE's input)."""
+    x = torch.from_numpy(np.ascontiguousarray(frames)).float().div(127.5).sub(1.0)
+    return x.permute(3, 0, 1, 2).unsqueeze(0)
+
+
+def _seed_of(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little") & 0x7FFFFFFFFFFFFFFF
+
+
+class LatentCache:
+    """VAE latents and T5 embeddings of training pairs, cached as safetensors under ``root``.
+
+    Args:
+        root: cache folder.
+        pipe: the loaded pipeline (its VAE and text encoder are used on a miss).
+        model: the model id/path (part of the cache key).
+        frames, height, width: the training clip size in pixels.
+    """
+
+    def __init__(self, root: str | Path, pipe, model: str, frames: int, height: int, width: int):
+        self.root = Path(root)
+        self.pipe = pipe
+        self.model = str(model)
+        self.frames, self.height, self.width = frames, height, width
+
+    def _key(self, kind: str, payload: dict) -> str:
+        text = json.dumps({"kind": kind, "model": self.model, **payload}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def _load_or(self, key: str, compute) -> dict[str, torch.Tensor]:
+        from safetensors.torch import load_file, save_file
+
+        from lionlora.io.files import atomic_path
+
+        path = self.root / f"{key}.safetensors"
+        if path.is_file():
+            return load_file(str(path))
+        tensors = {k: v.detach().to("cpu").contiguous() for k, v in compute().items()}
+        with atomic_path(path) as tmp:
+            save_file(tensors, str(tmp))
+        return tensors
+
+    def pair_latents(self, pair: Pair) -> dict[str, torch.Tensor]:
+        """``latents`` ``[T, C, h, w]`` and ``image_latents`` ``[1, C, h, w]`` (scaled as the pipeline does)."""
+        indices = subsample(pair.frames, self.frames)
+        stat = pair.clip.stat()
+        key = self._key("pair", {"clip": str(pair.clip.resolve()), "size": stat.st_size, "mtime": stat.st_mtime_ns,
+                                 "frames": indices, "h": self.height, "w": self.width})
+
+        def compute():
+            pixels = to_model_pixels(resize_cover(read_clip_frames(pair.clip, indices), self.height, self.width))
+            return encode_video(self.pipe, pixels, _seed_of(key))
+
+        return self._load_or(key, compute)
+
+    def prompt_embeds(self, prompt: str) -> torch.Tensor:
+        """T5 embeddings ``[L, D]`` of a prompt at the transformer's text length."""
+        length = self.pipe.transformer.config.max_text_seq_length
+        key = self._key("prompt", {"prompt": prompt, "length": length})
+
+        def compute():
+            with torch.no_grad():
+                embeds, _ = self.pipe.encode_prompt(prompt=prompt, do_classifier_free_guidance=False,
+                                                    max_sequence_length=length, device=self.pipe.text_encoder.device)
+            return {"embeds": embeds[0]}
+
+        return self._load_or(key, compute)["embeds"]
+
+
+@torch.no_grad()
+def encode_video(pipe, pixels: torch.Tensor, seed: int) -> dict[str, torch.Tensor]:
+    """VAE latents of a clip and of its first frame, scaled like diffusers' CogVideoX I2V pipeline.
+
+    Args:
+        pixels: ``[1, 3, T, H, W]`` in [-1, 1].
+    Returns:
+        ``latents`` ``[T', C, h, w]`` and ``image_latents`` ``[1, C, h, w]``.
+    """
+    vae = pipe.vae
+    gen = torch.Generator().manual_seed(seed)
+    x = pixels.to(device=vae.device, dtype=vae.dtype)
+
+    def sample(t: torch.Tensor) -> torch.Tensor:
+        return vae.encode(t).latent_dist.sample(generator=gen)
+
+    factor = vae.config.scaling_factor
+    latents = sample(x) * factor
+    image = sample(x[:, :, :1])
+    image = image / factor if vae.config.invert_scale_latents else image * factor
+    return {"latents": latents[0].permute(1, 0, 2, 3).float(), "image_latents": image[0].permute(1, 0, 2, 3).float()}
+
+
+class SampleOrder:
+    """Which pairs each optimisation step uses: a pure function of (seed, step), so a resumed run
+    sees exactly the batches the uninterrupted run would have seen.
+
+    Sample positions run ``0, 1, 2, ...`` over the whole training; position p is item
+    ``perm_e[p mod n]`` of epoch ``e = p // n``, with one seeded permutation per epoch.
+    """
+
+    def __init__(self, n_items: int, seed: int):
+        self.n = n_items
+        self.seed = seed
+        self._perms: dict[int, torch.Tensor] = {}
+
+    def _perm(self, epoch: int) -> torch.Tensor:
+        if epoch not in self._perms:
+            gen = torch.Generator().manual_seed(_seed_of(f"order/{self.seed}/{epoch}"))
+            self._perms = {epoch: torch.randperm(self.n, generator=gen)}
+        return self._perms[epoch]
+
+    def indices(self, first_position: int, count: int) -> list[int]:
+        out = []
+        for p in range(first_position, first_position + count):
+            epoch, i = divmod(p, self.n)
+            out.append(int(self._perm(epoch)[i]))
+        return out
+
+
+def step_generator(seed: int, *parts: int) -> torch.Generator:
+    """A CPU generator seeded from (seed, step, micro-step, rank): noise and timesteps of one micro-batch."""
+    return torch.Generator().manual_seed(_seed_of("step/" + "/".join(str(p) for p in (seed, *parts))))

@@ -1,0 +1,245 @@
+"""Inference: CogVideoX I2V with any number of LiON-LoRA adapters, and the fusion baselines.
+
+``lion`` fusion (default) is the method: every adapter appends its scaling token for its S,
+LoRA outputs are norm-consistent (eq. 4) and attention runs one branch per adapter (eq. 8).
+The baselines of the paper's comparisons are flags of the same call:
+
+* vanilla fusion (Fig. 2): ``fusion='vanilla'``, the adapters' outputs summed with weights
+  lambda_i (eq. 3) in one joint attention, no norm rescaling;
+* adapter scale (Fig. 10): ``adapter_scale=True``, S is used as the LoRA multiplier lambda
+  (eq. 2) and no scaling token is appended.
+
+The noise comes from a CPU generator seeded with ``seed``: the same inputs and seed give the
+same video.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from lionlora.config import opt
+from lionlora.errors import AdapterError, ConfigError
+from lionlora.lora.config import check_name
+from lionlora.lora.model import PAPER_MODEL
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GenerateConfig:
+    """Options of ``lionlora generate`` (the ``generate:`` section of the workflow config)."""
+
+    model: str = opt(PAPER_MODEL, "CogVideoX I2V pipeline: hub id or local folder")
+    frames: int | None = opt(None, "frames to generate, 4k + 1 (default: the model's native 49)")
+    height: int | None = opt(None, "video height (default: the model's native 480)")
+    width: int | None = opt(None, "video width (default: the model's native 720)")
+    steps: int = opt(50, "DDIM sampling steps")
+    cfg: float = opt(6.0, "classifier-free guidance scale (1: off)")
+    seed: int = opt(0, "seed of the initial noise")
+    negative_prompt: str = opt("", "negative prompt")
+    fusion: Literal["lion", "vanilla"] = opt("lion", "lion fusion (eqs. 4, 8) or vanilla fusion (eq. 3)")
+    norm: Literal["sample", "token", "none"] = opt("sample", "axes of the norm consistency of eq. 4 (lion fusion)")
+    adapter_scale: bool = opt(False, "Fig. 10 baseline: S scales the LoRA output (lambda) instead of the token")
+    fps: int = opt(8, "frame rate of the written mp4")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = opt("auto", "weights dtype (auto: bf16 on CUDA)")
+    device: Literal["auto", "cpu", "cuda"] = opt("auto", "device")
+    cameras_scale: float | None = opt(None, "S of the GT cameras written beside the video (default: the LoRAs' S)")
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.fps < 1:
+            raise ConfigError("GenerateConfig", "steps/fps", "integers >= 1", got=(self.steps, self.fps))
+        if not math.isfinite(self.cfg) or self.cfg < 1.0:
+            raise ConfigError("GenerateConfig", "cfg", "a guidance scale >= 1", got=self.cfg)
+        if self.frames is not None and (self.frames < 1 or (self.frames - 1) % 4):
+            raise ConfigError("GenerateConfig", "frames", "4k + 1 frames", got=self.frames)
+        if self.cameras_scale is not None and not 0 < self.cameras_scale <= 1:
+            raise ConfigError("GenerateConfig", "cameras_scale", "a value in (0, 1]", got=self.cameras_scale)
+
+
+@dataclass
+class LoraSpec:
+    """One ``--lora NAME=PATH:S`` argument (plus its lambda from ``--weight NAME=X``)."""
+
+    name: str
+    path: Path
+    scale: float
+    weight: float = 1.0
+
+
+def parse_lora_spec(text: str) -> LoraSpec:
+    """``NAME=PATH:S`` -> :class:`LoraSpec` (ConfigError naming the argument otherwise)."""
+    expected = "NAME=PATH:S, e.g. orbit_left=results/lora/orbit_left:0.8"
+    if "=" not in text or ":" not in text.split("=", 1)[1]:
+        raise ConfigError("--lora", "", expected, got=text)
+    name, rest = text.split("=", 1)
+    path, scale = rest.rsplit(":", 1)
+    check_name(name, "--lora", "NAME")
+    try:
+        value = float(scale)
+    except ValueError:
+        raise ConfigError("--lora", "S", "a number", got=scale) from None
+    if not math.isfinite(value) or not path:
+        raise ConfigError("--lora", "", expected, got=text)
+    return LoraSpec(name, Path(path), value)
+
+
+def apply_weights(specs: list[LoraSpec], weights: list[str]) -> list[LoraSpec]:
+    """Set lambda_i from ``NAME=X`` strings; an unknown NAME is an error."""
+    names = [s.name for s in specs]
+    for item in weights:
+        name, _, value = item.partition("=")
+        if name not in names:
+            raise AdapterError("--weight", "NAME", f"one of the --lora names {names}", got=name)
+        try:
+            specs[names.index(name)].weight = float(value)
+        except ValueError:
+            raise ConfigError("--weight", name, "a number", got=value) from None
+    return specs
+
+
+def check_specs(specs: list[LoraSpec], cfg: GenerateConfig) -> None:
+    """Validate names and S against the adapter files before any model is loaded.
+
+    Raises:
+        AdapterError: pickle file, a NAME that is not the adapter's, a repeated NAME, or S
+            outside ``[s_min, 1]`` (adapter-scale mode: a negative lambda).
+    """
+    from lionlora.lora.io import read_adapter
+
+    seen = set()
+    for spec in specs:
+        if spec.name in seen:
+            raise AdapterError("--lora", "NAME", "each LoRA once", got=spec.name)
+        seen.add(spec.name)
+        acfg, _, file = read_adapter(spec.path)
+        if acfg.name != spec.name:
+            raise AdapterError(file, "name", f"the LoRA name stored in the adapter ({acfg.name!r})", got=spec.name)
+        if cfg.adapter_scale:
+            if spec.scale < 0:
+                raise AdapterError("--lora", spec.name, "an adapter scale >= 0", got=spec.scale)
+        elif acfg.scaling_token and not acfg.s_min - 1e-9 <= spec.scale <= 1.0 + 1e-9:
+            raise AdapterError("--lora", spec.name, f"a scaling value S in [s_min, 1] = [{acfg.s_min:.4g}, 1]",
+                               got=spec.scale)
+
+
+class Generator:
+    """A loaded pipeline with its adapters; call :meth:`__call__` for each video."""
+
+    def __init__(self, cfg: GenerateConfig, specs: list[LoraSpec], pipe=None):
+        from lionlora.lora.io import load_adapter
+        from lionlora.lora.lion import LionLoRA
+        from lionlora.lora.model import load_pipeline, model_geometry
+
+        check_specs(specs, cfg)
+        self.cfg, self.specs = cfg, specs
+        self.pipe = pipe or load_pipeline(cfg.model, cfg.dtype, cfg.device)
+        self.geometry = model_geometry(self.pipe)
+        self.lion = LionLoRA(self.pipe.transformer)
+        for spec in specs:
+            load_adapter(self.lion, spec.path, name=spec.name)
+        self.size()  # a size the model cannot take fails here, before any sampling
+
+    def active(self):
+        from lionlora.lora.config import FusionConfig
+        from lionlora.lora.fusion import ActiveAdapter
+
+        adapters = []
+        for spec in self.specs:
+            if self.cfg.adapter_scale:
+                adapters.append(ActiveAdapter(spec.name, weight=spec.scale * spec.weight, scale=None))
+            else:
+                has_token = self.lion.configs[spec.name].scaling_token
+                adapters.append(ActiveAdapter(spec.name, weight=spec.weight, scale=spec.scale if has_token else None))
+        return adapters, FusionConfig(mode=self.cfg.fusion, norm=self.cfg.norm)
+
+    def size(self) -> tuple[int, int, int]:
+        from lionlora.lora.model import video_size
+
+        return video_size(self.pipe, self.cfg.frames, self.cfg.height, self.cfg.width, "GenerateConfig")
+
+    def __call__(self, image: np.ndarray, prompt: str) -> np.ndarray:
+        """Generate from a uint8 RGB first frame ``[H, W, 3]``; returns ``[T, h, w, 3]`` uint8."""
+        import torch
+        from PIL import Image
+
+        from lionlora.lora.data import resize_cover
+
+        frames, height, width = self.size()
+        first = Image.fromarray(resize_cover(image[None], height, width)[0])
+        adapters, fusion = self.active()
+        generator = torch.Generator("cpu").manual_seed(self.cfg.seed)
+        with self.lion.activate(adapters, fusion), torch.no_grad():
+            out = self.pipe(image=first, prompt=prompt, negative_prompt=self.cfg.negative_prompt or None,
+                            height=height, width=width, num_frames=frames, num_inference_steps=self.cfg.steps,
+                            guidance_scale=self.cfg.cfg, generator=generator, output_type="np",
+                            max_sequence_length=self.geometry["text_tokens"])
+        video = np.asarray(out.frames[0], dtype=np.float32)
+        return (video * 255.0).round().clip(0, 255).astype(np.uint8)
+
+
+def read_condition_image(path: str | Path) -> np.ndarray:
+    """The conditioning frame: an image file, or the first frame of a video."""
+    from lionlora.io.video import VIDEO_EXTENSIONS, iter_video, read_image
+
+    path = Path(path)
+    if path.suffix.lower() in VIDEO_EXTENSIONS:
+        return next(iter(iter_video(path, max_frames=1)))
+    return read_image(path)
+
+
+def write_gt_cameras(cameras: str | Path, out: Path, scale: float, frames: int, height: int, width: int,
+                     extra: dict) -> Path:
+    """Write beside ``out`` the GT cameras of the frames a video at scaling value S shows.
+
+    The source trajectory is sampled like a training pair: ``frames`` cameras uniform over its
+    first ``round(N * S)``; intrinsics follow the resize-and-crop to the video's size.
+    """
+    from lionlora.io.cameras_json import read_cameras, write_cameras
+    from lionlora.lora.data import cover_window, scale_frame_indices
+
+    traj = read_cameras(cameras)
+    try:
+        indices = scale_frame_indices(len(traj), scale, frames)
+    except ValueError:
+        raise ConfigError(cameras, "frames", f"at least {frames} cameras at S={scale}", got=len(traj)) from None
+    K = traj.intrinsics
+    nh, nw, y0, x0 = cover_window(K.height, K.width, height, width)
+    sub = replace(traj.subset(indices), intrinsics=K.scaled(nw, nh).cropped(x0, y0, width, height), names=None)
+    return write_cameras(out.parent / "cameras.json", sub, metadata={**extra, "source_frames": indices})
+
+
+def generate_to_file(cfg: GenerateConfig, image: str | Path, prompt: str, specs: list[LoraSpec], out: str | Path,
+                     cameras: str | Path | None = None, generator: Generator | None = None) -> dict:
+    """Generate one video to ``out`` (mp4, atomically) with ``out``'s ``.json`` record beside it."""
+    from lionlora.config import to_dict
+    from lionlora.io.files import write_json
+    from lionlora.io.video import write_video
+
+    out = Path(out)
+    started = time.time()
+    gen = generator or Generator(cfg, specs)
+    video = gen(read_condition_image(image), prompt)
+    write_video(out, list(video), fps=cfg.fps)
+    record = {"image": str(image), "prompt": prompt, "frames": int(video.shape[0]),
+              "height": int(video.shape[1]), "width": int(video.shape[2]),
+              "loras": [{"name": s.name, "path": str(s.path), "scale": s.scale, "weight": s.weight} for s in specs],
+              "seconds": round(time.time() - started, 2), "config": to_dict(cfg)}
+    if cameras is not None:
+        scales = {s.scale for s in specs}
+        scale = cfg.cameras_scale
+        if scale is None:
+            if len(scales) > 1:
+                raise ConfigError("--cameras-scale", "", "a value when the LoRAs have different S", got=sorted(scales))
+            scale = scales.pop() if scales else 1.0
+        write_gt_cameras(cameras, out, scale, video.shape[0], video.shape[1], video.shape[2],
+                         {"generated": out.name, "scale": scale})
+        record["cameras"] = {"source": str(cameras), "scale": scale}
+    write_json(out.with_suffix(".json"), record)
+    return record

@@ -1,0 +1,34 @@
+"""Matplotlib figures of the method's outputs (loss curves, Figs. 4-5), written atomically as PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def new_axes(figsize: tuple[float, float] = (7, 3.5)):
+    """A figure and its axes on the non-interactive backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=figsize)
+
+
+def finish(fig, ax, xlabel: str, ylabel: str, title: str, path: str | Path, legend: bool = True) -> Path:
+    """Label the axes, write the figure to ``path`` (atomically) and close it."""
+    import matplotlib.pyplot as plt
+
+    from lionlora.io.files import atomic_path
+
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if legend:
+        ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    return Path(path)
