@@ -19,6 +19,9 @@ from lionlora.errors import LionLoraError
 COMMAND_MODULES = [
     "lionlora.cli.scene",
     "lionlora.cli.eval",
+    "lionlora.cli.splat",
+    "lionlora.cli.trajectory",
+    "lionlora.cli.pairs",
 ]
 
 
