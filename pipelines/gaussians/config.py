@@ -1,4 +1,4 @@
-"""Config of the 3DGS reconstruction stage (``lionlora reconstruct``)."""
+"""Configs of the 3DGS reconstruction stage (``lionlora reconstruct``): optimisation and densification."""
 
 from __future__ import annotations
 
@@ -7,9 +7,32 @@ from typing import Literal
 
 from lionlora.config import opt
 from lionlora.errors import ConfigError
-from pipelines.gaussians.strategy import DensifyConfig
 
 ENGINES = ("auto", "torch", "gsplat", "nerfstudio")
+
+
+@dataclass
+class DensifyConfig:
+    prune_opa: float = opt(0.005, "Gaussians with opacity below this are pruned")
+    grow_grad2d: float = opt(0.0002, "average screen-space gradient (NDC units) above which a Gaussian is cloned or split")
+    grow_scale3d: float = opt(0.01, "clone (not split) Gaussians whose largest std is at most this times the scene scale")
+    prune_scale3d: float = opt(0.1, "after the first opacity reset, prune Gaussians larger than this times the scene scale")
+    refine_start_iter: int = opt(500, "first step that densifies")
+    refine_stop_iter: int = opt(15000, "no densification from this step on")
+    refine_every: int = opt(100, "densify every this many steps")
+    reset_every: int = opt(3000, "cap opacities every this many steps (0: never)")
+    max_gaussians: int = opt(0, "upper bound on the number of Gaussians for the torch engine (0: none)")
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.prune_opa < 0.5:
+            raise ConfigError("DensifyConfig", "prune_opa", "a value in (0, 0.5)", got=self.prune_opa)
+        if self.grow_grad2d <= 0 or self.grow_scale3d <= 0 or self.prune_scale3d <= 0:
+            raise ConfigError("DensifyConfig", "grow_grad2d/grow_scale3d/prune_scale3d", "positive values",
+                              got=(self.grow_grad2d, self.grow_scale3d, self.prune_scale3d))
+        if self.refine_every < 1 or self.reset_every < 0 or self.max_gaussians < 0:
+            raise ConfigError("DensifyConfig", "refine_every/reset_every/max_gaussians",
+                              "refine_every >= 1, reset_every >= 0, max_gaussians >= 0",
+                              got=(self.refine_every, self.reset_every, self.max_gaussians))
 
 
 @dataclass

@@ -42,7 +42,7 @@ def write_ply(path: str | Path, gaussians: Gaussians) -> Path:
     """Write ``gaussians`` as a binary 3DGS ``.ply`` (atomically)."""
     g = gaussians.to("cpu")
     n = len(g)
-    rest = g.shN.detach().transpose(1, 2).reshape(n, -1)  # [N, 3, K-1] -> channel-major
+    rest = g.shN.detach().transpose(1, 2).reshape(n, 3 * g.shN.shape[1])  # [N, 3, K-1] -> channel-major
     cols = [g.means, torch.zeros(n, 3), g.sh0.detach().reshape(n, 3), rest, g.opacities.detach()[:, None],
             g.scales, g.quats]
     data = torch.cat([c.detach().float() for c in cols], 1).numpy().astype("<f4")
@@ -121,6 +121,8 @@ def read_ply(path: str | Path) -> Gaussians:
         raise InputError(path, f"property {missing[0]}", "the 3DGS vertex properties", got="missing")
 
     def cols(*keys: str) -> torch.Tensor:
+        if not keys:
+            return torch.zeros(count, 0)
         return torch.from_numpy(np.stack([v[k].astype(np.float32) for k in keys], 1))
 
     k_rest = n_rest // 3

@@ -11,11 +11,11 @@ engine can sit behind :mod:`pipelines.gaussians.engines`:
    footprint is the box of 3 standard deviations along the larger eigen-axis.
 2. **Tiles and depth order**: every Gaussian is listed once per image tile its box touches;
    the list is sorted by (tile, depth), so each tile holds its Gaussians front to back.
-3. **Alpha compositing**: for each (tile, Gaussian) pair and each pixel of the tile,
-   ``alpha = min(0.99, o * exp(-d^T Sigma_2d^-1 d / 2))`` (zero below ``alpha_min``), and
-   ``C = sum_i c_i alpha_i T_i`` with ``T_i = prod_{j<i} (1 - alpha_j)``. The products are
-   computed as segmented cumulative sums of ``log(1 - alpha)`` (float64), which autograd
-   differentiates: forward and backward need no custom kernels.
+3. **Alpha compositing** (:mod:`pipelines.gaussians.composite`): for each (tile, Gaussian)
+   pair and each pixel of the tile, ``alpha = min(0.999, o * exp(-d^T Sigma_2d^-1 d / 2))``
+   (zero below ``alpha_min``), and ``C = sum_i c_i alpha_i T_i`` with
+   ``T_i = prod_{j<i} (1 - alpha_j)``, all pairs of a tile at once as segmented cumulative sums;
+   its backward pass is written out analytically, the projection's is left to autograd.
 
 Pixel centres sit at ``(u + 0.5, v + 0.5)`` (pixel-edge origin), like gsplat and COLMAP.
 """
@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from pipelines.gaussians.composite import composite
 from pipelines.gaussians.sh import sh_to_rgb
 
 RENDER_MODES = ("RGB", "D", "ED", "RGB+D", "RGB+ED")
@@ -140,43 +141,6 @@ def _chunks(tiles: Tensor, n_tiles: int, pixels: int, budget: int) -> list[tuple
     return [(t0, t1, first[t0], int(ends[t1 - 1])) for t0, t1 in zip(bounds[:-1], bounds[1:])]
 
 
-def _composite(tile_ids: Tensor, gauss_ids: Tensor, means2d: Tensor, conics: Tensor, opacities: Tensor,
-               features: Tensor, tile_size: int, tiles_x: int, t0: int, t1: int, alpha_min: float) -> tuple[Tensor, Tensor]:
-    """Front-to-back compositing of the intersections of tiles ``[t0, t1)``.
-
-    Returns per-tile pixel features ``[t1 - t0, P, F]`` and accumulated alpha ``[t1 - t0, P]``.
-    """
-    P = tile_size * tile_size
-    dev, dt = means2d.device, means2d.dtype
-    n_out = t1 - t0
-    if gauss_ids.numel() == 0:
-        return (torch.zeros(n_out, P, features.shape[-1], device=dev, dtype=dt),
-                torch.zeros(n_out, P, device=dev, dtype=dt))
-    local = torch.arange(P, device=dev)
-    lx = (local % tile_size).to(dt) + 0.5
-    ly = (local // tile_size).to(dt) + 0.5
-    tx = (tile_ids % tiles_x).to(dt) * tile_size
-    ty = (tile_ids // tiles_x).to(dt) * tile_size
-    m = means2d[gauss_ids]
-    dx = (tx - m[:, 0])[:, None] + lx[None]
-    dy = (ty - m[:, 1])[:, None] + ly[None]
-    con = conics[gauss_ids]
-    sigma = 0.5 * (con[:, 0, None] * dx * dx + con[:, 2, None] * dy * dy) + con[:, 1, None] * dx * dy
-    alpha = torch.clamp_max(opacities[gauss_ids, None] * torch.exp(-sigma), 0.99)
-    alpha = torch.where((alpha >= alpha_min) & (sigma >= 0), alpha, torch.zeros_like(alpha))
-    # transmittance T_i = exp(sum_{j < i in the same tile} log(1 - alpha_j))
-    log1m = torch.log1p(-alpha).double()
-    excl = torch.cumsum(log1m, 0) - log1m
-    first = torch.searchsorted(tile_ids, tile_ids)  # index of the first intersection of each tile
-    T = torch.exp(excl - excl[first]).to(dt)
-    w = alpha * T
-    rel = tile_ids - t0
-    feats = torch.zeros(n_out, P, features.shape[-1], device=dev, dtype=dt)
-    feats = feats.index_add(0, rel, w[:, :, None] * features[gauss_ids][:, None, :])
-    acc = torch.zeros(n_out, P, device=dev, dtype=dt).index_add(0, rel, w)
-    return feats, acc
-
-
 def rasterize(means: Tensor, quats: Tensor, scales: Tensor, opacities: Tensor, colors: Tensor,
               viewmats: Tensor, Ks: Tensor, width: int, height: int, *, sh_degree: int | None = None,
               backgrounds: Tensor | None = None, render_mode: str = "RGB", near_plane: float = 0.01,
@@ -228,7 +192,7 @@ def rasterize(means: Tensor, quats: Tensor, scales: Tensor, opacities: Tensor, c
                                                  tiles_x, tiles_y)
         out_f, out_a = [], []
         for t0, t1, i0, i1 in _chunks(tile_ids, n_tiles, P, chunk_elements):
-            f, a = _composite(tile_ids[i0:i1], gauss_ids[i0:i1], means2d[ci], conics[ci], opacities, features,
+            f, a = composite(tile_ids[i0:i1], gauss_ids[i0:i1], means2d[ci], conics[ci], opacities, features,
                               tile_size, tiles_x, t0, t1, alpha_min)
             out_f.append(f)
             out_a.append(a)
