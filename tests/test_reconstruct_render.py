@@ -148,3 +148,10 @@ def test_render_cli_and_bad_inputs(splat, scene_dir, tmp_path, capsys):
         RenderConfig(width=33)
     with pytest.raises(ConfigError, match="start_frame"):
         render_clip(ply, scene_dir, "pan_up", tmp_path / "d", RenderConfig(engine="torch", start_frame=999))
+
+
+@pytest.mark.parametrize("command", ["reconstruct", "render", "trajectory", "pairs"])
+def test_cli_help(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0 and "--out" in capsys.readouterr().out

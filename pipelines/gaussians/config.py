@@ -43,7 +43,7 @@ class ReconstructConfig:
     downsample: int | None = opt(None, "images_N folder to train on (None: the largest images present)")
     sh_degree: int = opt(3, "spherical-harmonics degree of the colours (0..3)")
     sh_degree_interval: int = opt(1000, "raise the active SH degree by one every this many steps")
-    test_every: int = opt(8, "hold out every N-th image (index % N == 0) for PSNR/SSIM")
+    test_every: int = opt(8, "hold out every N-th image (indices 0, N, 2N, ...) for PSNR/SSIM")
     ssim_lambda: float = opt(0.2, "loss = (1 - lambda) L1 + lambda (1 - SSIM)")
     init: Literal["sfm", "random"] = opt("sfm", "initialise from the scene's SfM points, or at random")
     random_fallback: bool = opt(True, "scene without SfM points: warn and initialise at random (else error)")

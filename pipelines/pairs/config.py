@@ -11,7 +11,7 @@ from pipelines.pairs.sampling import check_scale, even_scales
 
 @dataclass
 class PairsConfig:
-    sample_frames: int = opt(49, "frames per training pair (CogVideoX needs (F - 1) % 4 == 0)")
+    sample_frames: int = opt(49, "frames per training pair (CogVideoX needs F = 4k + 1)")
     camera_frames: int = opt(600, "frames of a camera clip that S = 1 spans")
     motion_frames: int = opt(240, "frames of an object-motion clip that S = 1 spans")
     camera_scales: list[float] = opt([], "S values per camera clip, in [F / camera_frames, 1]; "
