@@ -15,6 +15,7 @@ from pipelines.gaussians.model import Gaussians, init_from_points, init_from_sce
 from pipelines.gaussians.ply import property_names, read_ply, write_ply
 from pipelines.gaussians.strategy import Densifier
 from pipelines.gaussians.view import render
+from tests.torch_threads import one_torch_thread  # noqa: F401 (autouse fixture)
 
 
 def random_gaussians(n=300, degree=3, seed=0):
@@ -126,3 +127,23 @@ def test_densifier_clones_splits_prunes_and_keeps_optimiser_moments():
     assert torch.all(st["exp_avg"][-3:] == 0)  # new Gaussians start with zero moments
     assert torch.allclose(torch.exp(params["scales"][-1]), child_std)
     assert opts["means"].param_groups[0]["params"][0] is params["means"]
+
+
+def test_nerfstudio_world_is_mapped_back_to_the_scene_world(scene, tmp_path):
+    from lionlora.geometry.convert import NERFSTUDIO_COLMAP_APPLIED_TRANSFORM as A
+    from lionlora.io.files import read_json, write_json
+    from pipelines.gaussians.nerfstudio import _prepare_data, to_scene_world
+
+    T = make_pose(Rotation.from_euler("xyz", [5, 10, -20], degrees=True).as_matrix(), [0.1, -0.3, 0.2])
+    write_json(tmp_path / "dataparser_transforms.json", {"transform": T[:3].tolist(), "scale": 0.25})
+    world = np.random.default_rng(0).normal(size=(10, 3))
+    # nerfstudio's model world: scale * (T @ A @ world)
+    json_world = np.c_[world, np.ones(10)] @ A.T
+    model = 0.25 * (np.c_[json_world, np.ones(10)] @ T[:3].T)
+    assert np.allclose(to_scene_world(tmp_path, A).apply(model), world)
+    data = _prepare_data(scene, tmp_path / "work")
+    meta = read_json(data / "transforms.json")
+    assert meta["ply_file_path"] == "sparse_pc.ply" and (data / "images_2").is_dir()
+    raw = (data / "sparse_pc.ply").read_bytes().split(b"end_header\n")[1]
+    v = np.frombuffer(raw, dtype=[("xyz", "<f4", 3), ("rgb", "u1", 3)])
+    assert np.allclose(v["xyz"], scene.points @ A[:, :3].T, atol=1e-4) and np.array_equal(v["rgb"], scene.colors)

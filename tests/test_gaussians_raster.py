@@ -8,6 +8,7 @@ import torch
 
 from pipelines.gaussians.raster_torch import rasterize
 from pipelines.gaussians.sh import sh_basis, sh_rotation, sh_to_rgb
+from tests.torch_threads import one_torch_thread  # noqa: F401 (autouse fixture)
 
 W, H, F = 64, 48, 50.0
 

@@ -16,6 +16,7 @@ from lionlora.io.video import probe_video, read_video
 from pipelines.gaussians import DensifyConfig, ReconstructConfig, read_ply, reconstruct
 from pipelines.gaussians.train import split_indices
 from pipelines.render import RenderConfig, render_clip
+from tests.torch_threads import one_torch_thread  # noqa: F401 (autouse fixture)
 
 # Measured on the 24-frame embedded scene at images_4 (240x135), 3 held-out views:
 # PSNR 13.1 dB at initialisation -> 18.3 dB after 80 steps. The test asserts a 3 dB gain.
@@ -27,15 +28,6 @@ def demo_config(**kw):
     return ReconstructConfig(engine="torch", steps=STEPS, downsample=4, sh_degree=1, sh_degree_interval=40,
                              lr_means=8e-4, densify=DensifyConfig(refine_start_iter=20, refine_every=20,
                                                                   refine_stop_iter=70, reset_every=0), **kw)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Small tensor ops: one intra-op thread is faster, and much faster on a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
