@@ -16,11 +16,14 @@ import sys
 from lionlora import __version__
 from lionlora.errors import LionLoraError
 
-COMMAND_MODULES = [
+COMMAND_MODULES = [  # in pipeline order: scenes, 3DGS + clips, pairs, web videos, the method, evaluation
     "lionlora.cli.scene",
-    "lionlora.cli.eval",
+    "lionlora.cli.splat",
+    "lionlora.cli.trajectory",
+    "lionlora.cli.pairs",
     "lionlora.cli.filter",
     "lionlora.cli.lora",
+    "lionlora.cli.eval",
 ]
 
 

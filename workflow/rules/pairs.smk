@@ -1,0 +1,40 @@
+# Training pairs (contract 1) -> RESULTS/pairs/manifest.csv, from the basic camera clips and, when
+# pairs.include_webvideos is true, the accepted clips of RESULTS/webvideos/manifest.csv.
+
+
+def pairs_clip_dirs():
+    prims = (config.get("pairs") or {}).get("primitives") or clip_primitives(("primitives",))
+    return [f"{RESULTS}/clips/{s}/{p}" for s in scene_ids() for p in prims]
+
+
+def pairs_options():
+    """Options of `lionlora pairs`: clip lengths and sample count from `clip`, then pairs.options."""
+    clip = config.get("clip") or {}
+    opts = {"camera_frames": clip["frames"]} if "frames" in clip else {}
+    if "sample_frames" in clip:
+        opts["sample_frames"] = clip["sample_frames"]
+    return {**opts, **((config.get("pairs") or {}).get("options") or {})}
+
+
+def pairs_webvideos():
+    return [f"{RESULTS}/webvideos/manifest.csv"] if (config.get("pairs") or {}).get("include_webvideos") else []
+
+
+rule pairs:
+    input:
+        clips=[f"{d}/cameras.json" for d in pairs_clip_dirs()],
+        webvideos=pairs_webvideos(),
+    output:
+        f"{RESULTS}/pairs/manifest.csv",
+    log:
+        f"{RESULTS}/logs/pairs.log",
+    params:
+        out=f"{RESULTS}/pairs",
+        dirs=" ".join(shlex.quote(d) for d in pairs_clip_dirs()),
+        web=" ".join(f"--webvideos {shlex.quote(m)}" for m in pairs_webvideos()),
+        opts=cli_set(pairs_options()),
+    shell:
+        "{LIONLORA} -q pairs --out {params.out} --clips {params.dirs} {params.web} {params.opts} > {log} 2>&1"
+
+
+ALL_TARGETS.append(f"{RESULTS}/pairs/manifest.csv")

@@ -1,0 +1,42 @@
+# Camera-primitive clips of every scene -> RESULTS/clips/{scene}/{primitive}/ (clip.mp4, cameras.json,
+# depth.json). Basic primitives train the LoRAs; fused ones (NAME+NAME) are the complex poses of Table 2.
+
+
+wildcard_constraints:
+    primitive=r"[a-z_]+(\+[a-z_]+)*",
+
+
+def clip_primitives(kinds=("primitives", "fused")):
+    """Primitive names of the configured clips (basic and/or fused)."""
+    render = config.get("render") or {}
+    return [name for kind in kinds for name in render.get(kind, [])]
+
+
+def render_options():
+    """Options of `lionlora render`: the clip size and length, then the render section's options."""
+    clip = config.get("clip") or {}
+    sized = {k: clip[k] for k in ("frames", "width", "height") if k in clip}
+    return {**sized, **((config.get("render") or {}).get("options") or {})}
+
+
+rule render_clip:
+    input:
+        ply=f"{RESULTS}/splats/{{scene}}/point_cloud.ply",
+        scene=lambda wc: scene_dir(wc.scene),
+    output:
+        video=f"{RESULTS}/clips/{{scene}}/{{primitive}}/clip.mp4",
+        cameras=f"{RESULTS}/clips/{{scene}}/{{primitive}}/cameras.json",
+    log:
+        f"{RESULTS}/logs/render/{{scene}}/{{primitive}}.log",
+    threads: 1
+    params:
+        out=lambda wc: f"{RESULTS}/clips/{wc.scene}/{wc.primitive}",
+        opts=cli_set(render_options()),
+    shell:
+        "OMP_NUM_THREADS={threads} {LIONLORA} -q render --splat {input.ply} --scene {input.scene}"
+        " --primitive '{wildcards.primitive}' --out '{params.out}' {params.opts} > '{log}' 2>&1"
+
+
+ALL_TARGETS.extend(
+    f"{RESULTS}/clips/{s}/{p}/cameras.json" for s in scene_ids() for p in clip_primitives()
+)
