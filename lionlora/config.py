@@ -238,13 +238,15 @@ def add_config_options(parser: argparse.ArgumentParser, cls: type, skip: tuple[s
         flag = "--" + f.name.replace("_", "-")
         help_text = f.metadata.get("help", "")
         default = f.default if f.default is not dataclasses.MISSING else None
+        if "default" not in help_text:
+            help_text = f"{help_text} (default: {default})"
         if get_origin(base) is Literal:
             parser.add_argument(flag, dest=f"cfg_{f.name}", default=None, choices=list(get_args(base)),
-                                help=f"{help_text} (default: {default})")
+                                help=help_text)
         else:
             metavar = {int: "N", float: "X", bool: "BOOL", Path: "PATH"}.get(base, "VALUE")
             parser.add_argument(flag, dest=f"cfg_{f.name}", default=None, metavar=metavar,
-                                help=f"{help_text} (default: {default})")
+                                help=help_text)
 
 
 def config_from_args(cls: type[T], args: argparse.Namespace, section: str | None = None) -> T:

@@ -256,3 +256,18 @@ def test_activation_rejects_bad_inputs(tiny_model_dir):
             pass
     with pytest.raises(AdapterError, match="not yet loaded"):
         lion.add_adapter(AdapterConfig(name="a", rank=2))
+
+
+def test_s_min_given_in_float32_is_accepted():
+    """The pairs stage writes S = F / N exactly; training batches carry it as float32."""
+    import types
+
+    import torch
+
+    from lionlora.errors import AdapterError
+    from lionlora.lora.lion import LionLoRA
+
+    fake = types.SimpleNamespace(configs={"m": types.SimpleNamespace(s_min=13 / 49)})
+    LionLoRA.check_scale(fake, "m", torch.tensor([13 / 49], dtype=torch.float32))
+    with pytest.raises(AdapterError, match="s_min"):
+        LionLoRA.check_scale(fake, "m", torch.tensor([0.26], dtype=torch.float32))

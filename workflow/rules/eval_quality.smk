@@ -45,10 +45,16 @@ rule eval_i3d_init:
         "{LIONLORA} -q eval i3d-init --out {output} --seed {wildcards.seed} > {log} 2>&1"
 
 
+def fvd_videos(wildcards):
+    """Files behind the two folders: the rendered clips and the method's generated camera videos."""
+    real = [f"{RESULTS}/clips/{s}/{p}/clip.mp4" for s in scene_ids() for p in clip_primitives()]
+    fake = [t for t in GENERATE_TARGETS if t.startswith(f"{RESULTS}/generated/{wildcards.method}/")]
+    return real + fake
+
+
 rule eval_fvd:
     input:
-        real=f"{RESULTS}/{EQ.get('real', 'clips')}",
-        fake=f"{RESULTS}/generated/{{method}}",
+        videos=fvd_videos,
         i3d=i3d_weights(),
     output:
         f"{RESULTS}/eval/{{method}}/fvd{{suffix}}.json",
@@ -60,8 +66,10 @@ rule eval_fvd:
     params:
         opts=fvd_options,
         cache=f"{RESULTS}/cache/i3d_features",
+        real=f"{RESULTS}/{EQ.get('real', 'clips')}",
+        fake=lambda wc: f"{RESULTS}/generated/{wc.method}",
     shell:
-        "{LIONLORA} -q eval fvd --real {input.real} --fake {input.fake} --i3d {input.i3d} --out {output} "
+        "{LIONLORA} -q eval fvd --real {params.real} --fake {params.fake} --i3d {input.i3d} --out {output} "
         "--cache-dir {params.cache} {params.opts} > {log} 2>&1"
 
 

@@ -13,11 +13,16 @@ def pairs_options():
     opts = {"camera_frames": clip["frames"]} if "frames" in clip else {}
     if "sample_frames" in clip:
         opts["sample_frames"] = clip["sample_frames"]
+    if "clip_frames" in (config.get("filter") or {}):  # web-video clips are cut to this length
+        opts["motion_frames"] = config["filter"]["clip_frames"]
     return {**opts, **((config.get("pairs") or {}).get("options") or {})}
 
 
 def pairs_webvideos():
-    return [f"{RESULTS}/webvideos/manifest.csv"] if (config.get("pairs") or {}).get("include_webvideos") else []
+    """The web-video manifest, when the web-video stage is planned and pairs.include_webvideos holds."""
+    planned = bool((config.get("webvideos") or {}).get("input"))
+    wanted = (config.get("pairs") or {}).get("include_webvideos", True)
+    return [f"{RESULTS}/webvideos/manifest.csv"] if planned and wanted else []
 
 
 rule pairs:

@@ -13,7 +13,7 @@
 _TRAIN = config.get("train", {})
 _GENERATE = config.get("generate", {})
 _TRAIN_WORKFLOW_KEYS = ("model", "adapters", "launch")
-_GENERATE_WORKFLOW_KEYS = ("model", "methods", "primitives", "scale", "prompt")
+_GENERATE_WORKFLOW_KEYS = ("model", "methods", "primitives", "scale", "prompt", "motion")
 # The demo's tiny model runs fastest on one thread per job (its ops are far too small to share);
 # the real model runs on a GPU: `--resources gpu=N` keeps jobs from sharing one.
 _DEMO = _TRAIN.get("model", "demo") == "demo"
