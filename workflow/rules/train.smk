@@ -140,3 +140,4 @@ GENERATE_TARGETS = [
     for p in _GENERATE.get("primitives", [])
 ]
 ANALYZE_TARGETS = [f"{RESULTS}/figures/lora_analysis/summary.json"] if len(_TRAIN.get("adapters", [])) >= 2 else []
+ALL_TARGETS.extend(TRAIN_TARGETS + ANALYZE_TARGETS)
