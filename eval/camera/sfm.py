@@ -26,6 +26,11 @@ from lionlora.geometry.se3 import make_pose, se3_inverse
 
 log = logging.getLogger(__name__)
 
+#: Smallest triangulation angle of the incremental mapper's initial pair. COLMAP's default (16
+#: degrees, meant for photo collections) finds no initial pair in short clips moving forward or
+#: sideways by a fraction of the scene depth (measured on the benchmark's dolly and truck clips).
+INCREMENTAL_INIT_MIN_TRI_ANGLE_DEG = 4.0
+
 
 @dataclass
 class SfmTrial:
@@ -106,6 +111,8 @@ def _global_options(pycolmap, cfg: CameraEvalConfig, seed: int):
     m.global_positioning.random_seed = seed
     m.retriangulation.random_seed = seed
     m.ba_num_iterations = cfg.ba_iterations
+    if cfg.tracks_per_view > 0:
+        m.track_required_tracks_per_view = cfg.tracks_per_view
     ba = m.bundle_adjustment
     ba.refine_focal_length = not cfg.fix_intrinsics
     ba.refine_principal_point = False
@@ -120,6 +127,7 @@ def _incremental_options(pycolmap, cfg: CameraEvalConfig, seed: int):
     opts.mapper.random_seed = seed
     opts.triangulation.random_seed = seed
     opts.min_model_size = 3
+    opts.mapper.init_min_tri_angle = INCREMENTAL_INIT_MIN_TRI_ANGLE_DEG
     opts.ba_refine_focal_length = not cfg.fix_intrinsics
     opts.ba_refine_principal_point = False
     opts.ba_refine_extra_params = not cfg.fix_intrinsics
@@ -128,7 +136,7 @@ def _incremental_options(pycolmap, cfg: CameraEvalConfig, seed: int):
     return opts
 
 
-def _model_to_trial(rec, names: list[str], seed: int) -> tuple[np.ndarray, np.ndarray, Intrinsics | None]:
+def _model_to_trial(rec, names: list[str]) -> tuple[np.ndarray, np.ndarray, Intrinsics | None]:
     index = {name: i for i, name in enumerate(names)}
     c2w = np.tile(np.eye(4), (len(names), 1, 1))
     registered = np.zeros(len(names), bool)
@@ -149,6 +157,61 @@ def _model_to_trial(rec, names: list[str], seed: int) -> tuple[np.ndarray, np.nd
     return c2w, registered, intr
 
 
+def _extract_and_match(pycolmap, db: Path, image_dir: Path, names: list[str], cfg: CameraEvalConfig,
+                       intrinsics: Intrinsics | None, longest_side: int, result: "SfmResult") -> None:
+    """SIFT features of every frame (one shared camera) and verified matches, into ``db``."""
+    device = getattr(pycolmap.Device, cfg.device)
+    t0 = time.perf_counter()
+    extraction = pycolmap.FeatureExtractionOptions()
+    extraction.sift.max_num_features = cfg.max_features
+    extraction.sift.first_octave = cfg.first_octave
+    extraction.max_image_size = cfg.max_image_size if cfg.max_image_size > 0 else longest_side
+    extraction.num_threads = cfg.num_threads
+    pycolmap.extract_features(db, image_dir, image_names=names, camera_mode=pycolmap.CameraMode.SINGLE,
+                              reader_options=_reader_options(pycolmap, cfg, intrinsics),
+                              extraction_options=extraction, device=device)
+    t1 = time.perf_counter()
+    matching = pycolmap.FeatureMatchingOptions()
+    matching.num_threads = cfg.num_threads
+    if cfg.matcher == "sequential":
+        pairing = pycolmap.SequentialPairingOptions()
+        pairing.overlap = cfg.overlap
+        pairing.quadratic_overlap = cfg.quadratic_overlap
+        pycolmap.match_sequential(db, matching_options=matching, pairing_options=pairing, device=device)
+    else:
+        pycolmap.match_exhaustive(db, matching_options=matching, device=device)
+    result.seconds_features, result.seconds_matching = t1 - t0, time.perf_counter() - t1
+    database = pycolmap.Database.open(db)
+    try:
+        result.num_features = [database.num_keypoints_for_image(im.image_id) for im in database.read_all_images()]
+        result.verified_pairs = database.num_verified_image_pairs()
+    finally:
+        database.close()
+
+
+def _map(pycolmap, db: Path, image_dir: Path, out: Path, names: list[str], cfg: CameraEvalConfig,
+         seed: int) -> SfmTrial:
+    """One mapping trial; a mapper exception or an empty result is a trial with nothing registered."""
+    out.mkdir()
+    pycolmap.set_random_seed(seed)
+    t0 = time.perf_counter()
+    error, recs = "", {}
+    try:
+        if cfg.mapper == "global":
+            recs = pycolmap.global_mapping(db, image_dir, out, options=_global_options(pycolmap, cfg, seed))
+        else:
+            recs = pycolmap.incremental_mapping(db, image_dir, out, options=_incremental_options(pycolmap, cfg, seed))
+    except Exception as exc:  # pycolmap raises plain RuntimeError/ValueError on degenerate input
+        error = f"{type(exc).__name__}: {exc}"
+    trial = SfmTrial(seed=seed, c2w=np.tile(np.eye(4), (len(names), 1, 1)), registered=np.zeros(len(names), bool),
+                     models=len(recs), error=error)
+    if recs:
+        best = max(recs.values(), key=lambda r: r.num_reg_images())
+        trial.c2w, trial.registered, trial.intrinsics = _model_to_trial(best, names)
+    trial.seconds = time.perf_counter() - t0
+    return trial
+
+
 def recover_poses(frames: np.ndarray, cfg: CameraEvalConfig, intrinsics: Intrinsics | None = None,
                   source: str = "frames") -> SfmResult:
     """Run SfM on video frames and return every trial's cameras.
@@ -156,13 +219,15 @@ def recover_poses(frames: np.ndarray, cfg: CameraEvalConfig, intrinsics: Intrins
     Args:
         frames: uint8 RGB frames ``[N, H, W, 3]``, in trajectory order.
         cfg: SfM options (mapper, matcher, features, trials, fixed intrinsics).
-        intrinsics: the camera to fix (required with ``cfg.fix_intrinsics``), for ``W x H`` images.
+        intrinsics: the camera to fix (required with ``cfg.fix_intrinsics``); rescaled to the
+            frames' size.
         source: name of the input, for errors and logs.
     Returns:
         :class:`SfmResult`; a mapper that fails or registers nothing is a trial with no registered
         frames (and its error text), not an exception.
     """
     import cv2
+    from tqdm import tqdm
 
     pycolmap = _pycolmap()
     frames = np.asarray(frames)
@@ -175,7 +240,6 @@ def recover_poses(frames: np.ndarray, cfg: CameraEvalConfig, intrinsics: Intrins
             raise VideoError(source, "intrinsics", "ground-truth intrinsics to fix (fix_intrinsics)", got=None)
         intrinsics = intrinsics.scaled(frames.shape[2], frames.shape[1])
     names = frame_names(len(frames))
-    device = getattr(pycolmap.Device, cfg.device)
     pycolmap.logging.minloglevel = 0 if log.isEnabledFor(logging.DEBUG) else 2
     result = SfmResult(trials=[], frame_names=names)
     with tempfile.TemporaryDirectory(prefix="lionlora-sfm-") as tmp:
@@ -185,56 +249,11 @@ def recover_poses(frames: np.ndarray, cfg: CameraEvalConfig, intrinsics: Intrins
         for name, frame in zip(names, frames):
             cv2.imwrite(str(image_dir / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         db = tmp / "database.db"
-
-        t0 = time.perf_counter()
-        extraction = pycolmap.FeatureExtractionOptions()
-        extraction.sift.max_num_features = cfg.max_features
-        extraction.max_image_size = cfg.max_image_size if cfg.max_image_size > 0 else max(frames.shape[1:3])
-        extraction.num_threads = cfg.num_threads
-        pycolmap.extract_features(db, image_dir, image_names=names, camera_mode=pycolmap.CameraMode.SINGLE,
-                                  reader_options=_reader_options(pycolmap, cfg, intrinsics),
-                                  extraction_options=extraction, device=device)
-        t1 = time.perf_counter()
-        matching = pycolmap.FeatureMatchingOptions()
-        matching.num_threads = cfg.num_threads
-        if cfg.matcher == "sequential":
-            pairing = pycolmap.SequentialPairingOptions()
-            pairing.overlap = cfg.overlap
-            pairing.quadratic_overlap = cfg.quadratic_overlap
-            pycolmap.match_sequential(db, matching_options=matching, pairing_options=pairing, device=device)
-        else:
-            pycolmap.match_exhaustive(db, matching_options=matching, device=device)
-        t2 = time.perf_counter()
-        result.seconds_features, result.seconds_matching = t1 - t0, t2 - t1
-        database = pycolmap.Database.open(db)
-        try:
-            result.num_features = [database.num_keypoints_for_image(im.image_id) for im in database.read_all_images()]
-            result.verified_pairs = database.num_verified_image_pairs()
-        finally:
-            database.close()
-
-        for k in range(cfg.trials):
-            seed = cfg.seed + k
-            out = tmp / f"trial{k}"
-            out.mkdir()
-            pycolmap.set_random_seed(seed)
-            t3 = time.perf_counter()
-            error, recs = "", {}
-            try:
-                if cfg.mapper == "global":
-                    recs = pycolmap.global_mapping(db, image_dir, out, options=_global_options(pycolmap, cfg, seed))
-                else:
-                    recs = pycolmap.incremental_mapping(db, image_dir, out,
-                                                        options=_incremental_options(pycolmap, cfg, seed))
-            except Exception as exc:  # pycolmap raises plain RuntimeError/ValueError on degenerate input
-                error = f"{type(exc).__name__}: {exc}"
-            trial = SfmTrial(seed=seed, c2w=np.tile(np.eye(4), (len(names), 1, 1)),
-                             registered=np.zeros(len(names), bool), models=len(recs), error=error)
-            if recs:
-                best = max(recs.values(), key=lambda r: r.num_reg_images())
-                trial.c2w, trial.registered, trial.intrinsics = _model_to_trial(best, names, seed)
-            trial.seconds = time.perf_counter() - t3
-            log.info("%s: trial %d (seed %d) registered %d/%d frames in %.1fs%s", source, k, seed,
-                     trial.num_registered, len(names), trial.seconds, f" ({error})" if error else "")
+        _extract_and_match(pycolmap, db, image_dir, names, cfg, intrinsics, max(frames.shape[1:3]), result)
+        for k in tqdm(range(cfg.trials), desc=f"SfM trials {Path(source).name}", unit="trial",
+                      disable=cfg.trials == 1):
+            trial = _map(pycolmap, db, image_dir, tmp / f"trial{k}", names, cfg, cfg.seed + k)
+            log.info("%s: trial %d (seed %d) registered %d/%d frames in %.1fs%s", source, k, trial.seed,
+                     trial.num_registered, len(names), trial.seconds, f" ({trial.error})" if trial.error else "")
             result.trials.append(trial)
     return result

@@ -10,6 +10,7 @@ import argparse
 import importlib
 
 EVAL_MODULES: list[str] = [
+    "lionlora.cli.eval_camera",
 ]
 
 
