@@ -90,7 +90,7 @@ def run_one(label: str, cfg: CameraEvalConfig, name: str, clip: tuple) -> dict:
         row.update({k: float(v) for k, v in camera_errors(c2w, best.c2w).items()})
     print(f"  {label:<28} {name:<20} wall {row['seconds']:6.1f}s cpu {row['cpu']:6.1f}s  "
           f"registered {best.num_registered}/{len(frames)}  "
-          + "  ".join(f"{k}={row[k]:.4f}" for k in METRICS if k in row), flush=True)
+          + "  ".join(f"{k}={row[k]:.5f}" for k in METRICS if k in row), flush=True)
     return row
 
 
@@ -102,7 +102,7 @@ def summarise(label: str, rows: list[dict]) -> str:
     parts = [f"{label:<28} wall {wall:7.1f}s  cpu {cpu:7.1f}s  registered {reg}/{frames}"]
     for k in METRICS:
         vals = [r[k] for r in rows if k in r]
-        parts.append(f"{k}={np.mean(vals):.4f}" if vals else f"{k}=n/a")
+        parts.append(f"{k}={np.mean(vals):.5f}" if vals else f"{k}=n/a")
     return "  ".join(parts)
 
 

@@ -95,14 +95,14 @@ def evaluate_camera(source: str | Path, gt_path: str | Path, cfg: CameraEvalConf
     """
     cfg = cfg or CameraEvalConfig()
     source, gt_path = Path(source), Path(gt_path)
-    gt = read_cameras(gt_path)
     frames = load_frames(source)
     names = [p.name for p in list_frame_files(source)] if source.is_dir() else None
     if len(frames) < 2:
         raise VideoError(source, "frames", "at least 2 frames to recover camera motion", got=len(frames))
+    height, width = frames.shape[1:3]
+    gt = read_cameras(gt_path, image_size=(width, height))  # files without w/h describe these frames
     if len(frames) != len(gt):
         raise CameraError(gt_path, "frames", f"one camera per frame of {source} ({len(frames)} frames)", got=len(gt))
-    height, width = frames.shape[1:3]
     gt = gt.with_image_size(width, height)
     if cfg.fix_intrinsics and gt.intrinsics.has_distortion:
         log.warning("%s: distortion coefficients are ignored; the fixed camera is a pinhole", gt_path)
