@@ -100,12 +100,15 @@ def test_noise_video_is_a_failed_row(tmp_path, clip, capsys):
     rng = np.random.default_rng(0)
     write_video(tmp_path / "noise.mp4", rng.integers(0, 256, size=(FRAMES, 96, 128, 3), dtype=np.uint8))
     out = tmp_path / "noise.json"
+    (tmp_path / "noise.cameras.json").write_text("{}")  # from an earlier run: must not survive
     assert main(["eval", "camera", "--video", str(tmp_path / "noise.mp4"), "--gt", str(clip / "cameras.json"),
                  "--out", str(out), "--max-features", "256"]) == 0
     res = read_json(out)
-    assert res["status"] == "failed" and res["registered"] < FRAMES
-    assert f"of {FRAMES} frames ({FRAMES} required)" in res["reason"]
+    assert res["status"] == "failed" and res["registered"] == 0
+    assert res["reason"] == f"SfM registered 0 of {FRAMES} frames ({FRAMES} required)"
     assert all(res[k] is None for k in ("rot_err", "trans_err", "cam_mc", "ate"))
+    assert res["cameras"] is None and not (tmp_path / "noise.cameras.json").exists()
+    assert res["config"]["max_features"] == 256
     assert "failed" in capsys.readouterr().out
 
 

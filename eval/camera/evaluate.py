@@ -84,7 +84,8 @@ def evaluate_camera(source: str | Path, gt_path: str | Path, cfg: CameraEvalConf
             (intrinsics are rescaled to the frames' size).
         cfg: SfM and metric options.
         cameras_out: where to write the recovered cameras of the best trial (registered frames
-            only, their indices in the ``lionlora.registered_frames`` metadata); None: not written.
+            only, their indices in the ``lionlora.registered_frames`` metadata); nothing is
+            written (and an earlier file is removed) when no frame registered; None: not written.
     Returns:
         The result dict: the contract keys plus ``trials`` (every trial's record), ``trials_ok``,
         ``primitive`` (from the ground truth's metadata, when present), ``sfm`` (timings),
@@ -133,7 +134,9 @@ def evaluate_camera(source: str | Path, gt_path: str | Path, cfg: CameraEvalConf
                      "mean_features": float(np.mean(sfm.num_features)) if sfm.num_features else 0.0,
                      "verified_pairs": sfm.verified_pairs}
     result["cameras"] = None
-    if cameras_out is not None and best.num_registered > 0:
+    if cameras_out is not None and best.num_registered == 0:
+        Path(cameras_out).unlink(missing_ok=True)  # no stale cameras of an earlier run beside a failed row
+    elif cameras_out is not None:
         idx = np.flatnonzero(best.registered)
         frame_names = names or sfm.frame_names
         traj = Trajectory(best.c2w[idx], best.intrinsics, names=[frame_names[i] for i in idx])

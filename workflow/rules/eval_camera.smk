@@ -3,8 +3,13 @@
 #
 # Config: `eval_camera` (options of `lionlora eval camera`), `eval_table` (options of
 # `lionlora eval table`) and `eval_targets` (which primitives and methods the table collects).
+# Each video's recovered cameras land beside its JSON as `<name>.cameras.json` when any frame
+# registered (not a declared output: a failed row may have none).
 
 EVAL_FLOOR = (config.get("eval_table") or {}).get("floor", "gt")
+EVAL_CAMERA_SHELL = (
+    "{LIONLORA} -q eval camera --video {input.video} --gt {input.gt} --out {output} {params.opts} > {log} 2>&1"
+)
 
 
 def camera_eval_results():
@@ -20,8 +25,7 @@ rule eval_camera_floor:
         video=f"{RESULTS}/clips/{{scene}}/{{primitive}}/clip.mp4",
         gt=f"{RESULTS}/clips/{{scene}}/{{primitive}}/cameras.json",
     output:
-        json=f"{RESULTS}/eval/{EVAL_FLOOR}/{{scene}}__{{primitive}}.json",
-        cameras=f"{RESULTS}/eval/{EVAL_FLOOR}/{{scene}}__{{primitive}}.cameras.json",
+        f"{RESULTS}/eval/{EVAL_FLOOR}/{{scene}}__{{primitive}}.json",
     wildcard_constraints:
         primitive=r"[A-Za-z0-9_+-]+",
     log:
@@ -29,8 +33,7 @@ rule eval_camera_floor:
     params:
         opts=cli_set(config.get("eval_camera")),
     shell:
-        "{LIONLORA} -q eval camera --video {input.video} --gt {input.gt} --out {output.json} "
-        "--cameras {output.cameras} {params.opts} > {log} 2>&1"
+        EVAL_CAMERA_SHELL
 
 
 rule eval_camera_generated:
@@ -38,8 +41,7 @@ rule eval_camera_generated:
         video=f"{RESULTS}/generated/{{method}}/{{scene}}__{{primitive}}/clip.mp4",
         gt=f"{RESULTS}/generated/{{method}}/{{scene}}__{{primitive}}/cameras.json",
     output:
-        json=f"{RESULTS}/eval/{{method}}/{{scene}}__{{primitive}}.json",
-        cameras=f"{RESULTS}/eval/{{method}}/{{scene}}__{{primitive}}.cameras.json",
+        f"{RESULTS}/eval/{{method}}/{{scene}}__{{primitive}}.json",
     wildcard_constraints:
         method=rf"(?!{EVAL_FLOOR}$)[A-Za-z0-9_.-]+",
         primitive=r"[A-Za-z0-9_+-]+",
@@ -48,8 +50,7 @@ rule eval_camera_generated:
     params:
         opts=cli_set(config.get("eval_camera")),
     shell:
-        "{LIONLORA} -q eval camera --video {input.video} --gt {input.gt} --out {output.json} "
-        "--cameras {output.cameras} {params.opts} > {log} 2>&1"
+        EVAL_CAMERA_SHELL
 
 
 rule eval_camera_table:
