@@ -2,11 +2,13 @@
 
 Renders 49-frame 480x720 clips exactly from the embedded scene along a few camera paths (truck,
 dolly, orbit and a fused dolly+orbit), encodes them as H.264 like real clips, then for each SfM
-setting prints the wall time per clip, the registered frames and the noise floor (the metrics of
-the recovered cameras against the known ones). Run from the repository root::
+setting prints the wall and CPU time per clip (CPU time, summed over threads, is the steadier
+figure on a shared machine), the registered frames and the noise floor (the metrics of the
+recovered cameras against the known ones). Run from the repository root::
 
     .venv/bin/python benchmarks/camera_eval.py            # (a) CamI2V recipe vs (b) defaults
     .venv/bin/python benchmarks/camera_eval.py --sweep    # also one-change-at-a-time variants
+    .venv/bin/python benchmarks/camera_eval.py --cache DIR  # keep the rendered clips for the next run
 
 The last lines time the metric code on 1000 trajectories of 49 frames.
 """

@@ -122,6 +122,12 @@ def test_bad_inputs_are_named_errors(tmp_path, clip, capsys):
                  "--out", str(tmp_path / "o.json")]) == 1
     assert "broken.mp4" in capsys.readouterr().err and not (tmp_path / "o.json").exists()
 
+    assert main(["eval", "camera", "--frames", str(tmp_path / "no_frames"), "--gt", str(clip / "cameras.json"),
+                 "--out", str(tmp_path / "o.json")]) == 1
+    assert "no_frames" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a video or a frame folder, not both
+        main(["eval", "camera", "--video", str(bad), "--frames", str(tmp_path), "--gt", "g", "--out", "o"])
+
     frame = np.full((64, 64, 3), 128, np.uint8)
     write_video(tmp_path / "one.mp4", frame[None])
     with pytest.raises(VideoError, match="at least 2 frames"):
