@@ -11,6 +11,7 @@ import importlib
 
 EVAL_MODULES: list[str] = [
     "lionlora.cli.eval_quality",
+    "lionlora.cli.eval_camera",
 ]
 
 

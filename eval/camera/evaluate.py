@@ -1,0 +1,149 @@
+"""Camera-control evaluation of one video: SfM poses against the ground-truth cameras.
+
+:func:`evaluate_poses` compares two camera files; :func:`evaluate_camera` first recovers the
+cameras of a video (or frame folder) with :mod:`eval.camera.sfm`. Results are plain dicts with
+the keys of the evaluation contract (``rot_err``, ``trans_err``, ``cam_mc``, ``ate``,
+``n_frames``, ``convention``, ``reduce``, and for videos ``registered``, ``status``, ``reason``).
+A video whose SfM registers too few frames is a ``failed`` result with its reason and ``null``
+metrics, never an exception: failures are data.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eval.camera.config import CameraEvalConfig
+from eval.camera.metrics import METRICS, camera_errors, check_convention
+from eval.camera.sfm import SfmTrial, recover_poses
+from lionlora.config import to_dict
+from lionlora.errors import CameraError, VideoError
+from lionlora.geometry import Trajectory
+from lionlora.io.cameras_json import read_cameras, write_cameras
+from lionlora.io.video import list_frame_files, load_frames
+
+log = logging.getLogger(__name__)
+
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+
+
+def _metrics(gt: np.ndarray, pred: np.ndarray, convention: str, reduce: str,
+             gt_source: str, pred_source: str) -> dict[str, float]:
+    try:
+        errors = camera_errors(gt, pred, convention, reduce)
+    except CameraError as exc:  # name the files rather than "gt"/"pred"
+        source = {"gt": gt_source, "pred": pred_source}.get(exc.source, exc.source)
+        raise CameraError(source, exc.field, exc.expected, exc.got) from None
+    return {k: float(v) for k, v in errors.items()}
+
+
+def evaluate_poses(pred: Trajectory, gt: Trajectory, convention: str = "cami2v", reduce: str = "sum",
+                   pred_source: str = "pred", gt_source: str = "gt") -> dict[str, Any]:
+    """Metrics of predicted cameras against ground-truth cameras, matched by frame order.
+
+    Raises:
+        CameraError: different frame counts, fewer than 2 frames, NaN matrices, unknown convention.
+    """
+    check_convention(convention, reduce, source="eval poses")
+    if len(pred) != len(gt):
+        raise CameraError(pred_source, "frames", f"{len(gt)} cameras, one per camera of {gt_source}", got=len(pred))
+    out: dict[str, Any] = _metrics(gt.c2w, pred.c2w, convention, reduce, gt_source, pred_source)
+    out.update(n_frames=len(gt), convention=convention, reduce=reduce)
+    return out
+
+
+def _trial_record(trial: SfmTrial, gt: Trajectory, cfg: CameraEvalConfig, gt_source: str, source: str) -> dict:
+    n = len(gt)
+    need = cfg.required_frames(n)
+    rec: dict[str, Any] = {"seed": trial.seed, "registered": trial.num_registered, "seconds": round(trial.seconds, 3),
+                           "models": trial.models}
+    if trial.num_registered < need:
+        reason = f"SfM registered {trial.num_registered} of {n} frames ({need} required)"
+        if trial.error:
+            reason += f"; mapper error: {trial.error}"
+        rec.update({k: None for k in METRICS}, status=STATUS_FAILED, reason=reason)
+        return rec
+    idx = np.flatnonzero(trial.registered)
+    rec.update(_metrics(gt.c2w[idx], trial.c2w[idx], cfg.convention, cfg.reduce, gt_source, source))
+    rec.update(status=STATUS_OK,
+               reason="" if len(idx) == n else f"metrics over the {len(idx)} registered frames of {n}")
+    return rec
+
+
+def evaluate_camera(source: str | Path, gt_path: str | Path, cfg: CameraEvalConfig | None = None,
+                    cameras_out: str | Path | None = None) -> dict[str, Any]:
+    """Recover the cameras of a video or frame folder and compare them with the ground truth.
+
+    Args:
+        source: a video file, or a folder of frames taken in sorted file-name order.
+        gt_path: ground-truth ``cameras.json`` / ``transforms.json`` with one camera per frame
+            (intrinsics are rescaled to the frames' size).
+        cfg: SfM and metric options.
+        cameras_out: where to write the recovered cameras of the best trial (registered frames
+            only, their indices in the ``lionlora.registered_frames`` metadata); nothing is
+            written (and an earlier file is removed) when no frame registered; None: not written.
+    Returns:
+        The result dict: the contract keys plus ``trials`` (every trial's record), ``trials_ok``,
+        ``primitive`` (from the ground truth's metadata, when present), ``sfm`` (timings),
+        ``cameras`` and the resolved ``config``.
+    Raises:
+        VideoError: unreadable input or fewer than 2 frames.
+        CameraError: invalid ground truth or a frame-count mismatch.
+    """
+    cfg = cfg or CameraEvalConfig()
+    source, gt_path = Path(source), Path(gt_path)
+    frames = load_frames(source)
+    names = [p.name for p in list_frame_files(source)] if source.is_dir() else None
+    if len(frames) < 2:
+        raise VideoError(source, "frames", "at least 2 frames to recover camera motion", got=len(frames))
+    height, width = frames.shape[1:3]
+    gt = read_cameras(gt_path, image_size=(width, height))  # files without w/h describe these frames
+    if len(frames) != len(gt):
+        raise CameraError(gt_path, "frames", f"one camera per frame of {source} ({len(frames)} frames)", got=len(gt))
+    gt = gt.with_image_size(width, height)
+    if cfg.fix_intrinsics and gt.intrinsics.has_distortion:
+        log.warning("%s: distortion coefficients are ignored; the fixed camera is a pinhole", gt_path)
+
+    sfm = recover_poses(frames, cfg, intrinsics=gt.intrinsics, source=str(source))
+    trials = [_trial_record(t, gt, cfg, str(gt_path), str(source)) for t in sfm.trials]
+    ok = [t for t in trials if t["status"] == STATUS_OK]
+    best = sfm.best()
+    result: dict[str, Any] = {}
+    if ok:
+        agg = np.mean if cfg.trial_reduce == "mean" else np.median
+        result.update({k: float(agg([t[k] for t in ok])) for k in METRICS})
+        reasons = sorted({t["reason"] for t in ok if t["reason"]})
+        status, reason = STATUS_OK, "; ".join(reasons)
+    else:
+        result.update({k: None for k in METRICS})
+        best_rec = trials[sfm.trials.index(best)]
+        status = STATUS_FAILED
+        reason = best_rec["reason"] + (f" (best of {len(trials)} trials)" if len(trials) > 1 else "")
+    result.update(n_frames=len(gt), convention=cfg.convention, reduce=cfg.reduce, registered=best.num_registered,
+                  status=status, reason=reason, trials_ok=len(ok), trials=trials)
+    if "primitive" in gt.metadata:
+        result["primitive"] = gt.metadata["primitive"]
+    result["video"] = str(source)
+    result["gt"] = str(gt_path)
+    result["sfm"] = {"seconds_features": round(sfm.seconds_features, 3),
+                     "seconds_matching": round(sfm.seconds_matching, 3),
+                     "mean_features": float(np.mean(sfm.num_features)) if sfm.num_features else 0.0,
+                     "verified_pairs": sfm.verified_pairs}
+    result["cameras"] = None
+    if cameras_out is not None and best.num_registered == 0:
+        Path(cameras_out).unlink(missing_ok=True)  # no stale cameras of an earlier run beside a failed row
+    elif cameras_out is not None:
+        idx = np.flatnonzero(best.registered)
+        frame_names = names or sfm.frame_names
+        traj = Trajectory(best.c2w[idx], best.intrinsics, names=[frame_names[i] for i in idx])
+        write_cameras(cameras_out, traj, metadata={
+            "stage": "eval camera", "source": str(source), "seed": best.seed,
+            "registered_frames": idx.tolist(), "frames": len(gt),
+        })
+        result["cameras"] = str(cameras_out)
+    result["config"] = to_dict(cfg)
+    return result

@@ -1,0 +1,1 @@
+"""Data shipped with the evaluation package (the paper's published tables)."""
