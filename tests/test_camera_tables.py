@@ -120,3 +120,22 @@ def test_bad_results_are_named_errors(results, tmp_path):
         write_tables(results, tmp_path / "t")
     with pytest.raises(InputError, match="nowhere"):
         write_tables(tmp_path / "nowhere", tmp_path / "t")
+
+
+def test_random_weights_fvd_is_marked(results, tmp_path):
+    """An FVD computed with random I3D weights (the demo) is flagged next to the paper's values.
+
+    The flag is per method: one of its FVD files from random weights marks all of them.
+    """
+    write_json(results / "lionlora" / "fvd_fused.json", {"fvd": 175.5, "comparable_to_paper": False})
+    out = tmp_path / "tables"
+    assert main(["eval", "table", "--results", str(results), "--out", str(out), "--bootstrap", "200"]) == 0
+    df = pd.read_csv(out / "camera_metrics.csv")
+    assert not bool(row_of(df, "lionlora", "fused").fvd_comparable)
+    assert np.isnan(row_of(df, "cogvideox", "fused").fvd)  # no FVD, no flag
+    md = (out / "camera_tables.md").read_text()
+    assert "175.5†" in md and "150.0†" in md and "not comparable to the paper" in md
+    # real weights: no mark
+    write_json(results / "lionlora" / "fvd_fused.json", {"fvd": 175.5, "comparable_to_paper": True})
+    assert main(["eval", "table", "--results", str(results), "--out", str(out), "--bootstrap", "200"]) == 0
+    assert "†" not in (out / "camera_tables.md").read_text()

@@ -76,6 +76,7 @@ class MethodResults:
     name: str
     videos: list[dict] = field(default_factory=list)
     fvd: dict[str, float] = field(default_factory=dict)   # split ('basic', 'fused', 'all') -> FVD
+    fvd_comparable: bool = True  # False when an FVD used random I3D weights (comparable_to_paper: false)
     pearson_r: float | None = None
 
 
@@ -125,11 +126,11 @@ def load_method(folder: Path) -> MethodResults:
         if path.name.endswith(".cameras.json") or path.name in METHOD_FILES:
             continue
         res.videos.append(_read_video_result(path))
-    if (folder / "fvd.json").is_file():
-        res.fvd["all"] = _number(read_json(folder / "fvd.json"), "fvd", folder / "fvd.json")
-    for split, name in FVD_FILES.items():
+    for split, name in {"all": "fvd.json", **FVD_FILES}.items():
         if (folder / name).is_file():
-            res.fvd[split] = _number(read_json(folder / name), "fvd", folder / name)
+            data = read_json(folder / name)
+            res.fvd[split] = _number(data, "fvd", folder / name)
+            res.fvd_comparable &= data.get("comparable_to_paper", True) is not False
     if (folder / "motion.json").is_file():
         res.pearson_r = _number(read_json(folder / "motion.json"), "pearson_r", folder / "motion.json")
     return res
@@ -218,6 +219,7 @@ def summarise(methods: list[MethodResults], cfg: TableConfig, paper: dict | None
                             f"{key}_penalty": penalty if failed else None,
                             f"{key}_penalty_source": src if failed else ""})
             row["fvd"] = m.fvd.get(split, m.fvd.get("all"))
+            row["fvd_comparable"] = m.fvd_comparable if row["fvd"] is not None else None
             row["pearson_r"] = m.pearson_r
             conv = {(v["convention"], v["reduce"]) for v in m.videos}
             row["convention"], row["reduce"] = next(iter(conv)) if conv else ("", "")
@@ -284,11 +286,15 @@ def render_markdown(rows: list[dict], cfg: TableConfig, paper: dict) -> str:
             for k in METRICS:
                 mean = r[f"{k}_mean"]
                 cells.append("—" if mean is None else f"{mean:.{d}f} [{r[f'{k}_ci_low']:.{d}f}, {r[f'{k}_ci_high']:.{d}f}]")
-            cells += [_fmt(r["fvd"], 1), _fmt(r["pearson_r"], d)]
+            fvd = _fmt(r["fvd"], 1) + ("†" if r["fvd_comparable"] is False else "")
+            cells += [fvd, _fmt(r["pearson_r"], d)]
             name = f"{r['method']} (noise floor)" if r["noise_floor"] else r["method"]
             rate = "—" if r["success_rate"] is None else f"{r['ok']}/{r['videos']} ({r['success_rate']:.0%})"
             body.append(["ours", name, str(r["videos"]), rate, *cells])
         out += [_md_table(headers, body), ""]
+        if any(r["fvd_comparable"] is False for r in split_rows):
+            out += ["† FVD from randomly initialised I3D weights (`lionlora eval i3d-init`, the demo): it runs "
+                    "the real pipeline but is not comparable to the paper's values.", ""]
         counted = [r for r in split_rows if r["videos"] and not r["noise_floor"]]
         if counted:
             how = (f"the mean of `{cfg.baseline}` (no-control baseline), else the paper's no-control row"
