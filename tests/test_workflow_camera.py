@@ -1,4 +1,4 @@
-"""The camera-dataset rules plan from the demo config: reconstruct -> render (basic + fused) -> pairs."""
+"""The camera-dataset rules plan from the demo config: reconstruct -> render (basic + fused) -> pairs (+ web clips)."""
 
 import re
 
@@ -10,8 +10,10 @@ def test_demo_plans_reconstruction_clips_and_pairs(tmp_path):
     assert out.returncode == 0, out.stderr + out.stdout
     text = out.stdout + out.stderr  # snakemake prints the shell commands on stderr
     counts = dict(re.findall(r"^(reconstruct|render_clip|pairs)\s+(\d+)$", text, re.M))
-    assert counts == {"reconstruct": "1", "render_clip": "9", "pairs": "1"}
+    assert counts == {"reconstruct": "1", "render_clip": "10", "pairs": "1"}  # 8 basic + 2 fused
     assert "reconstruct --scene" in text and "--set steps=300" in text
     assert "--primitive 'dolly_in+orbit_left'" in text and "--set frames=49" in text
     assert re.search(r"pairs --out \S+/pairs --clips( \S+/clips/embedded/\w+){8} ", text)
-    assert "--set sample_frames=13" in text and "--webvideos" not in text
+    assert "--set sample_frames=13" in text
+    # the accepted web clips are paired too, with the filter's clip length
+    assert re.search(r"--webvideos \S+/webvideos/manifest.csv", text) and "--set motion_frames=49" in text
