@@ -2,6 +2,7 @@
 ``lionlora eval poses|camera`` commands, and failures recorded as data."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,7 +63,7 @@ def test_sfm_recovers_the_rendered_path(video_result, clip):
     for key, limit in FLOOR.items():
         assert 0.0 <= res[key] < limit, (key, res[key])
     cams = read_cameras(res["cameras"])
-    assert video_result.with_name("clip.cameras.json") == clip / "eval" / "clip.cameras.json"
+    assert Path(res["cameras"]) == clip / "eval" / "cameras.json"  # the contract: cameras.json beside OUT
     assert len(cams) == FRAMES and cams.metadata["registered_frames"] == list(range(FRAMES))
     # focal length recovered from the images alone within 3 %
     assert cams.intrinsics.fx == pytest.approx(Intrinsics.from_fov(68.0, WIDTH, HEIGHT).fx, rel=0.03)
@@ -100,14 +101,14 @@ def test_noise_video_is_a_failed_row(tmp_path, clip, capsys):
     rng = np.random.default_rng(0)
     write_video(tmp_path / "noise.mp4", rng.integers(0, 256, size=(FRAMES, 96, 128, 3), dtype=np.uint8))
     out = tmp_path / "noise.json"
-    (tmp_path / "noise.cameras.json").write_text("{}")  # from an earlier run: must not survive
+    (tmp_path / "cameras.json").write_text("{}")  # from an earlier run: must not survive
     assert main(["eval", "camera", "--video", str(tmp_path / "noise.mp4"), "--gt", str(clip / "cameras.json"),
                  "--out", str(out), "--max-features", "256"]) == 0
     res = read_json(out)
     assert res["status"] == "failed" and res["registered"] == 0
     assert res["reason"] == f"SfM registered 0 of {FRAMES} frames ({FRAMES} required)"
     assert all(res[k] is None for k in ("rot_err", "trans_err", "cam_mc", "ate"))
-    assert res["cameras"] is None and not (tmp_path / "noise.cameras.json").exists()
+    assert res["cameras"] is None and not (tmp_path / "cameras.json").exists()
     assert res["config"]["max_features"] == 256
     assert "failed" in capsys.readouterr().out
 

@@ -26,7 +26,7 @@ def test_eval_camera_rules_plan(tmp_path):
     text = out.stdout
     for rule, count in (("eval_camera_floor", 2), ("eval_camera_generated", 2), ("eval_camera_table", 1)):
         assert f"{rule}" in text and any(ln.split() == [rule, str(count)] for ln in text.splitlines()), rule
-    assert f"--out {results}/eval/gt/embedded__dolly_in+orbit_left.json" in text
-    assert f"--out {results}/eval/lionlora/embedded__dolly_in.json" in text
+    assert f"--out {results}/eval/gt/embedded__dolly_in+orbit_left/camera.json" in text
+    assert f"--out {results}/eval/lionlora/embedded__dolly_in/camera.json" in text
     assert "--set trials=2" in text
     assert f"eval table --results {results}/eval --out {results}/tables" in text

@@ -1,7 +1,8 @@
 """Tables of camera-control results against the paper's (``lionlora eval table``).
 
 Input: ``RESULTS/<method>/`` folders holding one JSON per video written by ``lionlora eval
-camera`` (``*.cameras.json`` beside them are skipped), and optionally the method-level files
+camera``, flat (``METHOD/VIDEO.json``) or one folder per video (``METHOD/VIDEO/*.json``; the
+recovered ``cameras.json`` / ``*.cameras.json`` are skipped), and optionally the method-level files
 ``fvd.json`` / ``fvd_basic.json`` / ``fvd_fused.json`` (key ``fvd``) and ``motion.json`` (key
 ``pearson_r``). A video's split comes from its ``primitive``: a name joined with ``+`` is a fused
 pose (the paper's Table 2), any other name a basic pose (Table 1); every video is in ``all``.
@@ -122,10 +123,15 @@ def _read_video_result(path: Path) -> dict:
 def load_method(folder: Path) -> MethodResults:
     """Read a method folder: per-video JSONs and the optional FVD / motion files."""
     res = MethodResults(folder.name)
-    for path in sorted(folder.glob("*.json")):
-        if path.name.endswith(".cameras.json") or path.name in METHOD_FILES:
+    for path in sorted(folder.rglob("*.json")):
+        if path.name == "cameras.json" or path.name.endswith(".cameras.json"):
             continue
-        res.videos.append(_read_video_result(path))
+        if path.parent == folder and path.name in METHOD_FILES:
+            continue
+        row = _read_video_result(path)
+        if path.parent != folder:  # one folder per video: the folder names the video
+            row["video"] = path.parent.relative_to(folder).as_posix()
+        res.videos.append(row)
     for split, name in {"all": "fvd.json", **FVD_FILES}.items():
         if (folder / name).is_file():
             data = read_json(folder / name)

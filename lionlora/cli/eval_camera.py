@@ -33,7 +33,7 @@ def register(actions: argparse._SubParsersAction) -> None:
     c.add_argument("--gt", type=Path, required=True, help="ground-truth cameras, one per frame")
     c.add_argument("--out", type=Path, required=True, help="output JSON")
     c.add_argument("--cameras", type=Path, default=None,
-                   help="where to write the recovered cameras (default: OUT's name with .cameras.json beside OUT)")
+                   help="where to write the recovered cameras (default: cameras.json beside OUT)")
     add_config_options(c, CameraEvalConfig, skip=("fix_intrinsics",))
     c.add_argument("--fix-intrinsics", dest="cfg_fix_intrinsics", action=argparse.BooleanOptionalAction, default=None,
                    help="fix the intrinsics to the ground truth's (a PINHOLE camera, not refined) (default: False)")
@@ -47,8 +47,12 @@ def register(actions: argparse._SubParsersAction) -> None:
 
 
 def cameras_path(out: Path) -> Path:
-    """Default path of the recovered cameras: ``OUT.json`` -> ``OUT.cameras.json``."""
-    return out.with_name(out.stem + ".cameras.json")
+    """Default path of the recovered cameras: ``cameras.json`` beside ``OUT.json`` (the CLI contract).
+
+    Give each video its own folder (the workflow writes ``eval/{method}/{video}/camera.json``) so
+    that the cameras of different videos do not overwrite each other.
+    """
+    return out.with_name("cameras.json")
 
 
 def _poses(args: argparse.Namespace) -> int:

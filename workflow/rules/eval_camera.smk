@@ -3,8 +3,8 @@
 #
 # Config: `eval_camera` (options of `lionlora eval camera`), `eval_table` (options of
 # `lionlora eval table`) and `eval_targets` (which primitives and methods the table collects).
-# Each video's recovered cameras land beside its JSON as `<name>.cameras.json` when any frame
-# registered (not a declared output: a failed row may have none).
+# One folder per video: RESULTS/eval/{method}/{scene}__{primitive}/camera.json, with the recovered
+# cameras.json beside it when any frame registered (not a declared output: a failed row has none).
 
 EVAL_FLOOR = (config.get("eval_table") or {}).get("floor", "gt")
 EVAL_CAMERA_SHELL = (
@@ -19,7 +19,7 @@ def camera_eval_results():
     # by default: every generated video, and the floor on the clips it was conditioned on
     primitives = targets.get("primitives") or generate.get("primitives", [])
     methods = [EVAL_FLOOR, *(targets.get("methods") or generate.get("methods", []))]
-    return [f"{RESULTS}/eval/{m}/{s}__{p}.json" for m in methods for s in scene_ids() for p in primitives]
+    return [f"{RESULTS}/eval/{m}/{s}__{p}/camera.json" for m in methods for s in scene_ids() for p in primitives]
 
 
 rule eval_camera_floor:
@@ -27,7 +27,7 @@ rule eval_camera_floor:
         video=f"{RESULTS}/clips/{{scene}}/{{primitive}}/clip.mp4",
         gt=f"{RESULTS}/clips/{{scene}}/{{primitive}}/cameras.json",
     output:
-        f"{RESULTS}/eval/{EVAL_FLOOR}/{{scene}}__{{primitive}}.json",
+        f"{RESULTS}/eval/{EVAL_FLOOR}/{{scene}}__{{primitive}}/camera.json",
     wildcard_constraints:
         primitive=r"[A-Za-z0-9_+-]+",
     log:
@@ -43,7 +43,7 @@ rule eval_camera_generated:
         video=f"{RESULTS}/generated/{{method}}/{{scene}}__{{primitive}}/clip.mp4",
         gt=f"{RESULTS}/generated/{{method}}/{{scene}}__{{primitive}}/cameras.json",
     output:
-        f"{RESULTS}/eval/{{method}}/{{scene}}__{{primitive}}.json",
+        f"{RESULTS}/eval/{{method}}/{{scene}}__{{primitive}}/camera.json",
     wildcard_constraints:
         method=rf"(?!{EVAL_FLOOR}$)[A-Za-z0-9_.-]+",
         primitive=r"[A-Za-z0-9_+-]+",
