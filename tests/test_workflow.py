@@ -60,3 +60,11 @@ def test_paper_config_plans_dl3dv_scenes(tmp_path, scene_dir):
     out = snakemake("-n", "--configfile", "configs/paper.yaml", str(tmp_path / "local.yaml"))
     assert out.returncode == 0, out.stderr + out.stdout
     assert "scene_check" in out.stdout and h in out.stdout
+    planned = dict(re.findall(r"^(\w+)\s+(\d+)$", out.stdout, re.M))
+    # 8 basic + 6 fused clips, 8 camera LoRAs, 4 methods x 14 clips generated and evaluated
+    assert {k: planned.get(k) for k in ("reconstruct", "render_clip", "train_lora", "generate_video",
+                                          "eval_camera_generated", "eval_camera_table")} == {
+        "reconstruct": "1", "render_clip": "14", "train_lora": "8", "generate_video": "56",
+        "eval_camera_generated": "56", "eval_camera_table": "1"}
+    # without the I3D weights on disk FVD is not planned, and the log says why
+    assert "eval_fvd" not in planned and "FVD not planned" in out.stderr

@@ -55,18 +55,10 @@ rule eval_camera_generated:
         EVAL_CAMERA_SHELL
 
 
-def quality_results():
-    """FVD and motion results the table shows beside the camera metrics (rules/eval_quality.smk)."""
-    eq = config.get("eval_quality") or {}
-    suffixes = ["", *(f"_{k}" for k in eq.get("subsets") or {})]
-    fvd = [f"{RESULTS}/eval/{m}/fvd{x}.json" for m in eq.get("methods") or [] for x in suffixes]
-    return fvd + [f"{RESULTS}/eval/{m}/motion.json" for m in eq.get("motion_methods") or []]
-
-
 rule eval_camera_table:
     input:
         camera_eval_results(),
-        quality_results(),
+        FVD_RESULTS + MOTION_RESULTS,  # planned in rules/eval_quality.smk
     output:
         csv=f"{RESULTS}/tables/camera_metrics.csv",
         per_video=f"{RESULTS}/tables/per_video.csv",

@@ -114,10 +114,18 @@ rule eval_fig10:
         "{LIONLORA} -q eval figures fig10 --inputs {input} --out {output} > {log} 2>&1"
 
 
-for _method in EQ.get("methods") or []:
-    ALL_TARGETS.append(f"{RESULTS}/eval/{_method}/fvd.json")
-    ALL_TARGETS.extend(f"{RESULTS}/eval/{_method}/fvd_{s}.json" for s in EQ.get("subsets") or {})
-ALL_TARGETS.extend(f"{RESULTS}/eval/{m}/motion.json" for m in EQ.get("motion_methods") or [])
+# FVD needs the I3D weights on disk (nothing is downloaded): plan it only when they are there.
+_I3D_READY = EQ.get("i3d", "random") == "random" or Path(EQ["i3d"]).is_file()
+if EQ.get("methods") and not _I3D_READY:
+    print(f"FVD not planned: put the I3D weights at {EQ['i3d']} (see README, eval_quality)", file=sys.stderr)
+# The method-level results `eval table` shows beside the camera metrics (rules/eval_camera.smk).
+FVD_RESULTS = [
+    f"{RESULTS}/eval/{m}/fvd{x}.json"
+    for m in ((EQ.get("methods") or []) if _I3D_READY else [])
+    for x in ["", *(f"_{s}" for s in EQ.get("subsets") or {})]
+]
+MOTION_RESULTS = [f"{RESULTS}/eval/{m}/motion.json" for m in EQ.get("motion_methods") or []]
+ALL_TARGETS.extend(FVD_RESULTS + MOTION_RESULTS)
 if EQ.get("fig6"):
     ALL_TARGETS.append(f"{RESULTS}/figures/fig6_correlation_vs_step.png")
 if EQ.get("fig10"):
