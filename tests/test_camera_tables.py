@@ -40,6 +40,8 @@ def results(tmp_path):
     write_json(root / "lionlora" / "fvd.json", {"fvd": 150.0, "n_real": 10, "n_fake": 10})
     write_json(root / "lionlora" / "fvd_fused.json", {"fvd": 175.5})
     write_json(root / "lionlora" / "motion.json", {"pearson_r": 0.97, "p_value": 0.001, "n": 12})
+    # a motion-only baseline: no camera videos, no FVD
+    write_json(root / "adapter_scale" / "motion.json", {"pearson_r": 0.2, "p_value": 0.5, "n": 12})
     return root
 
 
@@ -73,7 +75,11 @@ def test_table_values(results, tmp_path, capsys):
     assert set(per_video[per_video.status == "failed"].reason) == {"SfM registered 3 of 49 frames (49 required)"}
     md = (out / "camera_tables.md").read_text()
     assert "Quantitative results of basic camera poses" in md and "complex fused camera poses" in md
-    assert "| paper | Ours (LiON-LoRA) | — | — | 0.776 | 0.167 | — | 0.295 | 136.0 | — |" in md
+    assert "| paper | Ours (LiON-LoRA) | — | — | 0.776 | 0.167 | — | 0.295 | 136.0 |" in md
+    assert "Pearson r" not in md.split("## Motion-strength linearity")[0]  # a figure of the paper, not a column
+    camera_part, motion_part = md.split("## Motion-strength linearity")
+    assert "| lionlora | 0.970 |" in motion_part and "| adapter_scale | 0.200 |" in motion_part
+    assert "adapter" not in camera_part  # nothing of it in the camera tables
     assert "gt (noise floor)" in md and "2/3 (67%)" in md
     assert "Table 3" in md and "| 7k | 10k | 0.896 | 0.140 | 0.341 | 202.8 |" in md
     assert (out / "table_config.json").exists()

@@ -276,7 +276,7 @@ def render_markdown(rows: list[dict], cfg: TableConfig, paper: dict) -> str:
            f"confidence interval ({cfg.bootstrap} resamples), and the success rate beside it; {conv_text}. "
            f"The paper's values are as published (its protocol: {paper['protocol']}). "
            f"The row `{cfg.floor}` is the SfM noise floor: the same evaluation on the ground-truth clips.", ""]
-    metric_keys = (*METRICS, "fvd", "pearson_r")
+    metric_keys = (*METRICS, "fvd")
     headers = ["source", "method", "videos", "success", *(f"{LABELS[k]}" for k in metric_keys)]
     sections = [("basic", "Table 1: basic camera poses"), ("fused", "Table 2: complex fused camera poses"),
                 ("all", "All videos")]
@@ -286,14 +286,14 @@ def render_markdown(rows: list[dict], cfg: TableConfig, paper: dict) -> str:
         if table:
             out += [f"Paper: {_md_escape(table['caption'])}", ""]
         body = _paper_rows(table, metric_keys) if table else []
-        split_rows = _ordered([r for r in rows if r["split"] == split], cfg)
+        split_rows = _ordered([r for r in rows if r["split"] == split and (r["videos"] or r["fvd"] is not None)], cfg)
         for r in split_rows:
             cells = []
             for k in METRICS:
                 mean = r[f"{k}_mean"]
                 cells.append("—" if mean is None else f"{mean:.{d}f} [{r[f'{k}_ci_low']:.{d}f}, {r[f'{k}_ci_high']:.{d}f}]")
             fvd = _fmt(r["fvd"], 1) + ("†" if r["fvd_comparable"] is False else "")
-            cells += [fvd, _fmt(r["pearson_r"], d)]
+            cells.append(fvd)
             name = f"{r['method']} (noise floor)" if r["noise_floor"] else r["method"]
             rate = "—" if r["success_rate"] is None else f"{r['ok']}/{r['videos']} ({r['success_rate']:.0%})"
             body.append(["ours", name, str(r["videos"]), rate, *cells])
@@ -312,6 +312,13 @@ def render_markdown(rows: list[dict], cfg: TableConfig, paper: dict) -> str:
                 srcs = sorted({r[f"{k}_penalty_source"] for k in METRICS if r[f"{k}_penalty_source"]})
                 fbody.append([r["method"], f"{r['ok']}/{r['videos']}", *cells, "; ".join(srcs) or "no failures"])
             out += [_md_table(["method", "success", *(LABELS[k] for k in METRICS), "penalty"], fbody), ""]
+    motion = _ordered([r for r in rows if r["split"] == "all" and r["pearson_r"] is not None], cfg)
+    if motion:
+        out += ["## Motion-strength linearity (the paper's Fig. 6)", "",
+                "Pearson correlation between the control value (scaling value S, or the adapter scale for the "
+                "baseline) and the mean optical-flow magnitude of the generated videos (`lionlora eval motion`). "
+                "The paper reports it only as a figure.", ""]
+        out += [_md_table(["method", LABELS["pearson_r"]], [[r["method"], _fmt(r["pearson_r"], d)] for r in motion]), ""]
     t3 = paper["tables"]["table3"]
     out += ["## Table 3 (paper only)", "", f"Paper: {_md_escape(t3['caption'])} {_md_escape(t3['note'])}", ""]
     keys = ("rot_err", "trans_err", "ate", "fvd")
