@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from lionlora.config import opt
+from lionlora.device import resolve_device
 from lionlora.errors import ConfigError, DependencyError, VideoError
 
 
@@ -87,7 +88,7 @@ def _raft_model() -> tuple[Any, Any]:
         model.load_state_dict(torch.load(local, map_location="cpu", weights_only=True))
     else:
         model = raft_large(weights=Raft_Large_Weights.DEFAULT)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = resolve_device("auto")
     return model.eval().to(device), device
 
 

@@ -53,3 +53,17 @@ def test_load_config_precedence(tmp_path):
         apply_overrides({}, ["novalue"])
     with pytest.raises(ConfigError, match="no such file"):
         load_config(Cfg, tmp_path / "missing.yaml")
+
+
+def test_resolve_device_one_rule_for_every_stage(monkeypatch):
+    import torch
+
+    from lionlora.device import resolve_device
+    from lionlora.errors import DependencyError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu") and resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(DependencyError, match="train: device 'cuda:1' requested but CUDA is not available"):
+        resolve_device("cuda:1", "train")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == torch.device("cuda") and resolve_device("cuda:1") == torch.device("cuda:1")

@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import REPO
 
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"

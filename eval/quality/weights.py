@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lionlora.device import resolve_device
 from lionlora.errors import DependencyError, InputError
 from lionlora.io.files import atomic_path, read_json, write_json
 
@@ -96,14 +97,6 @@ class I3DDetector:
         return out.detach().double().cpu().numpy()
 
 
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise DependencyError(f"device {device!r} requested but CUDA is not available (use device=cpu)")
-    return torch.device(device)
-
-
 def check_weights_file(path: str | Path | None, sha256: str | None = None) -> tuple[Path, str]:
     """The weights path and its SHA-256; a missing file or a pin mismatch is an error."""
     if path is None or str(path) == "":
@@ -144,7 +137,7 @@ def load_i3d(path: str | Path | None, sha256: str | None = None, device: str = "
     from eval.quality.i3d import InceptionI3d
 
     path, digest = check_weights_file(path, sha256)
-    dev = resolve_device(device)
+    dev = resolve_device(device, "I3D")
     if _is_torchscript(path):
         try:
             model = torch.jit.load(str(path), map_location=dev)

@@ -9,24 +9,20 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from lionlora.device import resolve_device
 from lionlora.errors import ConfigError, DependencyError
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
 PAPER_MODEL = "THUDM/CogVideoX-5b-I2V"
 
 
-def resolve_device(device: str = "auto"):
-    """``auto`` -> CUDA when available, else CPU."""
-    import torch
-
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def resolve_dtype(dtype: str, device) -> "torch.dtype":
+def resolve_dtype(dtype: str, device) -> torch.dtype:
     """``auto`` -> bfloat16 on CUDA (CogVideoX-5B's training precision), float32 on CPU."""
     import torch
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Literal
 
 from lionlora.config import opt, to_dict
+from lionlora.device import resolve_device
 from lionlora.errors import ConfigError
 from lionlora.lora.config import BLOCK_LINEARS, AdapterConfig, check_name
 from lionlora.lora.model import PAPER_MODEL
@@ -167,12 +168,8 @@ class _Trainer:
         from accelerate import Accelerator
         from accelerate.utils import ProjectConfiguration
 
-        from lionlora.errors import DependencyError
-
         cfg = self.cfg
-        if cfg.device == "cuda" and not torch.cuda.is_available():
-            raise DependencyError("train: device 'cuda' requested but CUDA is not available")
-        cuda = cfg.device != "cpu" and torch.cuda.is_available()
+        cuda = resolve_device(cfg.device, "train").type == "cuda"
         mp = cfg.mixed_precision if cfg.mixed_precision != "auto" else ("bf16" if cuda else "no")
         acc = Accelerator(mixed_precision=mp, cpu=not cuda, log_with="tensorboard",
                           project_config=ProjectConfiguration(project_dir=str(self.out),

@@ -22,6 +22,7 @@ from typing import Callable, Protocol
 import cv2
 import numpy as np
 
+from lionlora.device import resolve_device
 from lionlora.errors import DependencyError, InputError
 from pipelines.webvideo.config import CoTrackerConfig, FilterConfig, KltConfig
 
@@ -136,14 +137,6 @@ def cotracker_outputs(tracks, visibility, n_frames: int, n_points: int) -> Track
     return Tracks(xy[0].astype(np.float32), vis[0].astype(bool))
 
 
-def _torch_device(name: str) -> str:
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return name
-
-
 class CoTrackerTracker:
     """CoTracker3 offline predictor (``cotracker.predictor.CoTrackerPredictor``) on a local checkpoint."""
 
@@ -158,7 +151,7 @@ class CoTrackerTracker:
         except ImportError as exc:
             raise DependencyError(f"the cotracker tracker needs the 'cotracker' package ({exc}): "
                                   f"{COTRACKER_INSTALL}") from None
-        self.device = _torch_device(self.cfg.device)
+        self.device = resolve_device(self.cfg.device, "CoTracker")
         self.model = CoTrackerPredictor(checkpoint=str(ckpt), offline=True, v2=False,
                                         window_len=self.cfg.window_len).to(self.device)
         log.info("CoTracker3 loaded from %s on %s", ckpt, self.device)
