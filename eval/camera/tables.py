@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
@@ -35,7 +34,7 @@ from typing import Any, Literal
 import numpy as np
 
 from eval.camera.metrics import METRICS
-from lionlora.config import dump_config, opt
+from lionlora.config import dump_config, is_finite_number, opt
 from lionlora.errors import ConfigError, InputError
 from lionlora.io.files import read_json, write_text
 
@@ -97,7 +96,7 @@ def _number(data: dict, key: str, path: Path, allow_none: bool = False) -> float
     value = data.get(key, ...)
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not is_finite_number(value):
         raise InputError(path, key, "a finite number", got="missing" if value is ... else value)
     return float(value)
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from lionlora.config import is_finite_number
 from lionlora.errors import CameraError
 from lionlora.geometry.camera import Intrinsics, Trajectory
 from lionlora.geometry.convert import opencv_to_opengl, opengl_to_opencv, undo_applied_transform
@@ -40,7 +41,7 @@ _DIST_KEYS = ("k1", "k2", "p1", "p2")
 
 def _number(data: dict, key: str, source: Path, where: str) -> float:
     value = data[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not is_finite_number(value):
         raise CameraError(source, f"{where}{key}", "a finite number", got=value)
     return float(value)
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from lionlora.config import opt
+from lionlora.config import is_finite_number, opt
 from lionlora.errors import ConfigError
 
 #: Camera translations in the start camera's OpenCV frame (x right, y down, z forward).
@@ -44,8 +43,7 @@ class TrajectoryConfig:
                 if name not in allowed:
                     raise ConfigError("TrajectoryConfig", f"{field}.{name}", f"a primitive among {list(allowed)}",
                                       got=name)
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                        or value <= 0:
+                if not is_finite_number(value) or value <= 0:
                     raise ConfigError("TrajectoryConfig", f"{field}.{name}", "a positive number", got=value)
                 table[name] = float(value)
         for name in TRANSLATIONS:
