@@ -38,6 +38,9 @@ def test_relative_to_first_identity_and_invariance():
     # left-multiplying by any rigid transform (a change of world frame) leaves relatives unchanged
     G = random_poses(1, seed=2)[0]
     assert np.allclose(relative_to_first(G @ T), rel, atol=1e-10)
+    # batched over leading dimensions: each sequence relative to its own first pose
+    batch = np.stack([T, random_poses(10, seed=3)])
+    assert np.allclose(relative_to_first(batch)[0], rel) and np.allclose(relative_to_first(batch)[1, 0], np.eye(4))
 
 
 @pytest.mark.parametrize("deg", [0.0, 1.0, 30.0, 90.0, 179.0])

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lionlora.errors import CameraError
-from lionlora.geometry.se3 import se3_inverse
+from lionlora.geometry.se3 import relative_to_first, umeyama_batched
 
 #: Below this scale (in the trajectory's own units) a trajectory counts as not moving.
 STATIC_EPS = 1e-9
@@ -102,12 +102,6 @@ def _check_pair(c2w_gt: np.ndarray, c2w_pred: np.ndarray) -> tuple[np.ndarray, n
     return gt, pred
 
 
-def relative_poses(c2w: np.ndarray) -> np.ndarray:
-    """``inv(c2w[..., 0]) @ c2w[..., i]`` for trajectories ``[..., N, 4, 4]``."""
-    c2w = np.asarray(c2w, dtype=np.float64)
-    return se3_inverse(c2w[..., :1, :, :]) @ c2w
-
-
 def normalized_translations(rel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Translations of relative poses ``[..., N, 4, 4]`` divided by their largest norm.
 
@@ -119,31 +113,6 @@ def normalized_translations(rel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     moving = s > STATIC_EPS
     tn = t / np.where(moving, s, 1.0)[..., None, None]
     return np.where(moving[..., None, None], tn, 0.0), s
-
-
-def umeyama_batch(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Least-squares Sim(3) ``dst ~ s R src + t`` for point sets ``[..., N, 3]`` (Umeyama 1991).
-
-    The batched twin of :func:`lionlora.geometry.umeyama`. A source without spread gets scale 0
-    (every point maps onto the destination's centroid) instead of an error.
-
-    Returns:
-        ``scale [...]``, ``R [..., 3, 3]``, ``t [..., 3]``.
-    """
-    n = src.shape[-2]
-    mu_s, mu_d = src.mean(axis=-2), dst.mean(axis=-2)
-    xs, xd = src - mu_s[..., None, :], dst - mu_d[..., None, :]
-    var_s = (xs ** 2).sum(axis=(-2, -1)) / n
-    cov = np.einsum("...ni,...nj->...ij", xd, xs) / n
-    U, D, Vt = np.linalg.svd(cov)
-    sign = np.where(np.linalg.det(U) * np.linalg.det(Vt) < 0, -1.0, 1.0)
-    S = np.ones(D.shape)
-    S[..., 2] = sign
-    R = (U * S[..., None, :]) @ Vt
-    spread = var_s > STATIC_EPS ** 2
-    scale = np.where(spread, (D * S).sum(axis=-1) / np.where(spread, var_s, 1.0), 0.0)
-    t = mu_d - scale[..., None] * np.einsum("...ij,...j->...i", R, mu_s)
-    return scale, R, t
 
 
 def per_frame_errors(c2w_gt: np.ndarray, c2w_pred: np.ndarray) -> dict[str, np.ndarray]:
@@ -159,7 +128,7 @@ def per_frame_errors(c2w_gt: np.ndarray, c2w_pred: np.ndarray) -> dict[str, np.n
         CameraError: mismatched shapes, fewer than 2 frames, NaN or inf entries.
     """
     gt, pred = _check_pair(c2w_gt, c2w_pred)
-    rel_gt, rel_pred = relative_poses(gt), relative_poses(pred)
+    rel_gt, rel_pred = relative_to_first(gt), relative_to_first(pred)
     R_gt, R_pred = rel_gt[..., :3, :3], rel_pred[..., :3, :3]
     tn_gt, _ = normalized_translations(rel_gt)
     tn_pred, _ = normalized_translations(rel_pred)
@@ -170,7 +139,7 @@ def per_frame_errors(c2w_gt: np.ndarray, c2w_pred: np.ndarray) -> dict[str, np.n
     trans = np.linalg.norm(dt, axis=-1)
     cam_mc = np.sqrt(((R_gt - R_pred) ** 2).sum(axis=(-2, -1)) + (dt ** 2).sum(axis=-1))
     centres = rel_pred[..., :3, 3]
-    scale, R, t = umeyama_batch(centres, tn_gt)
+    scale, R, t = umeyama_batched(centres, tn_gt)
     aligned = scale[..., None, None] * np.einsum("...ij,...nj->...ni", R, centres) + t[..., None, :]
     ate_sq = ((aligned - tn_gt) ** 2).sum(axis=-1)
     return {"rot": rot, "trans": trans, "cam_mc": cam_mc, "ate_sq": ate_sq}

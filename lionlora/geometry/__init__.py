@@ -26,6 +26,7 @@ from lionlora.geometry.se3 import (
     rotation_angle,
     se3_inverse,
     umeyama,
+    umeyama_batched,
 )
 
 __all__ = [
@@ -41,4 +42,5 @@ __all__ = [
     "rotation_angle",
     "se3_inverse",
     "umeyama",
+    "umeyama_batched",
 ]

@@ -15,6 +15,9 @@ from lionlora.errors import CameraError
 
 ArrayLike = np.ndarray
 
+#: Point sets whose mean squared distance to their centroid is at most this have no spread (no scale).
+MIN_SPREAD = 1e-18
+
 
 def make_pose(R: ArrayLike, t: ArrayLike) -> np.ndarray:
     """Build ``[..., 4, 4]`` poses from rotations ``[..., 3, 3]`` and translations ``[..., 3]``."""
@@ -46,9 +49,9 @@ def compose(*Ts: ArrayLike) -> np.ndarray:
 
 
 def relative_to_first(c2w: ArrayLike) -> np.ndarray:
-    """``inv(c2w[0]) @ c2w[i]`` for a sequence ``[N, 4, 4]``: the first pose becomes identity."""
+    """``inv(c2w[..., 0]) @ c2w[..., i]`` for sequences ``[..., N, 4, 4]``: the first pose becomes identity."""
     c2w = np.asarray(c2w, dtype=np.float64)
-    return se3_inverse(c2w[0])[None] @ c2w
+    return se3_inverse(c2w[..., :1, :, :]) @ c2w
 
 
 def rotation_angle(R: ArrayLike) -> np.ndarray:
@@ -150,18 +153,36 @@ def umeyama(src: ArrayLike, dst: ArrayLike, with_scale: bool = True) -> Sim3:
     n = src.shape[0]
     if n < 3:
         raise CameraError("umeyama", "points", "at least 3 point pairs", got=n)
-    mu_s, mu_d = src.mean(0), dst.mean(0)
-    xs, xd = src - mu_s, dst - mu_d
-    var_s = (xs ** 2).sum() / n
-    if var_s <= 1e-18:
+    if ((src - src.mean(0)) ** 2).sum() / n <= MIN_SPREAD:
         raise CameraError("umeyama", "points", "source points that are not all identical",
                           got="zero spread")
-    cov = xd.T @ xs / n
+    scale, R, t = umeyama_batched(src, dst, with_scale)
+    return Sim3(float(scale), R, t)
+
+
+def umeyama_batched(src: np.ndarray, dst: np.ndarray,
+                    with_scale: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`umeyama` over point sets ``[..., N, 3]``, without the checks.
+
+    A source without spread (mean squared distance to its centroid <= ``MIN_SPREAD``) gets scale 0
+    (every point maps onto the destination's centroid) instead of an error.
+
+    Returns:
+        ``scale [...]``, ``R [..., 3, 3]``, ``t [..., 3]``.
+    """
+    n = src.shape[-2]
+    mu_s, mu_d = src.mean(axis=-2), dst.mean(axis=-2)
+    xs, xd = src - mu_s[..., None, :], dst - mu_d[..., None, :]
+    var_s = (xs ** 2).sum(axis=(-2, -1)) / n
+    cov = np.einsum("...ni,...nj->...ij", xd, xs) / n
     U, D, Vt = np.linalg.svd(cov)
-    S = np.eye(3)
-    if np.linalg.det(U) * np.linalg.det(Vt) < 0:
-        S[2, 2] = -1.0
-    R = U @ S @ Vt
-    scale = float(np.trace(np.diag(D) @ S) / var_s) if with_scale else 1.0
-    t = mu_d - scale * R @ mu_s
-    return Sim3(scale, R, t)
+    S = np.ones(D.shape)
+    S[..., 2] = np.where(np.linalg.det(U) * np.linalg.det(Vt) < 0, -1.0, 1.0)
+    R = (U * S[..., None, :]) @ Vt
+    if with_scale:
+        spread = var_s > MIN_SPREAD
+        scale = np.where(spread, (D * S).sum(axis=-1) / np.where(spread, var_s, 1.0), 0.0)
+    else:
+        scale = np.ones(var_s.shape)
+    t = mu_d - scale[..., None] * np.einsum("...ij,...j->...i", R, mu_s)
+    return scale, R, t
