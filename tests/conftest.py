@@ -79,7 +79,7 @@ def tiny_pairs(tmp_path_factory) -> Path:
     import numpy as np
 
     from lionlora.io.video import write_video
-    from lionlora.lora.data import scale_frame_indices
+    from lionlora.scaling import sample_indices
 
     root = tmp_path_factory.mktemp("pairs")
     rng = np.random.default_rng(0)
@@ -89,7 +89,7 @@ def tiny_pairs(tmp_path_factory) -> Path:
         texture = np.repeat(np.repeat(cells, 8, axis=0), 8, axis=1)
         write_video(root / f"clip{c}.mp4", [texture[:, 4 * i:4 * i + 96] for i in range(24)], fps=8)
         for s in (0.5, 1.0):
-            frames = json.dumps(scale_frame_indices(24, s, 9))
+            frames = json.dumps(sample_indices(s, 24, 9))
             rows.append(f'clip{c}.mp4,camera,pan,{s},"{frames}",,the camera pans right')
     (root / "manifest.csv").write_text("\n".join(rows) + "\n")
     return root / "manifest.csv"

@@ -31,6 +31,28 @@ def test_indices_for_the_paper_settings():
     assert spans == [150, 300, 450, 600]
 
 
+def test_one_sampling_rule_for_pairs_training_and_generation(tmp_path):
+    from lionlora.lora.data import subsample
+    from lionlora.lora.generate import write_gt_cameras
+    from lionlora.scaling import spread_indices
+
+    assert spread_indices(6, 3) == [0, 3, 5]  # half up (round-half-even would give 2)
+    # a 49-frame training pair subsampled to the model's 9 frames is the 9-frame sample of that S
+    for scale in (0.3113, 0.5, 0.6021, 1.0):
+        assert subsample(sample_indices(scale, 600, 49), 9) == sample_indices(scale, 600, 9)
+    # the GT cameras beside a generated video are the cameras of those frames
+    K = Intrinsics(100.0, 100.0, 48.0, 32.0, 96, 64)
+    traj = primitive_trajectory("pan_left", np.eye(4), K, 600, 2.0)
+    write_cameras(tmp_path / "clip" / "cameras.json", traj)
+    out = tmp_path / "gen" / "video.mp4"
+    out.parent.mkdir()
+    written = read_cameras(write_gt_cameras(tmp_path / "clip" / "cameras.json", out, 0.3113, 49, 64, 96, {}))
+    np.testing.assert_allclose(written.c2w, traj.c2w[sample_indices(0.3113, 600, 49)], atol=1e-12)
+    assert written.metadata["source_frames"] == sample_indices(0.3113, 600, 49)
+    with pytest.raises(ConfigError, match="scale"):
+        write_gt_cameras(tmp_path / "clip" / "cameras.json", out, 0.05, 49, 64, 96, {})
+
+
 @pytest.mark.parametrize("scale,frames", [(0.05, 600), (1.01, 600), (0.2, 240), (float("nan"), 600)])
 def test_scale_out_of_range_is_an_error(scale, frames):
     with pytest.raises(ConfigError, match=r"S in \[49/"):

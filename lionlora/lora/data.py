@@ -18,10 +18,9 @@ import numpy as np
 import torch
 
 from lionlora.errors import InputError
+from lionlora.scaling import PAIRS_COLUMNS, spread_indices
 
 log = logging.getLogger(__name__)
-
-MANIFEST_COLUMNS = ("clip", "kind", "lora", "scale", "frames", "cameras", "prompt")
 
 
 @dataclass
@@ -61,9 +60,9 @@ def read_pairs(manifest: str | Path, lora: str | None = None) -> list[Pair]:
     if not manifest.is_file():
         raise InputError(manifest, "", "an existing pairs manifest (CSV)", got="no such file")
     table = pd.read_csv(manifest, dtype=str, keep_default_na=False)
-    missing = [c for c in MANIFEST_COLUMNS if c not in table.columns]
+    missing = [c for c in PAIRS_COLUMNS if c not in table.columns]
     if missing:
-        raise InputError(manifest, missing[0], f"the columns {', '.join(MANIFEST_COLUMNS)}", got=list(table.columns))
+        raise InputError(manifest, missing[0], f"the columns {', '.join(PAIRS_COLUMNS)}", got=list(table.columns))
     pairs = []
     for row, rec in enumerate(table.to_dict("records"), start=1):
         if lora is not None and rec["lora"] != lora:
@@ -91,16 +90,7 @@ def subsample(indices: list[int], n: int) -> list[int]:
     """``n`` entries of ``indices`` spread uniformly, first and last kept (the span, hence S, is kept)."""
     if len(indices) < n:
         raise ValueError(f"need at least {n} frames, got {len(indices)}")
-    picks = np.linspace(0, len(indices) - 1, n).round().astype(int)
-    return [int(indices[i]) for i in picks]
-
-
-def scale_frame_indices(total: int, scale: float, n: int) -> list[int]:
-    """Frames of a clip at scaling value S: ``n`` indices uniform over the first ``round(total * S)``."""
-    span = max(n, int(round(total * scale)))
-    if span > total:
-        raise ValueError(f"a clip of {total} frames has no {n}-frame sample at S={scale}")
-    return subsample(list(range(span)), n)
+    return [int(indices[i]) for i in spread_indices(len(indices), n)]
 
 
 def read_clip_frames(path: Path, indices: list[int]) -> np.ndarray:

@@ -202,13 +202,11 @@ def write_gt_cameras(cameras: str | Path, out: Path, scale: float, frames: int, 
     first ``round(N * S)``; intrinsics follow the resize-and-crop to the video's size.
     """
     from lionlora.io.cameras_json import read_cameras, write_cameras
-    from lionlora.lora.data import cover_window, scale_frame_indices
+    from lionlora.lora.data import cover_window
+    from lionlora.scaling import sample_indices
 
     traj = read_cameras(cameras)
-    try:
-        indices = scale_frame_indices(len(traj), scale, frames)
-    except ValueError:
-        raise ConfigError(cameras, "frames", f"at least {frames} cameras at S={scale}", got=len(traj)) from None
+    indices = sample_indices(scale, len(traj), frames, str(cameras))
     K = traj.intrinsics
     nh, nw, y0, x0 = cover_window(K.height, K.width, height, width)
     sub = replace(traj.subset(indices), intrinsics=K.scaled(nw, nh).cropped(x0, y0, width, height), names=None)

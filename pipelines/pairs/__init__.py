@@ -6,7 +6,7 @@ The config and index sampling are imported eagerly, the manifest writer (pandas)
 import importlib
 
 from pipelines.pairs.config import PairsConfig
-from pipelines.pairs.sampling import check_scale, even_scales, sample_indices
+from lionlora.scaling import check_scale, even_scales, sample_indices
 
 _LAZY = {name: "pipelines.pairs.manifest" for name in ("COLUMNS", "build_pairs", "read_webvideo_clips")}
 

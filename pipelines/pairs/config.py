@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from lionlora.config import opt
 from lionlora.errors import ConfigError
-from pipelines.pairs.sampling import check_scale, even_scales
+from lionlora.scaling import check_scale, even_scales
 
 
 @dataclass

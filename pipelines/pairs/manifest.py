@@ -26,11 +26,11 @@ from lionlora.io.cameras_json import read_cameras, write_cameras
 from lionlora.io.files import atomic_dir, write_text
 from lionlora.io.video import probe_video
 from pipelines.pairs.config import PairsConfig
-from pipelines.pairs.sampling import sample_indices
+from lionlora.scaling import PAIRS_COLUMNS, sample_indices
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["clip", "kind", "lora", "scale", "frames", "cameras", "prompt"]
+COLUMNS = list(PAIRS_COLUMNS)
 MARKER = "manifest.csv"
 
 

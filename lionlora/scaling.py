@@ -1,9 +1,14 @@
-"""Frame indices of a training pair: ``F`` frames evenly spaced over the first ``round(L * S)`` frames.
+"""The scaling value S and the frames it selects: ``F`` frames evenly spaced over the first
+``round(L * S)`` frames of an ``L``-frame clip.
 
 For a camera clip of ``L = 600`` frames and ``F = 49`` sample frames, ``S`` ranges over
 ``[49/600, 1]``: ``S = 49/600`` takes 49 consecutive frames, ``S = 1`` spreads them over the whole
 clip, so S scales the camera's travel linearly. Object-motion clips have ``L = 240``
 (``S`` in ``[49/240, 1]``).
+
+One rule for everyone: the training pairs (``lionlora pairs``), the frames a training sample
+takes from a pair, and the ground-truth cameras written beside a generated video. Rounding is
+half up (``floor(x + 0.5)``) everywhere.
 """
 
 from __future__ import annotations
@@ -12,9 +17,18 @@ import math
 
 import numpy as np
 
+from lionlora.config import is_finite_number
 from lionlora.errors import ConfigError
 
 _TOL = 1e-9
+
+#: Columns of the training-pairs manifest (``lionlora pairs`` writes it, ``lionlora train`` reads it).
+PAIRS_COLUMNS = ("clip", "kind", "lora", "scale", "frames", "cameras", "prompt")
+
+
+def spread_indices(length: int, n: int) -> list[int]:
+    """``n`` positions in ``range(length)`` evenly spread, first and last included (half-up rounding)."""
+    return np.floor(np.linspace(0.0, length - 1, n) + 0.5).astype(int).tolist()
 
 
 def scale_range(sample_frames: int, clip_frames: int) -> tuple[float, float]:
@@ -26,8 +40,7 @@ def check_scale(scale: float, sample_frames: int, clip_frames: int, source: str 
                 field: str = "scale") -> float:
     """``scale`` as a float, or :class:`ConfigError` when it is outside ``[F / L, 1]``."""
     lo, hi = scale_range(sample_frames, clip_frames)
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) \
-            or not lo - _TOL <= scale <= hi + _TOL:
+    if not is_finite_number(scale) or not lo - _TOL <= scale <= hi + _TOL:
         raise ConfigError(source, field, f"S in [{sample_frames}/{clip_frames} = {lo:.4f}, 1]", got=scale)
     return float(scale)
 
@@ -43,7 +56,7 @@ def sample_indices(scale: float, clip_frames: int, sample_frames: int, source: s
         raise ConfigError(source, "frames", "2 <= sample frames <= clip frames", got=(sample_frames, clip_frames))
     scale = check_scale(scale, sample_frames, clip_frames, source)
     span = min(max(int(math.floor(clip_frames * scale + 0.5)), sample_frames), clip_frames)
-    return np.floor(np.linspace(0.0, span - 1, sample_frames) + 0.5).astype(int).tolist()
+    return spread_indices(span, sample_frames)
 
 
 def even_scales(count: int, sample_frames: int, clip_frames: int) -> list[float]:
