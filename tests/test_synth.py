@@ -39,6 +39,16 @@ def test_deterministic_for_a_seed(tmp_path):
     assert (tmp_path / "foreign" / "notes.txt").read_text() == "keep me"
 
 
+def test_full_resolution_images_load(tmp_path):
+    from lionlora.scenes import load_scene
+
+    cfg = SynthConfig(seed=3, frames=3, width=160, height=96, downsamples=[1, 2], points=200, boxes=2)
+    out = synth_scene(tmp_path / "s", cfg)
+    assert (out / "images").is_dir() and (out / "images_2").is_dir()
+    scene = load_scene(out, downsample=1)
+    assert (scene.cameras.intrinsics.width, scene.cameras.intrinsics.height) == (160, 96)
+
+
 def test_depth_is_exact_on_known_surfaces():
     full = build_room(0, boxes=0)
     walls = slice(0, 5)  # back, left, right walls, floor, ceiling (no posters)

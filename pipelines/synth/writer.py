@@ -14,6 +14,7 @@ from lionlora.geometry.convert import NERFSTUDIO_COLMAP_APPLIED_TRANSFORM, apply
 from lionlora.geometry.se3 import se3_inverse
 from lionlora.io.files import atomic_dir, write_json
 from lionlora.io.video import write_image
+from lionlora.scenes.dl3dv import image_folder
 from pipelines.synth.config import SynthConfig
 from pipelines.synth.layout import build_room, capture_path
 from pipelines.synth.raycast import render_view, surface_color
@@ -107,7 +108,7 @@ def synth_scene(out: str | Path, cfg: SynthConfig | None = None) -> Path:
             for n in ds:
                 Kn = K.scaled(cfg.width // n, cfg.height // n)
                 img, depth = render_view(room, c2w[i], Kn, cfg.supersample)
-                write_image(tmp / f"images_{n}" / frame_name(i), img)
+                write_image(tmp / image_folder(n) / frame_name(i), img)
                 if n == ds[0]:
                     depth_medians.append(float(np.median(depth[np.isfinite(depth)])))
                     vis[i], uv[i] = _visibility(xyz, c2w[i], K, depth)
