@@ -102,22 +102,27 @@ def sideways(length, n=9, yaw_deg=0.0):
 def test_camera_linearity_from_eval_camera_outputs(tmp_path):
     rows = []
     for i, s in enumerate([0.2, 0.4, 0.6, 1.0]):
+        # eval camera's layout: cameras.json beside the result, which names it in `cameras`
         write_cameras(tmp_path / f"v{i}" / "cameras.json", sideways(2.0 * s, yaw_deg=30.0 * s))
-        write_json(tmp_path / f"v{i}.json", {"status": "ok", "reason": "", "rot_err": 0.1})
-        if i == 0:  # an eval camera output pointing at its cameras explicitly
+        write_json(tmp_path / f"v{i}" / "camera.json", {"status": "ok", "reason": "", "rot_err": 0.1})
+        if i == 0:  # a flat result pointing at its cameras elsewhere (--cameras)
+            (tmp_path / "v0" / "camera.json").unlink()
             write_json(tmp_path / "v0.json", {"status": "ok", "cameras": "v0/cameras.json"})
-        rows.append((f"v{i}.json", s))
+        rows.append(("v0.json" if i == 0 else f"v{i}/camera.json", s))
     write_json(tmp_path / "v9.json", {"status": "failed", "reason": "SfM registered 3 of 49 frames"})
     rows.append(("v9.json", 0.8))
+    write_json(tmp_path / "v8" / "camera.json", {"status": "ok", "cameras": "cameras.json"})  # cameras lost
+    rows.append(("v8/camera.json", 0.5))
     write_cameras(tmp_path / "direct.json", sideways(1.6, yaw_deg=24.0))
     rows.append(("direct.json", 0.8))
     pd.DataFrame(rows, columns=["camera", "scale"]).to_csv(tmp_path / "cams.csv", index=False)
 
     rec = camera_linearity(tmp_path / "cams.csv", tmp_path / "out" / "camera.json")
-    assert rec["n"] == 5 and rec["n_failed"] == 1 and rec["pearson_r"] == pytest.approx(1.0)
+    assert rec["n"] == 5 and rec["n_failed"] == 2 and rec["pearson_r"] == pytest.approx(1.0)
     assert rec["slope"] == pytest.approx(2.0) and rec["intercept"] == pytest.approx(0.0, abs=1e-9)
     per_video = pd.read_csv(tmp_path / "out" / "camera_per_video.csv")
-    assert "registered 3 of 49" in per_video.loc[per_video["status"] == "failed", "reason"].iloc[0]
+    reasons = per_video.loc[per_video["status"] == "failed", "reason"].tolist()
+    assert any("registered 3 of 49" in r for r in reasons) and any("v8/cameras.json missing" in r for r in reasons)
     assert main(["eval", "camera-linearity", "--manifest", str(tmp_path / "cams.csv"),
                  "--out", str(tmp_path / "rot.json"), "--measure", "rotation"]) == 0
     rot = json.loads((tmp_path / "rot.json").read_text())

@@ -11,6 +11,7 @@ metrics, never an exception: failures are data.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from lionlora.config import to_dict
 from lionlora.errors import CameraError, VideoError
 from lionlora.geometry import Trajectory
 from lionlora.io.cameras_json import read_cameras, write_cameras
+from lionlora.io.files import write_json
 from lionlora.io.video import list_frame_files, load_frames
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,32 @@ def _trial_record(trial: SfmTrial, gt: Trajectory, cfg: CameraEvalConfig, gt_sou
     rec.update(status=STATUS_OK,
                reason="" if len(idx) == n else f"metrics over the {len(idx)} registered frames of {n}")
     return rec
+
+
+def cameras_path(out: str | Path) -> Path:
+    """Default path of the recovered cameras: ``cameras.json`` beside ``OUT.json`` (the CLI contract).
+
+    Give each video its own folder (the workflow writes ``eval/{method}/{video}/camera.json``) so
+    that the cameras of different videos do not overwrite each other.
+    """
+    return Path(out).with_name("cameras.json")
+
+
+def write_result(out: str | Path, result: dict[str, Any]) -> Path:
+    """Write an :func:`evaluate_camera` result to ``out`` (atomically), its ``cameras`` path made
+    relative to ``out``'s folder so that the pair can be moved together."""
+    out = Path(out)
+    if result.get("cameras"):
+        result = {**result, "cameras": os.path.relpath(Path(result["cameras"]).absolute(), out.parent.absolute())}
+    return write_json(out, result)
+
+
+def recovered_cameras(result_path: str | Path, result: dict[str, Any]) -> Path:
+    """The recovered ``cameras.json`` of an ``eval camera`` result file: its ``cameras`` key
+    (relative to the file's folder), else the default :func:`cameras_path`."""
+    result_path = Path(result_path)
+    cameras = result.get("cameras")
+    return result_path.parent / cameras if isinstance(cameras, str) and cameras else cameras_path(result_path)
 
 
 def evaluate_camera(source: str | Path, gt_path: str | Path, cfg: CameraEvalConfig | None = None,

@@ -164,11 +164,12 @@ def motion_linearity(manifest: str | Path, out: str | Path, cfg: MotionConfig | 
 def cameras_of(path: Path) -> Path:
     """The cameras.json of a manifest entry: the file itself, or the one beside an ``eval camera`` JSON.
 
-    For ``X.json`` written by ``eval camera`` (it has a ``status`` key), the cameras are, in this
-    order: the path in its ``cameras`` key (relative to it), ``X.cameras.json``, ``X/cameras.json``,
-    ``cameras.json`` in the same folder. A ``failed`` evaluation raises :class:`CameraError` with
-    its reason.
+    For ``X.json`` written by ``eval camera`` (it has a ``status`` key), the cameras are the file
+    its ``cameras`` key names (relative to it), else ``cameras.json`` beside it (the command's
+    default). A ``failed`` evaluation raises :class:`CameraError` with its reason.
     """
+    from eval.camera.evaluate import recovered_cameras
+
     data = read_json(path, "cameras.json or an `eval camera` result")
     if isinstance(data, dict) and "frames" in data:
         return path
@@ -176,13 +177,10 @@ def cameras_of(path: Path) -> Path:
         raise CameraError(path, "", "a cameras.json (with 'frames') or an `eval camera` result (with 'status')")
     if data["status"] != "ok":
         raise CameraError(path, "status", "ok", got=f"{data['status']}: {data.get('reason', '')}")
-    candidates = [path.parent / data["cameras"]] if isinstance(data.get("cameras"), str) else []
-    candidates += [path.with_suffix(".cameras.json"), path.with_suffix("") / "cameras.json",
-                   path.parent / "cameras.json"]
-    for c in candidates:
-        if c.is_file():
-            return c
-    raise CameraError(path, "cameras", "recovered cameras beside it", got=[str(c) for c in candidates])
+    cameras = recovered_cameras(path, data)
+    if not cameras.is_file():
+        raise CameraError(path, "cameras", "the recovered cameras beside it", got=f"{cameras} missing")
+    return cameras
 
 
 def camera_magnitude(path: Path, measure: str) -> float:

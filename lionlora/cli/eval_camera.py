@@ -36,7 +36,8 @@ def register(actions: argparse._SubParsersAction) -> None:
                    help="where to write the recovered cameras (default: cameras.json beside OUT)")
     add_config_options(c, CameraEvalConfig, skip=("fix_intrinsics",))
     c.add_argument("--fix-intrinsics", dest="cfg_fix_intrinsics", action=argparse.BooleanOptionalAction, default=None,
-                   help="fix the intrinsics to the ground truth's (a PINHOLE camera, not refined) (default: False)")
+                   help="fix the intrinsics to the ground truth's (a PINHOLE camera, not refined); "
+                        f"--no-fix-intrinsics lets SfM estimate them (default: {CameraEvalConfig().fix_intrinsics})")
     c.set_defaults(func=_camera)
 
     t = actions.add_parser("table", help="per-method CSV and Markdown tables of camera metrics beside the paper's")
@@ -44,15 +45,6 @@ def register(actions: argparse._SubParsersAction) -> None:
     t.add_argument("--out", type=Path, required=True, help="output folder")
     add_config_options(t, TableConfig)
     t.set_defaults(func=_table)
-
-
-def cameras_path(out: Path) -> Path:
-    """Default path of the recovered cameras: ``cameras.json`` beside ``OUT.json`` (the CLI contract).
-
-    Give each video its own folder (the workflow writes ``eval/{method}/{video}/camera.json``) so
-    that the cameras of different videos do not overwrite each other.
-    """
-    return out.with_name("cameras.json")
 
 
 def _poses(args: argparse.Namespace) -> int:
@@ -70,14 +62,13 @@ def _poses(args: argparse.Namespace) -> int:
 
 def _camera(args: argparse.Namespace) -> int:
     from eval.camera.config import CameraEvalConfig
-    from eval.camera.evaluate import evaluate_camera
+    from eval.camera.evaluate import cameras_path, evaluate_camera, write_result
     from lionlora.config import config_from_args
-    from lionlora.io.files import write_json
 
     cfg = config_from_args(CameraEvalConfig, args)
     source = args.video if args.video is not None else args.frames
     result = evaluate_camera(source, args.gt, cfg, cameras_out=args.cameras or cameras_path(args.out))
-    write_json(args.out, result)
+    write_result(args.out, result)
     line = f"{source}: {result['status']}, registered {result['registered']}/{result['n_frames']}"
     if result["status"] == "ok":
         line += " " + " ".join(f"{k}={result[k]:.4f}" for k in ("rot_err", "trans_err", "cam_mc", "ate"))
