@@ -12,8 +12,10 @@ validate(config, "../schemas/config.schema.yaml")
 RESULTS = config["results"]
 
 
+# Wildcards shared by several rules files are constrained here, once.
 wildcard_constraints:
     scene=r"[A-Za-z0-9_-]+",
+    primitive=r"[a-z][a-z_]*(\+[a-z][a-z_]*)*",  # a camera primitive, or several joined with '+'
 
 # The `lionlora` command installed next to the Python running Snakemake (the project's .venv),
 # or the one on PATH.

@@ -28,8 +28,6 @@ rule eval_camera_floor:
         gt=f"{RESULTS}/clips/{{scene}}/{{primitive}}/cameras.json",
     output:
         f"{RESULTS}/eval/{EVAL_FLOOR}/{{scene}}__{{primitive}}/camera.json",
-    wildcard_constraints:
-        primitive=r"[A-Za-z0-9_+-]+",
     log:
         f"{RESULTS}/logs/eval_camera/{EVAL_FLOOR}/{{scene}}__{{primitive}}.log",
     params:
@@ -46,7 +44,6 @@ rule eval_camera_generated:
         f"{RESULTS}/eval/{{method}}/{{scene}}__{{primitive}}/camera.json",
     wildcard_constraints:
         method=rf"(?!{EVAL_FLOOR}$)[A-Za-z0-9_.-]+",
-        primitive=r"[A-Za-z0-9_+-]+",
     log:
         f"{RESULTS}/logs/eval_camera/{{method}}/{{scene}}__{{primitive}}.log",
     params:

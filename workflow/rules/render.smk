@@ -2,10 +2,6 @@
 # depth.json). Basic primitives train the LoRAs; fused ones (NAME+NAME) are the complex poses of Table 2.
 
 
-wildcard_constraints:
-    primitive=r"[a-z_]+(\+[a-z_]+)*",
-
-
 def clip_primitives(kinds=("primitives", "fused")):
     """Primitive names of the configured clips (basic and/or fused)."""
     render = config.get("render") or {}

@@ -25,7 +25,6 @@ METHOD_FLAGS = {"lionlora": "", "vanilla": "--vanilla-fusion", "adapter_scale": 
 wildcard_constraints:
     name=r"[A-Za-z0-9_-]+",
     method="|".join(METHOD_FLAGS),
-    primitive=r"[A-Za-z0-9+-][A-Za-z0-9_+-]*",
 
 
 def lora_model():
