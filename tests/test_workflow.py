@@ -46,6 +46,14 @@ def test_schema_rejects_bad_config(tmp_path):
     assert "somewhere" in out.stderr + out.stdout
 
 
+def test_stage_option_contradicting_the_clip_is_refused(tmp_path):
+    (tmp_path / "over.yaml").write_text("render:\n  options:\n    frames: 12\n")
+    out = snakemake("-n", "--configfile", "configs/demo.yaml", str(tmp_path / "over.yaml"),
+                    "--config", f"results={tmp_path}/results")
+    assert out.returncode != 0
+    assert "render.options.frames = 12 contradicts the shared value 49" in out.stderr + out.stdout
+
+
 def test_paper_config_plans_dl3dv_scenes(tmp_path, scene_dir):
     h = hashlib.sha256(b"scene").hexdigest()
     root = tmp_path / "DL3DV"

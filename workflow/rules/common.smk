@@ -5,6 +5,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 validate(config, "../schemas/config.schema.yaml")
@@ -31,6 +32,21 @@ def cli_set(options):
     return " ".join(
         "--set " + shlex.quote(f"{key}={json.dumps(value)}") for key, value in (options or {}).items()
     )
+
+
+def stage_options(section, shared):
+    """A stage's `options` plus the values it takes from shared sections (`clip`, `filter`).
+
+    `shared` maps option names to their shared values. A stage option that sets one of them to
+    something else is a config error: every stage must see the same clip length and size.
+    """
+    options = dict((config.get(section) or {}).get("options") or {})
+    for key, value in shared.items():
+        if key in options and options[key] != value:
+            raise WorkflowError(f"config: {section}.options.{key} = {options[key]!r} contradicts the shared "
+                                f"value {value!r} (set it in `clip`/`filter` instead)")
+        options[key] = value
+    return options
 
 
 def scene_ids():

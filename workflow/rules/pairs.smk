@@ -8,14 +8,14 @@ def pairs_clip_dirs():
 
 
 def pairs_options():
-    """Options of `lionlora pairs`: clip lengths and sample count from `clip`, then pairs.options."""
+    """Options of `lionlora pairs`: pairs.options with the clip lengths and sample count."""
     clip = config.get("clip") or {}
-    opts = {"camera_frames": clip["frames"]} if "frames" in clip else {}
+    shared = {"camera_frames": clip["frames"]} if "frames" in clip else {}
     if "sample_frames" in clip:
-        opts["sample_frames"] = clip["sample_frames"]
+        shared["sample_frames"] = clip["sample_frames"]
     if "clip_frames" in (config.get("filter") or {}):  # web-video clips are cut to this length
-        opts["motion_frames"] = config["filter"]["clip_frames"]
-    return {**opts, **((config.get("pairs") or {}).get("options") or {})}
+        shared["motion_frames"] = config["filter"]["clip_frames"]
+    return stage_options("pairs", shared)
 
 
 def pairs_webvideos():

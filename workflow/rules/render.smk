@@ -9,10 +9,9 @@ def clip_primitives(kinds=("primitives", "fused")):
 
 
 def render_options():
-    """Options of `lionlora render`: the clip size and length, then the render section's options."""
+    """Options of `lionlora render`: render.options with the clip's length and size."""
     clip = config.get("clip") or {}
-    sized = {k: clip[k] for k in ("frames", "width", "height") if k in clip}
-    return {**sized, **((config.get("render") or {}).get("options") or {})}
+    return stage_options("render", {k: clip[k] for k in ("frames", "width", "height") if k in clip})
 
 
 rule render_clip:
