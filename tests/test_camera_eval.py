@@ -2,7 +2,6 @@
 ``lionlora eval poses|camera`` commands, and failures recorded as data."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

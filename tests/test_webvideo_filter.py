@@ -14,7 +14,7 @@ from lionlora.cli import main
 from lionlora.errors import ConfigError
 from lionlora.io.video import probe_video, read_video, write_video
 from pipelines.webvideo import FilterConfig, filter_videos
-from pipelines.webvideo.clips import fit_frame
+from lionlora.io.video import cover_frame
 from pipelines.webvideo.manifest import CACHE, COLUMNS, read_manifest
 from pipelines.webvideo.synthetic import make_video, write_labelled_set
 
@@ -178,7 +178,7 @@ def test_output_inside_input_and_resampling(tmp_path):
     assert second.shape == (7, 64, 64, 3)  # resized to cover 64x64 and centre-cropped
     # clip frame 7 is source frame 14: it matches that frame (and its own sensor noise) best
     source = read_video(src / "a" / "cam.mp4")
-    err = [np.abs(fit_frame(source[i], 64, 64).astype(int) - second[0]).mean() for i in range(len(source))]
+    err = [np.abs(cover_frame(source[i], 64, 64).astype(int) - second[0]).mean() for i in range(len(source))]
     assert int(np.argmin(err)) == 14, err
     s2 = filter_videos(src, out, cfg)
     assert [r["video"] for r in s2.rows] == ["a/cam.mp4"] and s2.processed == 0

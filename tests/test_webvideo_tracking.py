@@ -14,7 +14,8 @@ from lionlora.cli import main
 from lionlora.errors import ConfigError, DependencyError, InputError
 from lionlora.io.video import VideoInfo
 from pipelines.webvideo import CoTrackerConfig, FilterConfig, KltConfig, KltTracker, Tracks, make_tracker
-from pipelines.webvideo.clips import fit_frame, plan_clips, resampled_frames, source_index
+from lionlora.io.video import cover_frame
+from pipelines.webvideo.clips import plan_clips, resampled_frames, source_index
 from pipelines.webvideo.static import border_points, camera_motion, grid_points
 from pipelines.webvideo.tracking import CoTrackerTracker, cotracker_inputs, cotracker_outputs
 
@@ -118,7 +119,7 @@ def test_resampling_and_clip_plan():
     assert plan_clips(VideoInfo("v", 10**5, 24.0, 640, 480), cfg).clips == cfg.max_clips
     frame = np.zeros((100, 300, 3), np.uint8)
     frame[:, 100:200] = 255  # the centre third
-    out = fit_frame(frame, 50, 50)  # cover: 50 x 150, then crop the centre 50 x 50
+    out = cover_frame(frame, 50, 50)  # cover: 50 x 150, then crop the centre 50 x 50
     assert out.shape == (50, 50, 3) and out.min() == 255
 
 

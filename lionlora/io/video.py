@@ -165,6 +165,31 @@ def write_image(path: str | Path, image: np.ndarray) -> Path:
     return path
 
 
+def cover_window(h: int, w: int, height: int, width: int) -> tuple[int, int, int, int]:
+    """Resize-then-centre-crop of an ``h x w`` image onto ``height x width``: ``(nh, nw, y0, x0)``,
+    the resized size (aspect kept, covering the target) and the crop's top-left corner."""
+    s = max(height / h, width / w)
+    nh, nw = max(height, int(round(h * s))), max(width, int(round(w * s)))
+    return nh, nw, (nh - height) // 2, (nw - width) // 2
+
+
+def cover_frame(frame: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``frame`` ``[H, W, C]`` resized to cover ``height x width`` (aspect kept), centre-cropped."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    if (h, w) == (height, width):
+        return frame
+    nh, nw, y0, x0 = cover_window(h, w, height, width)
+    interp = cv2.INTER_AREA if nh < h else cv2.INTER_LINEAR
+    return np.ascontiguousarray(cv2.resize(frame, (nw, nh), interpolation=interp)[y0:y0 + height, x0:x0 + width])
+
+
+def resize_cover(frames: np.ndarray, height: int, width: int) -> np.ndarray:
+    """:func:`cover_frame` over frames ``[T, H, W, C]``."""
+    return np.stack([cover_frame(f, height, width) for f in frames])
+
+
 def read_frames_dir(folder: str | Path) -> np.ndarray:
     """Read a folder of images (sorted by file name) into ``[T, H, W, 3]`` uint8."""
     files = list_frame_files(folder)

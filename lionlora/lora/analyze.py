@@ -86,7 +86,8 @@ def probe(lion, pipe, image: np.ndarray, prompt: str, timestep: int, seed: int, 
     import torch
 
     from lionlora.lora.config import FusionConfig
-    from lionlora.lora.data import encode_video, resize_cover, to_model_pixels
+    from lionlora.io.video import resize_cover
+    from lionlora.lora.data import encode_video, to_model_pixels
     from lionlora.lora.fusion import ActiveAdapter
     from lionlora.lora.model import model_geometry
 

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from lionlora.errors import InputError
+from lionlora.io.video import resize_cover
 from lionlora.scaling import PAIRS_COLUMNS, spread_indices
 
 log = logging.getLogger(__name__)
@@ -109,24 +110,6 @@ def read_clip_frames(path: Path, indices: list[int]) -> np.ndarray:
     if len(got) != len(wanted):
         raise VideoError(path, "frames", f"frame {last} to exist", got=f"{max(got, default=-1) + 1} frames")
     return np.stack([got[i] for i in indices])
-
-
-def cover_window(h: int, w: int, height: int, width: int) -> tuple[int, int, int, int]:
-    """Resize-then-centre-crop of an ``h x w`` image onto ``height x width``: ``(nh, nw, y0, x0)``,
-    the resized size and the crop's top-left corner."""
-    s = max(height / h, width / w)
-    nh, nw = max(height, int(round(h * s))), max(width, int(round(w * s)))
-    return nh, nw, (nh - height) // 2, (nw - width) // 2
-
-
-def resize_cover(frames: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Resize ``[T, H, W, 3]`` frames to cover ``height x width`` keeping the aspect ratio, crop the centre."""
-    import cv2
-
-    h, w = frames.shape[1:3]
-    nh, nw, y0, x0 = cover_window(h, w, height, width)
-    interp = cv2.INTER_AREA if nh < h else cv2.INTER_LINEAR
-    return np.stack([cv2.resize(f, (nw, nh), interpolation=interp)[y0:y0 + height, x0:x0 + width] for f in frames])
 
 
 def to_model_pixels(frames: np.ndarray) -> torch.Tensor:

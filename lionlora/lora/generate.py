@@ -169,7 +169,7 @@ class Generator:
         import torch
         from PIL import Image
 
-        from lionlora.lora.data import resize_cover
+        from lionlora.io.video import resize_cover
 
         frames, height, width = self.size()
         first = Image.fromarray(resize_cover(image[None], height, width)[0])
@@ -202,7 +202,7 @@ def write_gt_cameras(cameras: str | Path, out: Path, scale: float, frames: int, 
     first ``round(N * S)``; intrinsics follow the resize-and-crop to the video's size.
     """
     from lionlora.io.cameras_json import read_cameras, write_cameras
-    from lionlora.lora.data import cover_window
+    from lionlora.io.video import cover_window
     from lionlora.scaling import sample_indices
 
     traj = read_cameras(cameras)

@@ -17,26 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import cv2
 import numpy as np
 
 from lionlora.errors import VideoError
-from lionlora.io.video import VideoInfo, VideoWriter, iter_video
+from lionlora.io.video import VideoInfo, VideoWriter, cover_frame, iter_video
 from pipelines.webvideo.config import FilterConfig
 
 log = logging.getLogger(__name__)
-
-
-def fit_frame(frame: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Resize ``frame`` to cover ``height x width`` (keeping its aspect) and centre-crop it."""
-    h, w = frame.shape[:2]
-    if (h, w) == (height, width):
-        return frame
-    s = max(height / h, width / w)
-    nh, nw = max(height, round(h * s)), max(width, round(w * s))
-    frame = cv2.resize(frame, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-    y, x = (nh - height) // 2, (nw - width) // 2
-    return np.ascontiguousarray(frame[y:y + height, x:x + width])
 
 
 def source_index(k: int, source_fps: float, fps: float) -> int:
@@ -100,7 +87,7 @@ def iter_clip_frames(path: str | Path, plan: ClipPlan, cfg: FilterConfig) -> Ite
         fitted = None
         while target == i:
             if fitted is None:
-                fitted = fit_frame(frame, cfg.height, cfg.width)
+                fitted = cover_frame(frame, cfg.height, cfg.width)
             yield k // cfg.clip_frames, fitted
             k += 1
             if k == needed:

@@ -18,7 +18,7 @@ import numpy as np
 
 from lionlora.errors import ConfigError
 from lionlora.io.files import write_text
-from lionlora.io.video import write_video
+from lionlora.io.video import cover_frame, write_video
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +58,9 @@ def _photo(name: str) -> np.ndarray:
     return np.ascontiguousarray(img[..., :3])
 
 
-def _cover(img: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Resize ``img`` to cover ``height x width`` and centre-crop it."""
-    s = max(height / img.shape[0], width / img.shape[1])
-    h, w = max(height, round(img.shape[0] * s)), max(width, round(img.shape[1] * s))
-    img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-    y, x = (h - height) // 2, (w - width) // 2
-    return img[y:y + height, x:x + width]
-
-
 def _sprite(name: str, radius: int) -> tuple[np.ndarray, np.ndarray]:
     """A round cut-out of a photograph and its soft alpha, ``[2r, 2r, 3]`` and ``[2r, 2r, 1]``."""
-    img = _cover(_photo(name), 2 * radius, 2 * radius).astype(np.float32)
+    img = cover_frame(_photo(name), 2 * radius, 2 * radius).astype(np.float32)
     yy, xx = np.mgrid[:2 * radius, :2 * radius] + 0.5 - radius
     alpha = np.clip(radius - np.hypot(xx, yy), 0, 1.5) / 1.5
     return img, alpha[..., None].astype(np.float32)
@@ -145,7 +136,7 @@ def make_video(kind: str, frames: int = 61, height: int = 240, width: int = 360,
                           got=(frames, height, width))
     rng = np.random.default_rng(seed + sorted(KINDS).index(kind))
     pad = int(0.25 * max(height, width))  # scene margin that camera motion can bring into view
-    scene = _cover(_photo(KINDS[kind].background), height + 2 * pad, width + 2 * pad).astype(np.float32)
+    scene = cover_frame(_photo(KINDS[kind].background), height + 2 * pad, width + 2 * pad).astype(np.float32)
     t = np.arange(frames, dtype=np.float64)
     cam = _camera(kind, t, min(height, width), rng)
     objects = [(_sprite(name, r), cx, cy) for name, r, cx, cy in _objects(kind, t, height, width, rng)]
