@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from lionlora.errors import InputError
-from lionlora.io.files import atomic_path, read_json
+from lionlora.io.files import read_json
+from lionlora.plots import finish, new_axes
 
 from eval.quality.motion import per_video_path
 
@@ -35,24 +36,6 @@ def read_result(path: str | Path) -> dict:
     return {**data, "_path": path, "label": data.get("label") or path.parent.name}
 
 
-def _figure(width: float = 5.0, height: float = 3.6):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt, *plt.subplots(figsize=(width, height), dpi=150)
-
-
-def _save(plt, fig, out: str | Path) -> Path:
-    out = Path(out)
-    fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return out
-
-
 def plot_correlation_vs_step(results: list[str | Path], out: str | Path, title: str | None = None) -> Path:
     """Fig. 6: Pearson r against training step, one line per label.
 
@@ -67,25 +50,21 @@ def plot_correlation_vs_step(results: list[str | Path], out: str | Path, title: 
         series[r["label"]].append((r["step"], float(r["pearson_r"])))
     if not series:
         raise InputError("figures", "inputs", "at least one linearity result")
-    plt, fig, ax = _figure()
+    fig, ax = new_axes((5.0, 3.6), dpi=150)
     for label, points in sorted(series.items()):
         steps, rs = zip(*sorted(points))
         ax.plot(steps, rs, marker="o", label=label)
     ax.axhline(0.0, color="0.7", lw=0.8)
     ax.set_ylim(-1.05, 1.05)
-    ax.set_xlabel("training step")
-    ax.set_ylabel("Pearson r (S vs magnitude)")
-    ax.set_title(title or "Linearity of motion control vs training step")
-    ax.legend(frameon=False)
-    ax.grid(alpha=0.3)
-    return _save(plt, fig, out)
+    return finish(fig, ax, "training step", "Pearson r (S vs magnitude)",
+                  title or "Linearity of motion control vs training step", out)
 
 
 def plot_magnitude_vs_scale(results: list[str | Path], out: str | Path, title: str | None = None) -> Path:
     """Fig. 10: measured magnitude against S with the fitted line, one series per result."""
     if not results:
         raise InputError("figures", "inputs", "at least one linearity result")
-    plt, fig, ax = _figure()
+    fig, ax = new_axes((5.0, 3.6), dpi=150)
     ylabel = None
     for path in results:
         r = read_result(path)
@@ -102,9 +81,4 @@ def plot_magnitude_vs_scale(results: list[str | Path], out: str | Path, title: s
         ax.plot(xs, r["slope"] * xs + r["intercept"], color=points.get_facecolor()[0],
                 label=f"{r['label']} (r = {r['pearson_r']:.3f}, n = {r['n']})")
         ylabel = ylabel or f"{r.get('magnitude', 'magnitude')} [{r.get('units', '')}]"
-    ax.set_xlabel("scaling value S")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title or "Magnitude vs scaling value")
-    ax.legend(frameon=False, fontsize=7)
-    ax.grid(alpha=0.3)
-    return _save(plt, fig, out)
+    return finish(fig, ax, "scaling value S", ylabel, title or "Magnitude vs scaling value", out)

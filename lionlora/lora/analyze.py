@@ -174,7 +174,7 @@ def _summary(sim_df, norm_df, num_layers: int, shallow: int | None) -> dict:
 
 
 def _plot(sim_df, norm_df, out: Path) -> None:
-    from lionlora.lora.plots import finish, new_axes
+    from lionlora.plots import finish, new_axes
 
     if len(sim_df):
         fig, ax = new_axes()

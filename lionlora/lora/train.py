@@ -342,7 +342,7 @@ def _warn_config_change(saved: dict, current: dict) -> None:
 
 
 def _plot_losses(losses: list[float], path: Path, name: str) -> None:
-    from lionlora.lora.plots import finish, new_axes
+    from lionlora.plots import finish, new_axes
 
     fig, ax = new_axes((6, 3.5))
     ax.plot(range(1, len(losses) + 1), losses, lw=1)

@@ -1,22 +1,24 @@
-"""Matplotlib figures of the method's outputs (loss curves, Figs. 4-5), written atomically as PNG."""
+"""Matplotlib figures (loss curves, Figs. 4-6 and 10), on the non-interactive backend, written
+atomically as PNG."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 
-def new_axes(figsize: tuple[float, float] = (7, 3.5)):
+def new_axes(figsize: tuple[float, float] = (7, 3.5), dpi: int = 110):
     """A figure and its axes on the non-interactive backend."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=figsize)
+    return plt.subplots(figsize=figsize, dpi=dpi)
 
 
 def finish(fig, ax, xlabel: str, ylabel: str, title: str, path: str | Path, legend: bool = True) -> Path:
-    """Label the axes, write the figure to ``path`` (atomically) and close it."""
+    """Label the axes, add the legend and grid, write the figure to ``path`` (atomically, PNG at the
+    figure's dpi) and close it."""
     import matplotlib.pyplot as plt
 
     from lionlora.io.files import atomic_path
@@ -25,10 +27,10 @@ def finish(fig, ax, xlabel: str, ylabel: str, title: str, path: str | Path, lege
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     if legend:
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, frameon=False)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
+        fig.savefig(tmp, format="png")
     plt.close(fig)
     return Path(path)
