@@ -12,7 +12,8 @@ from eval.quality.features import FeatureCache, find_videos
 from eval.quality.frechet import frechet, frechet_distance, gaussian_stats
 from eval.quality.i3d import InceptionI3d
 from eval.quality.presets import PRESETS, preprocess
-from eval.quality.weights import load_i3d, sha256_file, write_random_i3d
+from eval.quality.weights import load_i3d, write_random_i3d
+from lionlora.io.files import sha256_file
 from lionlora.cli import main
 from lionlora.errors import ConfigError, DependencyError, InputError, VideoError
 from lionlora.io.video import read_video, write_image, write_video

@@ -112,3 +112,17 @@ def test_write_errors_and_atomicity(tmp_path):
             w.write(moving_frames(t=1)[0])
             raise RuntimeError("killed mid-write")
     assert list(tmp_path.iterdir()) == []  # nothing half-written, no temporary files
+
+
+def test_file_writers_round_trip(tmp_path):
+    import hashlib
+
+    from lionlora.io.files import sha256_file, write_bytes, write_csv, write_npy
+
+    data = bytes(range(256)) * 5000  # larger than one hashing chunk
+    assert sha256_file(write_bytes(tmp_path / "b.bin", data)) == hashlib.sha256(data).hexdigest()
+    arr = np.arange(12, dtype=np.float32).reshape(3, 4)
+    np.testing.assert_array_equal(np.load(write_npy(tmp_path / "a.npy", arr)), arr)
+    text = write_csv(tmp_path / "t.csv", [{"a": 1, "b": "x"}, {"b": "y", "extra": 0}], ["a", "b"]).read_text()
+    assert text == "a,b\n1,x\n,y\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy", "b.bin", "t.csv"]  # no temporaries left

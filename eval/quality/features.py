@@ -25,7 +25,7 @@ import torch
 from tqdm import tqdm
 
 from lionlora.errors import VideoError
-from lionlora.io.files import atomic_path
+from lionlora.io.files import update_hash, write_npy
 from lionlora.io.video import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, load_frames
 
 from eval.quality.presets import Preset, preprocess
@@ -79,9 +79,7 @@ def content_hash(video: Path) -> str:
     for f in files:
         if video.is_dir():
             h.update(f.name.encode() + b"\0")
-        with open(f, "rb") as fh:
-            while block := fh.read(1 << 20):
-                h.update(block)
+        update_hash(h, f)
     return h.hexdigest()
 
 
@@ -117,9 +115,7 @@ class FeatureCache:
     def put(self, key: str, feat: np.ndarray) -> None:
         if self.root is None:
             return
-        with atomic_path(self._path(key)) as tmp:
-            with open(tmp, "wb") as f:
-                np.save(f, feat)
+        write_npy(self._path(key), feat)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from lionlora.config import to_dict
-from lionlora.io.files import atomic_path, write_json
+from lionlora.io.files import write_json, write_npy
 
 from eval.quality.config import FvdConfig
 from eval.quality.features import FeatureCache, default_cache_dir, extract_features, find_videos
@@ -24,12 +24,6 @@ from eval.quality.presets import get_preset
 from eval.quality.weights import load_i3d
 
 log = logging.getLogger(__name__)
-
-
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.save(f, array.astype(np.float32))
 
 
 def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out: str | Path | None = None) -> dict:
@@ -78,8 +72,8 @@ def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out:
     if out is not None:
         out = Path(out)
         if cfg.save_features:
-            _save_npy(out.with_suffix(".real.npy"), real)
-            _save_npy(out.with_suffix(".fake.npy"), fake)
+            write_npy(out.with_suffix(".real.npy"), real.astype(np.float32))
+            write_npy(out.with_suffix(".fake.npy"), fake.astype(np.float32))
             record["features"] = {"real": out.with_suffix(".real.npy").name, "fake": out.with_suffix(".fake.npy").name}
         write_json(out, record)
     log.info("FVD %.3f (%d real, %d fake videos, preset %s)", result.fvd, result.n_real, result.n_fake, preset.name)

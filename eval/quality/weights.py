@@ -14,7 +14,6 @@ through the same loading path and its FVDs are labelled as not comparable to pub
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import zipfile
@@ -26,7 +25,7 @@ import torch
 
 from lionlora.device import resolve_device
 from lionlora.errors import DependencyError, InputError
-from lionlora.io.files import atomic_path, read_json, write_json
+from lionlora.io.files import read_json, sha256_file, write_bytes, write_json
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +39,6 @@ RANDOM_NOTE = ("randomly initialised I3D (lionlora eval i3d-init): FVD values ar
                "to the paper or to any published FVD")
 USER_NOTE = ("user-provided weights: comparable to published FVDs only if they are the reference "
              "Kinetics-400 I3D (VideoGPT/TATS i3d_pretrained_400.pt or StyleGAN-V i3d_torchscript.pt)")
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _is_torchscript(path: Path) -> bool:
@@ -186,8 +176,7 @@ def write_random_i3d(out: str | Path, seed: int = 0, num_classes: int = 400) -> 
             torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
     buffer = io.BytesIO()  # saving to a buffer keeps the archive's inner name, hence the bytes, fixed
     torch.save(model.state_dict(), buffer)
-    with atomic_path(out) as tmp:
-        tmp.write_bytes(buffer.getvalue())
+    write_bytes(out, buffer.getvalue())
     digest = sha256_file(out)
     write_json(out.with_name(out.name + ".json"), {
         "random_init": True, "seed": seed, "sha256": digest, "format": "state_dict",

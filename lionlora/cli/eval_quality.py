@@ -99,7 +99,8 @@ def _linearity(args: argparse.Namespace) -> int:
 
 
 def _i3d_init(args: argparse.Namespace) -> int:
-    from eval.quality.weights import RANDOM_NOTE, sha256_file, write_random_i3d
+    from eval.quality.weights import RANDOM_NOTE, write_random_i3d
+    from lionlora.io.files import sha256_file
 
     out = write_random_i3d(args.out, seed=args.seed)
     print(f"{out} (sha256 {sha256_file(out)}): {RANDOM_NOTE}")

@@ -72,6 +72,50 @@ def write_text(path: str | Path, text: str) -> Path:
     return path
 
 
+def write_csv(path: str | Path, rows: list[dict], columns: list[str] | tuple[str, ...]) -> Path:
+    """Write dict rows as CSV with ``columns`` (missing cells empty), atomically."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({c: row.get(c, "") for c in columns} for row in rows)
+    return write_text(path, buf.getvalue())
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write a binary file atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
+def write_npy(path: str | Path, array: np.ndarray) -> Path:
+    """Write one array as ``.npy`` atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, array)
+    return path
+
+
+def update_hash(h: Any, path: str | Path, chunk: int = 1 << 20) -> Any:
+    """Feed a file's bytes to the hashlib object ``h`` in chunks; return ``h``."""
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    import hashlib
+
+    return update_hash(hashlib.sha256(), path).hexdigest()
+
+
 def read_json(path: str | Path, what: str = "a JSON file") -> Any:
     """Read JSON, raising :class:`InputError` that names the file when it is missing or invalid."""
     from lionlora.errors import InputError

@@ -22,11 +22,10 @@ Columns (:data:`COLUMNS`):
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
 from lionlora.errors import InputError
-from lionlora.io.files import write_text
+from lionlora.io.files import write_csv
 
 COLUMNS = ("video", "status", "keep", "reason", "static_camera", "camera_motion", "motion", "frames", "fps",
            "width", "height", "clips", "border_points", "min_visible", "tracker", "bytes", "mtime_ns", "config")
@@ -47,12 +46,7 @@ def fmt_float(value: float) -> str:
 
 def write_manifest(path: str | Path, rows: list[dict]) -> Path:
     """Write rows (sorted by ``video``) with :data:`COLUMNS`, atomically; missing cells are empty."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n", extrasaction="raise")
-    writer.writeheader()
-    for row in sorted(rows, key=lambda r: r["video"]):
-        writer.writerow({c: row.get(c, "") for c in COLUMNS})
-    return write_text(path, buf.getvalue())
+    return write_csv(path, sorted(rows, key=lambda r: r["video"]), COLUMNS)
 
 
 def read_manifest(path: str | Path) -> list[dict]:

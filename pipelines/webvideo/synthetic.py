@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from lionlora.errors import ConfigError
-from lionlora.io.files import write_text
+from lionlora.io.files import write_bytes, write_csv
 from lionlora.io.video import cover_frame, write_video
 
 log = logging.getLogger(__name__)
@@ -171,9 +171,6 @@ def write_labelled_set(out: str | Path, frames: int = 61, height: int = 240, wid
     Returns:
         the folder.
     """
-    import csv
-    import io
-
     out = Path(out)
     rows = []
     for kind in kinds or list(KINDS):
@@ -189,11 +186,7 @@ def write_labelled_set(out: str | Path, frames: int = 61, height: int = 240, wid
         for p in paths:
             rows.append({"video": p.relative_to(out).as_posix(), "keep": False, "static": "", "moving": "",
                          "what": "broken file"})
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text(out / "labels.csv", buf.getvalue())
+    write_csv(out / "labels.csv", rows, list(rows[0]))
     log.info("wrote %d labelled videos to %s", len(rows), out)
     return out
 
@@ -211,9 +204,9 @@ def write_broken_videos(folder: str | Path, frames: np.ndarray, fps: float) -> l
     faststart = _remux_faststart(good, folder / "truncated_faststart.mp4")
     for path in (good, faststart):
         data = path.read_bytes()
-        _write_bytes(path, data[: len(data) // 2])
-    empty = _write_bytes(folder / "empty.mp4", b"")
-    garbage = _write_bytes(folder / "garbage.mkv", np.random.default_rng(0).bytes(4096))
+        write_bytes(path, data[: len(data) // 2])
+    empty = write_bytes(folder / "empty.mp4", b"")
+    garbage = write_bytes(folder / "garbage.mkv", np.random.default_rng(0).bytes(4096))
     return [good, faststart, empty, garbage]
 
 
@@ -231,11 +224,3 @@ def _remux_faststart(src: Path, dst: Path) -> Path:
                 packet.stream = stream
                 out.mux(packet)
     return dst
-
-
-def _write_bytes(path: Path, data: bytes) -> Path:
-    from lionlora.io.files import atomic_path
-
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-    return path
