@@ -134,3 +134,8 @@ def test_pairs_cli(tmp_path, capsys):
     assert main(["pairs", "--out", str(out), "--clips", str(tmp_path / "clip"), "--sample-frames", "5",
                  "--camera-frames", "17", "--set", "camera_scales=[0.1]"]) == 1
     assert "S in [5/17" in capsys.readouterr().err
+    # a workflow deletes its declared output (the manifest) before a re-run: the folder is still ours
+    (out / "manifest.csv").unlink()
+    assert main(["pairs", "--out", str(out), "--clips", str(tmp_path / "clip"), "--sample-frames", "5",
+                 "--camera-frames", "17", "--set", "camera_scales=[1.0]"]) == 0
+    assert json.loads(pd.read_csv(out / "manifest.csv").frames[0]) == [0, 4, 8, 12, 16]

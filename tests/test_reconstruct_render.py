@@ -1,6 +1,7 @@
 """3DGS reconstruction of the embedded scene (torch engine) and clip rendering from it."""
 
 import importlib.util
+import dataclasses
 import json
 import logging
 import shutil
@@ -49,6 +50,16 @@ def test_reconstruction_raises_heldout_psnr(splat):
     assert len(g) == metrics["n_gaussians"] and g.sh_degree == 1
     assert metrics["n_gaussians"] != metrics["n_gaussians_init"]  # densification / pruning ran
     assert (out / "heldout.png").is_file() and (out / "reconstruct_config.json").is_file()
+
+
+def test_rerun_after_the_workflow_deleted_the_outputs(scene_dir, tmp_path):
+    out = tmp_path / "splat"
+    cfg = dataclasses.replace(demo_config(), steps=2)
+    reconstruct(scene_dir, out, cfg)
+    for name in ("point_cloud.ply", "metrics.json"):  # what Snakemake removes before re-running the rule
+        (out / name).unlink()
+    metrics = reconstruct(scene_dir, out, cfg)
+    assert json.loads((out / "metrics.json").read_text())["n_gaussians"] == metrics["n_gaussians"]
 
 
 def test_split_holds_out_every_eighth_image():

@@ -31,7 +31,7 @@ from tqdm import tqdm
 from lionlora.config import to_dict
 from lionlora.errors import CameraError, InputError, LionLoraError
 from lionlora.flow import flow_magnitude
-from lionlora.io.files import atomic_path, read_json, write_json
+from lionlora.io.files import atomic_path, read_json, write_csv, write_json
 
 from eval.quality.config import CameraLinearityConfig, MotionConfig
 
@@ -59,6 +59,34 @@ def linear_fit(scales: np.ndarray, magnitudes: np.ndarray, source: str = "manife
     return {"pearson_r": float(r), "p_value": float(p), "n": int(len(s)),
             "slope": float(fit.slope), "intercept": float(fit.intercept),
             "spearman_r": float(stats.spearmanr(s, m).statistic)}
+
+
+def manifest_from_records(videos: list[str | Path], out: str | Path) -> Path:
+    """Write a ``video,scale`` manifest for generated videos from their ``lionlora generate`` records.
+
+    Each ``V.mp4`` has ``V.json`` beside it; its ``loras`` list gives S (every LoRA of a video must
+    share it). Video paths are written relative to ``out``'s folder.
+
+    Raises:
+        InputError: a missing or unreadable record, a record without LoRAs, or LoRAs with different S.
+    """
+    import os
+
+    out = Path(out)
+    rows = []
+    for video in map(Path, videos):
+        record_path = video.with_suffix(".json")
+        record = read_json(record_path, "the lionlora generate record of a video")
+        loras = record.get("loras") if isinstance(record, dict) else None
+        scales = {lora.get("scale") for lora in loras} if isinstance(loras, list) and loras else set()
+        if len(scales) != 1 or not all(isinstance(s, (int, float)) for s in scales):
+            raise InputError(record_path, "loras[].scale", "one scaling value S shared by the video's LoRAs",
+                             got=sorted(scales, key=str) or "no LoRA")
+        rel = os.path.relpath(video.absolute(), out.parent.absolute())
+        rows.append({"video": Path(rel).as_posix(), "scale": scales.pop()})
+    if not rows:
+        raise InputError(out, "videos", "at least one generated video")
+    return write_csv(out, rows, ["video", "scale"])
 
 
 def read_manifest(path: str | Path, column: str) -> pd.DataFrame:

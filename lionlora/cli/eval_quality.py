@@ -1,4 +1,4 @@
-"""``lionlora eval fvd | frechet | motion | camera-linearity | i3d-init | figures``: video quality and linearity."""
+"""``lionlora eval fvd | frechet | motion | motion-manifest | camera-linearity | i3d-init | figures``: video quality and linearity."""
 
 from __future__ import annotations
 
@@ -42,6 +42,13 @@ def register(actions: argparse._SubParsersAction) -> None:
         add_config_options(p, cls)
         p.set_defaults(func=_linearity, kind=name)
 
+    p = actions.add_parser("motion-manifest", help="video,scale manifest of generated videos (for eval motion)",
+                           description="Read the S of each video from the .json record that `lionlora "
+                                       "generate` writes beside it and write the manifest `eval motion` takes.")
+    p.add_argument("--videos", type=Path, nargs="+", required=True, help="generated videos (V.json beside each)")
+    p.add_argument("--out", type=Path, required=True, help="output CSV (video paths relative to its folder)")
+    p.set_defaults(func=_motion_manifest)
+
     p = actions.add_parser("i3d-init", help="write a RANDOMLY initialised I3D state dict (demo only, "
                                             "FVDs with it are not comparable to the paper)")
     p.add_argument("--out", type=Path, required=True, help="output .pt (VideoGPT/TATS layout) + OUT.json sidecar")
@@ -77,6 +84,14 @@ def _frechet(args: argparse.Namespace) -> int:
     rec = frechet_files(args.real_features, args.fake_features, args.covariance, args.sqrt, args.out)
     print(f"Frechet distance {rec['fvd']:.4f}  ({rec['n_real']} real, {rec['n_fake']} fake, "
           f"{rec['feature_dim']}-d) -> {args.out}")
+    return 0
+
+
+def _motion_manifest(args: argparse.Namespace) -> int:
+    from eval.quality.motion import manifest_from_records
+
+    out = manifest_from_records(args.videos, args.out)
+    print(f"{len(args.videos)} videos -> {out}")
     return 0
 
 

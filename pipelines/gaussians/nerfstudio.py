@@ -122,10 +122,12 @@ def reconstruct_nerfstudio(scene_dir: str | Path, out: str | Path, cfg: Reconstr
                "psnr_init": None, "ssim_init": None, "n_gaussians": len(gaussians), "scene": str(scene_dir)}
     from lionlora.config import dump_config
 
-    with atomic_dir(out, "metrics.json") as tmp:
+    from pipelines.gaussians.train import MARKER, METRICS
+
+    with atomic_dir(out, MARKER) as tmp:
         write_ply(tmp / "point_cloud.ply", gaussians)
         shutil.copy(log_file, tmp / "nerfstudio.log")
-        dump_config(cfg, tmp / "reconstruct_config.json")
-        write_json(tmp / "metrics.json", metrics)
+        dump_config(cfg, tmp / MARKER)
+        write_json(tmp / METRICS, metrics)
     shutil.rmtree(work, ignore_errors=True)
     return metrics

@@ -33,7 +33,10 @@ from pipelines.gaussians.view import render
 
 log = logging.getLogger(__name__)
 
-MARKER = "metrics.json"
+METRICS = "metrics.json"
+#: Marks a folder as this stage's output; not the metrics or the ply, which a workflow deletes
+#: before a re-run.
+MARKER = "reconstruct_config.json"
 
 
 def split_indices(n: int, test_every: int) -> tuple[list[int], list[int]]:
@@ -183,8 +186,8 @@ def reconstruct(scene_dir: str | Path, out: str | Path, cfg: ReconstructConfig |
         write_ply(tmp / "point_cloud.ply", gaussians)
         if gts:
             write_image(tmp / "heldout.png", _heldout_sheet(gts, renders))
-        dump_config(cfg, tmp / "reconstruct_config.json")
-        write_json(tmp / MARKER, metrics)
+        dump_config(cfg, tmp / MARKER)
+        write_json(tmp / METRICS, metrics)
     log.info("%s: held-out PSNR %.2f dB (init %.2f), SSIM %.3f, %d Gaussians -> %s", scene_dir,
              metrics["psnr"] or float("nan"), metrics["psnr_init"] or float("nan"), metrics["ssim"] or float("nan"),
              metrics["n_gaussians"], out)

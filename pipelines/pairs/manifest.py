@@ -31,7 +31,9 @@ from lionlora.scaling import PAIRS_COLUMNS, sample_indices
 log = logging.getLogger(__name__)
 
 COLUMNS = list(PAIRS_COLUMNS)
-MARKER = "manifest.csv"
+MANIFEST = "manifest.csv"
+#: Marks a folder as this stage's output; not the manifest, which a workflow deletes before a re-run.
+MARKER = "pairs_config.json"
 
 
 def find_camera_clips(paths: list[str | Path]) -> list[Path]:
@@ -133,10 +135,10 @@ def build_pairs(out: str | Path, camera_clips: list[str | Path] = (), webvideos:
             rows += _motion_rows(video, prompt, out, cfg, skipped)
         table = pd.DataFrame(rows, columns=COLUMNS)
         write_text(tmp / "skipped.csv", pd.DataFrame(skipped, columns=["clip", "kind", "reason"]).to_csv(index=False))
-        dump_config(cfg, tmp / "pairs_config.json")
-        write_text(tmp / MARKER, table.to_csv(index=False))
+        dump_config(cfg, tmp / MARKER)
+        write_text(tmp / MANIFEST, table.to_csv(index=False))
     for s in skipped:
         log.warning("not paired: %s (%s)", s["clip"], s["reason"])
     log.info("%d pairs (%d camera, %d motion) -> %s", len(table), int(np.sum(table["kind"] == "camera")),
-             int(np.sum(table["kind"] == "motion")), out / MARKER)
+             int(np.sum(table["kind"] == "motion")), out / MANIFEST)
     return table

@@ -71,8 +71,5 @@ if _MOTION:
             run="|".join(motion_runs()) or "none",
         log:
             f"{RESULTS}/logs/generate_motion/{{run}}/manifest.log",
-        params:
-            rows=" ".join(f"S{s}.mp4,{s}" for s in motion_scale_names()),
         shell:
-            "printf 'video,scale\\n' > {output}.tmp && printf '%s\\n' {params.rows} >> {output}.tmp "
-            "&& mv {output}.tmp {output} 2> {log}"
+            "{LIONLORA} -q eval motion-manifest --videos {input} --out {output} > {log} 2>&1"
