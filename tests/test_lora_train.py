@@ -72,6 +72,21 @@ def test_resume_continues_the_same_schedule(tiny_model_dir, tiny_pairs, tmp_path
         assert fa.read() == fb.read()
 
 
+def test_checkpoints_of_other_data_are_not_resumed(tiny_model_dir, tiny_pairs, tmp_path, cache):
+    """A finished run, re-run on the same data, resumes from its last checkpoint; re-run on other
+    data (here: other prompts), it starts again and keeps the old checkpoints aside."""
+    common = dict(steps=2, checkpoint_every=2, eval_pairs=1)
+    out = tmp_path / "run"
+    train(config(tiny_model_dir, tiny_pairs, out, cache, **common))
+    assert train(config(tiny_model_dir, tiny_pairs, out, cache, **common))["resumed_from"] == 2
+    other = tiny_pairs.parent / "manifest_other_prompt.csv"
+    other.write_text(tiny_pairs.read_text().replace("the camera pans right", "a different caption"))
+    rerun = train(config(tiny_model_dir, other, out, cache, **common))
+    assert rerun["resumed_from"] == 0
+    assert [p.name for p in (out / "checkpoints.stale").iterdir()] == ["step_000002"]
+    assert [p.name for p in (out / "checkpoints").iterdir()] == ["step_000002"]
+
+
 def test_bad_manifest_rows_are_named(tiny_model_dir, tiny_pairs, tmp_path, cache):
     text = tiny_pairs.read_text().splitlines()
     bad = tmp_path / "manifest.csv"

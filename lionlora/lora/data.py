@@ -155,12 +155,16 @@ class LatentCache:
             save_file(tensors, str(tmp))
         return tensors
 
+    def pair_key(self, pair: Pair) -> str:
+        """Cache key of a pair's latents: the clip (path, size, modification time), frames and size."""
+        stat = pair.clip.stat()
+        return self._key("pair", {"clip": str(pair.clip.resolve()), "size": stat.st_size, "mtime": stat.st_mtime_ns,
+                                  "frames": subsample(pair.frames, self.frames), "h": self.height, "w": self.width})
+
     def pair_latents(self, pair: Pair) -> dict[str, torch.Tensor]:
         """``latents`` ``[T, C, h, w]`` and ``image_latents`` ``[1, C, h, w]`` (scaled as the pipeline does)."""
         indices = subsample(pair.frames, self.frames)
-        stat = pair.clip.stat()
-        key = self._key("pair", {"clip": str(pair.clip.resolve()), "size": stat.st_size, "mtime": stat.st_mtime_ns,
-                                 "frames": indices, "h": self.height, "w": self.width})
+        key = self.pair_key(pair)
 
         def compute():
             pixels = to_model_pixels(resize_cover(read_clip_frames(pair.clip, indices), self.height, self.width))

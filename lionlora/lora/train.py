@@ -11,6 +11,8 @@ adapter's scaling token carries the pair's S. Only the adapter (LoRA + token pro
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import math
 import time
@@ -196,7 +198,10 @@ class _Trainer:
         with acc.main_process_first():
             samples = [cache.pair_latents(p) for p in tqdm(pairs, desc=f"latents {cfg.lora}", **_bar(acc))]
             prompts = {p.prompt: cache.prompt_embeds(p.prompt) for p in pairs}
-        return pairs, samples, prompts, s_min
+        # what the run trains on: a checkpoint made on other data is not resumed
+        fingerprint = hashlib.sha256(json.dumps([[cache.pair_key(p), p.scale, p.prompt] for p in pairs])
+                                     .encode()).hexdigest()
+        return pairs, samples, prompts, s_min, fingerprint
 
     def run(self, callback) -> dict:
         import torch
@@ -219,7 +224,7 @@ class _Trainer:
         pipe = load_pipeline(cfg.model, dtype={torch.bfloat16: "bfloat16", torch.float16: "float16"}.get(dtype, "float32"),
                              device=str(acc.device))
         frames, height, width = video_size(pipe, cfg.frames, cfg.height, cfg.width, "TrainConfig")
-        pairs, samples, prompts, s_min = self._data(pipe, acc, frames, height, width)
+        pairs, samples, prompts, s_min, fingerprint = self._data(pipe, acc, frames, height, width)
         pipe.vae.to("cpu")
         pipe.text_encoder.to("cpu")
 
@@ -235,6 +240,8 @@ class _Trainer:
         ckpt_dir = self.out / "checkpoints"
         start, losses, eval_before = 0, [], None
         found = list_checkpoints(ckpt_dir) if cfg.resume else []
+        if found and _stale(found[-1][1], fingerprint, acc):
+            found = []
         if found:
             state = load_checkpoint(found[-1][1], lion, cfg.lora, optimizer, lr_sched)
             start, losses, eval_before = state["step"], list(state["losses"]), state.get("eval_loss_before")
@@ -303,7 +310,8 @@ class _Trainer:
                 acc.wait_for_everyone()
                 if acc.is_main_process:
                     save_checkpoint(ckpt_dir, done, lion, cfg.lora, optimizer, lr_sched,
-                                    {"losses": losses, "eval_loss_before": eval_before, "train_config": to_dict(cfg)})
+                                    {"losses": losses, "eval_loss_before": eval_before, "train_config": to_dict(cfg),
+                                     "data_fingerprint": fingerprint})
                     prune_checkpoints(ckpt_dir, cfg.keep_checkpoints)
             if callback is not None:
                 callback(done, value)
@@ -333,6 +341,28 @@ class _Trainer:
 def _bar(acc) -> dict:
     """Progress bars on the main process only (an explicit ``disable=False`` would override TQDM_DISABLE)."""
     return {} if acc.is_local_main_process else {"disable": True}
+
+
+def _stale(checkpoint: Path, fingerprint: str, acc) -> bool:
+    """True when the newest checkpoint was made on other training data (re-rendered clips, other
+    pairs): its folder is then moved to ``checkpoints.stale`` and training starts from step 0."""
+    import shutil
+
+    from lionlora.io.files import read_json
+    from lionlora.lora.checkpoint import STATE_FILE
+
+    saved = read_json(checkpoint / STATE_FILE, "a training checkpoint").get("data_fingerprint")
+    if saved == fingerprint:
+        return False
+    folder = checkpoint.parent
+    log.warning("%s: checkpoints made on other training data; starting from step 0 (old ones moved to %s)",
+                folder, folder.with_name("checkpoints.stale"))
+    acc.wait_for_everyone()
+    if acc.is_main_process:
+        shutil.rmtree(folder.with_name("checkpoints.stale"), ignore_errors=True)
+        folder.rename(folder.with_name("checkpoints.stale"))
+    acc.wait_for_everyone()
+    return True
 
 
 def _warn_config_change(saved: dict, current: dict) -> None:
