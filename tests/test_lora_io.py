@@ -107,6 +107,21 @@ def test_generate_cli_rejects_bad_loras_before_loading(tmp_path, saved_adapter, 
     assert not (tmp_path / "o.mp4").exists()
 
 
+def test_lora_spec_parsing():
+    from lionlora.lora.generate import parse_lora_spec
+
+    spec = parse_lora_spec("orbit_left=runs/a:b/orbit:0.25")  # the last ':' separates S
+    assert (spec.name, spec.path.as_posix(), spec.scale) == ("orbit_left", "runs/a:b/orbit", 0.25)
+    with pytest.raises(ConfigError, match="S"):
+        parse_lora_spec("orbit_left=runs/orbit:fast")
+    # analyze takes NAME=PATH[:S]: a non-numeric suffix belongs to the path
+    assert parse_lora_spec("pan=runs/pan", require_scale=False).path.as_posix() == "runs/pan"
+    assert parse_lora_spec("pan=runs/a:b", require_scale=False).path.as_posix() == "runs/a:b"
+    assert parse_lora_spec("pan=runs/pan:0.5", require_scale=False).path.as_posix() == "runs/pan"
+    with pytest.raises(ConfigError, match="NAME=PATH"):
+        parse_lora_spec("no-equals-sign", require_scale=False)
+
+
 def test_adapter_config_rejects_bad_values():
     for bad in (dict(rank=0), dict(name="a.b"), dict(s_min=0.0), dict(block_start=2, block_stop=1),
                 dict(fourier_freqs=0)):

@@ -85,18 +85,11 @@ def _demo_model(args: argparse.Namespace) -> int:
 
 def _analyze(args: argparse.Namespace) -> int:
     from lionlora.config import config_from_args
-    from lionlora.errors import ConfigError
     from lionlora.lora.analyze import AnalyzeConfig, analyze
+    from lionlora.lora.generate import parse_lora_spec
 
     cfg = config_from_args(AnalyzeConfig, args)
-    loras = {}
-    for item in args.lora:
-        name, sep, path = item.partition("=")
-        if not sep or not path:
-            raise ConfigError("--lora", "", "NAME=PATH", got=item)
-        if ":" in path and path.rsplit(":", 1)[1].replace(".", "", 1).isdigit():
-            path = path.rsplit(":", 1)[0]
-        loras[name] = Path(path)
+    loras = {spec.name: spec.path for spec in (parse_lora_spec(item, require_scale=False) for item in args.lora)}
     s = analyze(cfg, loras, args.image, args.prompt, args.out)
     keys = [k for k in s if k.startswith("cosine_")]
     print(f"{args.out}: {s['samples']} samples; " + ", ".join(f"{k}={s[k]:.3f}" for k in keys))

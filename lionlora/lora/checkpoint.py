@@ -84,20 +84,13 @@ def load_checkpoint(path: Path, lion, name: str, optimizer, lr_scheduler) -> dic
     """Restore adapter weights, optimizer and LR scheduler from ``path``; returns the state JSON."""
     from safetensors.torch import load_file
 
-    from lionlora.lora.io import read_adapter
+    from lionlora.lora.io import assign_adapter_tensors, read_adapter
 
     state = read_json(path / STATE_FILE, "a training checkpoint state")
     cfg, tensors, _ = read_adapter(path)
     if cfg.name != name:
         raise InputError(path, "config.name", f"a checkpoint of adapter '{name}'", got=cfg.name)
-    params = lion.adapter_parameters(name)
-    if set(params) != set(tensors):
-        raise InputError(path, "adapter.safetensors", "the tensors of the adapter being trained (same config)")
-    with torch.no_grad():
-        for key, p in params.items():
-            if p.shape != tensors[key].shape:
-                raise InputError(path, key, f"shape {tuple(p.shape)} (same adapter config)", got=tuple(tensors[key].shape))
-            p.copy_(tensors[key])
+    assign_adapter_tensors(lion, name, tensors, path)
     opt_tensors = load_file(str(path / "optimizer.safetensors"))
     opt_state: dict[int, dict] = {}
     for key, value in opt_tensors.items():

@@ -73,18 +73,25 @@ class LoraSpec:
     weight: float = 1.0
 
 
-def parse_lora_spec(text: str) -> LoraSpec:
-    """``NAME=PATH:S`` -> :class:`LoraSpec` (ConfigError naming the argument otherwise)."""
-    expected = "NAME=PATH:S, e.g. orbit_left=results/lora/orbit_left:0.8"
-    if "=" not in text or ":" not in text.split("=", 1)[1]:
+def parse_lora_spec(text: str, require_scale: bool = True) -> LoraSpec:
+    """``NAME=PATH:S`` -> :class:`LoraSpec` (ConfigError naming the argument otherwise).
+
+    With ``require_scale=False``, ``NAME=PATH`` is accepted too (S = 1) and ``:S`` is read only
+    when it is a number.
+    """
+    expected = ("NAME=PATH:S, e.g. orbit_left=results/lora/orbit_left:0.8" if require_scale
+                else "NAME=PATH[:S], e.g. orbit_left=results/lora/orbit_left")
+    if "=" not in text or (require_scale and ":" not in text.split("=", 1)[1]):
         raise ConfigError("--lora", "", expected, got=text)
     name, rest = text.split("=", 1)
-    path, scale = rest.rsplit(":", 1)
+    path, scale = rest.rsplit(":", 1) if ":" in rest else (rest, "1")
     check_name(name, "--lora", "NAME")
     try:
         value = float(scale)
     except ValueError:
-        raise ConfigError("--lora", "S", "a number", got=scale) from None
+        if require_scale:
+            raise ConfigError("--lora", "S", "a number", got=scale) from None
+        path, value = rest, 1.0
     if not math.isfinite(value) or not path:
         raise ConfigError("--lora", "", expected, got=text)
     return LoraSpec(name, Path(path), value)

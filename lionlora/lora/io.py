@@ -99,6 +99,22 @@ def read_adapter(path: str | Path) -> tuple[AdapterConfig, dict[str, torch.Tenso
     return cfg, tensors, file
 
 
+def assign_adapter_tensors(lion, name: str, tensors: dict[str, torch.Tensor], source: str | Path,
+                           dtype: torch.dtype | None = None) -> None:
+    """Put saved tensors into adapter ``name``'s parameters (same keys and shapes, or AdapterError)."""
+    params = lion.adapter_parameters(name)
+    missing, unexpected = sorted(set(params) - set(tensors)), sorted(set(tensors) - set(params))
+    if missing or unexpected:
+        raise AdapterError(source, (missing or unexpected)[0], "the tensors the adapter config implies",
+                           got="missing" if missing else "unexpected")
+    with torch.no_grad():
+        for key, p in params.items():
+            t = tensors[key]
+            if tuple(t.shape) != tuple(p.shape):
+                raise AdapterError(source, key, f"shape {tuple(p.shape)}", got=tuple(t.shape))
+            p.data = t.to(device=p.device, dtype=dtype or p.dtype)
+
+
 def load_adapter(lion, path: str | Path, name: str | None = None, dtype: torch.dtype | None = None) -> AdapterConfig:
     """Inject the adapter stored at ``path`` into ``lion`` and copy its weights.
 
@@ -122,16 +138,6 @@ def load_adapter(lion, path: str | Path, name: str | None = None, dtype: torch.d
         lion.add_adapter(cfg)
     except ConfigError as exc:
         raise AdapterError(file, f"config.{exc.field}", exc.expected, exc.got) from None
-    params = lion.adapter_parameters(cfg.name)
-    missing, unexpected = sorted(set(params) - set(tensors)), sorted(set(tensors) - set(params))
-    if missing or unexpected:
-        raise AdapterError(file, (missing or unexpected)[0], "the tensors the adapter config implies",
-                           got="missing" if missing else "unexpected")
-    with torch.no_grad():
-        for key, p in params.items():
-            t = tensors[key]
-            if tuple(t.shape) != tuple(p.shape):
-                raise AdapterError(file, key, f"shape {tuple(p.shape)}", got=tuple(t.shape))
-            p.data = t.to(device=p.device, dtype=dtype or p.dtype)
+    assign_adapter_tensors(lion, cfg.name, tensors, file, dtype)
     log.info("loaded adapter %s from %s (rank %d, token %s)", cfg.name, file, cfg.rank, cfg.scaling_token)
     return cfg

@@ -25,8 +25,9 @@ from lionlora.errors import CameraError, InputError
 from lionlora.io.cameras_json import read_cameras, write_cameras
 from lionlora.io.files import atomic_dir, write_text
 from lionlora.io.video import probe_video
-from pipelines.pairs.config import PairsConfig
 from lionlora.scaling import PAIRS_COLUMNS, sample_indices
+from pipelines.pairs.config import PairsConfig
+from pipelines.webvideo.manifest import clip_paths
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def read_webvideo_clips(manifest: str | Path, prompt_column: str = "prompt") -> 
     out = []
     for _, row in table.iterrows():
         prompt = row.get(prompt_column, "") if prompt_column else ""
-        for rel in filter(None, (c.strip() for c in row["clips"].split(";"))):
+        for rel in clip_paths(row):
             path = manifest.parent / rel
             if not path.is_file():
                 raise InputError(manifest, "clips", "existing clip files", got=str(rel))

@@ -68,4 +68,4 @@ def read_manifest(path: str | Path) -> list[dict]:
 
 def clip_paths(row: dict) -> list[str]:
     """The ``clips`` cell as a list of paths relative to the manifest's folder."""
-    return [p for p in (row.get("clips") or "").split(";") if p]
+    return [p for p in (c.strip() for c in (row.get("clips") or "").split(";")) if p]
