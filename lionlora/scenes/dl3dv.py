@@ -83,14 +83,18 @@ class Scene:
         return read_image(self.image_paths[index])
 
 
-def read_colmap_points(model_dir: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """3D points ``[P, 3]`` and colours ``[P, 3]`` uint8 of a COLMAP model folder."""
+def read_colmap_model(model_dir: str | Path):
+    """The ``pycolmap.Reconstruction`` of a COLMAP model folder (SceneError when it has no points file)."""
     import pycolmap
 
     model_dir = Path(model_dir)
     if not any((model_dir / f"points3D.{ext}").exists() for ext in ("bin", "txt")):
         raise SceneError(model_dir, "points3D", "a COLMAP model (points3D.bin or points3D.txt)", got="missing")
-    rec = pycolmap.Reconstruction(str(model_dir))
+    return pycolmap.Reconstruction(str(model_dir))
+
+
+def colmap_points(rec) -> tuple[np.ndarray, np.ndarray]:
+    """3D points ``[P, 3]`` and colours ``[P, 3]`` uint8 of a ``pycolmap.Reconstruction``."""
     pts = rec.points3D
     if len(pts) == 0:
         return np.zeros((0, 3)), np.zeros((0, 3), np.uint8)
@@ -171,8 +175,9 @@ def load_scene(root: str | Path, downsample: int | None = None, check_images: bo
 
     model = root / "colmap" / "sparse" / "0"
     if model.is_dir():
-        scene.points, scene.colors = read_colmap_points(model)
-        _check_points_agree(scene, model)
+        rec = read_colmap_model(model)
+        scene.points, scene.colors = colmap_points(rec)
+        _check_points_agree(scene, rec)
     if require_points and (scene.points is None or len(scene.points) == 0):
         raise SceneError(root, "colmap/sparse/0", "a COLMAP model with 3D points", got="none")
     for w in scene.warnings:
@@ -180,11 +185,8 @@ def load_scene(root: str | Path, downsample: int | None = None, check_images: bo
     return scene
 
 
-def _check_points_agree(scene: Scene, model: Path) -> None:
+def _check_points_agree(scene: Scene, rec) -> None:
     """Warn when the COLMAP model's camera centres disagree with transforms.json's."""
-    import pycolmap
-
-    rec = pycolmap.Reconstruction(str(model))
     by_name = {Path(img.name).name: img for img in rec.images.values() if img.has_pose}
     pairs = [(i, by_name[Path(n).name]) for i, n in enumerate(scene.cameras.names) if Path(n).name in by_name]
     if len(pairs) < 2:

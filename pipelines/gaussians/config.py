@@ -8,9 +8,6 @@ from typing import Literal
 from lionlora.config import opt
 from lionlora.errors import ConfigError
 
-ENGINES = ("auto", "torch", "gsplat", "nerfstudio")
-
-
 @dataclass
 class DensifyConfig:
     prune_opa: float = opt(0.005, "Gaussians with opacity below this are pruned")
