@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from lionlora.errors import VideoError
 from lionlora.io.files import update_hash, write_npy
-from lionlora.io.video import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, load_frames
+from lionlora.io.video import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, load_frames, walk_files
 
 from eval.quality.presets import Preset, preprocess
 
@@ -53,13 +53,9 @@ def find_videos(folder: str | Path, include: list[str] | None = None, exclude: l
     folder = Path(folder)
     if not folder.is_dir():
         raise VideoError(folder, "", "an existing folder of videos", got="no such folder")
-    found: list[Path] = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        names = [f for f in files if not f.startswith(".")]
-        found += [Path(root) / f for f in names if Path(f).suffix.lower() in VIDEO_EXTENSIONS]
-        if frame_folders and Path(root) != folder and any(Path(f).suffix.lower() in IMAGE_EXTENSIONS for f in names):
-            found.append(Path(root))
+    found = walk_files(folder, VIDEO_EXTENSIONS)
+    if frame_folders:
+        found += sorted({p.parent for p in walk_files(folder, IMAGE_EXTENSIONS) if p.parent != folder})
     rel = {p: p.relative_to(folder).as_posix() for p in found}
     if include:
         found = [p for p in found if any(fnmatch.fnmatch(rel[p], pat) for pat in include)]

@@ -129,6 +129,23 @@ def read_video(path: str | Path, stride: int = 1, max_frames: int | None = None)
     return np.stack(frames)
 
 
+def walk_files(folder: str | Path, suffixes, skip=()) -> list[Path]:
+    """Files under ``folder`` (recursively) whose suffix is in ``suffixes`` (lower-case, with the
+    dot), sorted by relative path; hidden files and folders, and the folders in ``skip``, are left out."""
+    import os
+
+    folder = Path(folder)
+    suffixes = {s.lower() for s in suffixes}
+    skip = {Path(p).resolve() for p in skip}
+    found = []
+    for root, dirs, files in os.walk(folder):
+        root_path = Path(root)
+        dirs[:] = [d for d in dirs if not d.startswith(".") and (root_path / d).resolve() not in skip]
+        found += [root_path / f for f in files
+                  if not f.startswith(".") and Path(f).suffix.lower() in suffixes and (root_path / f).is_file()]
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
 def list_frame_files(folder: str | Path) -> list[Path]:
     """Image files of a frame folder, in sorted file-name order."""
     folder = Path(folder)

@@ -9,12 +9,11 @@ it lies inside the input) are skipped. Inputs are only read: never modified, mov
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from lionlora.errors import InputError
-from lionlora.io.video import VIDEO_EXTENSIONS
+from lionlora.io.video import VIDEO_EXTENSIONS, walk_files
 
 OTHER_VIDEO_EXTENSIONS = (".flv", ".wmv", ".m4v", ".mpg", ".mpeg", ".3gp", ".ts", ".m2ts", ".mts",
                           ".ogv", ".vob", ".asf", ".rm", ".rmvb", ".f4v", ".divx", ".gif")
@@ -53,16 +52,8 @@ def discover(folder: str | Path, exclude: list[str | Path] = ()) -> list[InputVi
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, "", "an existing folder of videos", got="no such folder")
-    skip = {Path(p).resolve() for p in exclude}
-    suffixes = set(VIDEO_EXTENSIONS) | set(OTHER_VIDEO_EXTENSIONS)
     found = []
-    for root, dirs, files in os.walk(folder):
-        root_path = Path(root)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (root_path / d).resolve() not in skip)
-        for name in files:
-            path = root_path / name
-            if name.startswith(".") or path.suffix.lower() not in suffixes or not path.is_file():
-                continue
-            st = path.stat()
-            found.append(InputVideo(path, path.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns))
-    return sorted(found, key=lambda v: v.rel)
+    for path in walk_files(folder, set(VIDEO_EXTENSIONS) | set(OTHER_VIDEO_EXTENSIONS), skip=exclude):
+        st = path.stat()
+        found.append(InputVideo(path, path.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns))
+    return found
