@@ -1,7 +1,7 @@
 """Benchmark of camera evaluation: SfM settings (CamI2V recipe vs the defaults) and metric speed.
 
-Renders 49-frame 480x720 clips exactly from the embedded scene along a few camera paths (truck,
-dolly, orbit and a fused dolly+orbit), encodes them as H.264 like real clips, then for each SfM
+Renders 49-frame 480x720 clips exactly from the embedded scene along the workflow's camera
+primitives (pan, dolly, orbit and a fused dolly+orbit, depth-scaled from a capture camera), encodes them as H.264 like real clips, then for each SfM
 setting prints the wall and CPU time per clip (CPU time, summed over threads, is the steadier
 figure on a shared machine), the registered frames and the noise floor (the metrics of the
 recovered cameras against the known ones). Run from the repository root::
@@ -27,37 +27,23 @@ import numpy as np
 from eval.camera.config import CameraEvalConfig
 from eval.camera.metrics import METRICS, camera_errors
 from eval.camera.sfm import recover_poses
-from lionlora.geometry import Intrinsics, interpolate_poses, look_at
+from lionlora.geometry import Intrinsics
 from lionlora.io.video import read_video, write_video
 from pipelines.synth import build_room, render_view
+from pipelines.synth.layout import capture_path
+from pipelines.trajectories import primitive_trajectory
 
-DOWN = np.array([0.0, 1.0, 0.0])  # the embedded room: x right, y down, z forward
-
-
-def _forward(eye) -> np.ndarray:
-    eye = np.asarray(eye, dtype=np.float64)
-    return look_at(eye, eye + np.array([0.0, 0.05, 1.0]), DOWN)
+PRIMITIVES = ("pan_right", "dolly_in", "orbit_left", "dolly_in+orbit_left")
 
 
-def _orbit(centre, radius, start_deg, end_deg, n, height=-0.3, push=0.0) -> np.ndarray:
-    poses = []
-    for k, a in enumerate(np.deg2rad(np.linspace(start_deg, end_deg, n))):
-        r = radius - push * k / max(n - 1, 1)
-        eye = np.array([centre[0] - r * np.sin(a), height, centre[2] - r * np.cos(a)])
-        poses.append(look_at(eye, centre, DOWN))
-    return np.stack(poses)
-
-
-def camera_paths(n: int) -> dict[str, np.ndarray]:
-    """OpenCV camera-to-world paths ``[n, 4, 4]`` inside the embedded room."""
-    a = np.linspace(0.0, 1.0, n)
-    centre = np.array([0.0, 0.0, 5.0])
-    return {
-        "truck_right": interpolate_poses(_forward([-1.2, -0.3, -1.0]), _forward([1.2, -0.3, -1.0]), a),
-        "dolly_in": interpolate_poses(_forward([0.3, -0.4, -2.0]), _forward([0.3, -0.4, 0.8]), a),
-        "orbit_left": _orbit(centre, 6.0, -15.0, 15.0, n),
-        "dolly_in+orbit_left": _orbit(centre, 6.5, -12.0, 12.0, n, push=2.0),
-    }
+def camera_paths(room, n: int, K: Intrinsics, seed: int) -> dict[str, np.ndarray]:
+    """The workflow's camera primitives (``pipelines.trajectories``) from the middle camera of the
+    embedded scene's capture sweep, scaled by the median depth of its exactly rendered view:
+    ``{name: c2w [n, 4, 4]}``. (From the sweep's first camera the orbit passes through a box.)"""
+    start = capture_path(seed, 9)[4]
+    depth = render_view(room, start, K, supersample=1)[1]
+    median = float(np.median(depth[np.isfinite(depth)]))
+    return {name: primitive_trajectory(name, start, K, n, median).c2w for name in PRIMITIVES}
 
 
 def render_clips(out: Path, n: int, width: int, height: int, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray, Intrinsics]]:
@@ -67,13 +53,12 @@ def render_clips(out: Path, n: int, width: int, height: int, seed: int) -> dict[
     """
     from tqdm import tqdm
 
-    room = None
+    room = build_room(seed)
     K = Intrinsics.from_fov(68.0, width, height)
     clips = {}
-    for name, c2w in camera_paths(n).items():
+    for name, c2w in camera_paths(room, n, K, seed).items():
         path = out / f"{name.replace('+', '_')}_{width}x{height}_{n}_s{seed}.mp4"
         if not path.exists():
-            room = room or build_room(seed)
             frames = [render_view(room, c, K)[0] for c in tqdm(c2w, desc=f"render {name}", unit="frame")]
             write_video(path, frames, fps=8)
         clips[name] = (read_video(path), c2w, K)

@@ -28,6 +28,8 @@ import torch
 from lionlora.lora.config import AdapterConfig
 from lionlora.lora.fusion import ActiveAdapter
 from lionlora.lora.lion import LionLoRA
+from lionlora.lora.tiny import SCHEDULER_CONFIG
+from lionlora.lora.train import diffusion_loss
 
 # The transformer of THUDM/CogVideoX-5b-I2V (its transformer/config.json).
 COGVIDEOX_5B_I2V = dict(
@@ -38,29 +40,37 @@ COGVIDEOX_5B_I2V = dict(
 )
 
 
-def make_inputs(cfg: dict, latent_frames: int, batch: int, device, dtype):
-    """Random latents, text embeddings, timesteps, RoPE tables and v-targets of the model's size."""
+def make_batch(cfg: dict, latent_frames: int, batch: int, device, dtype) -> tuple[dict, tuple]:
+    """A random training batch of the model's size (the layout ``lionlora.lora.train.collate``
+    builds from cached latents) and the 3D RoPE tables of its latent grid."""
     from diffusers.models.embeddings import get_3d_rotary_pos_embed
 
     gen = torch.Generator().manual_seed(0)
-    h, w = cfg["sample_height"], cfg["sample_width"]
+    h, w, c = cfg["sample_height"], cfg["sample_width"], cfg["out_channels"]
     grid = (h // cfg["patch_size"], w // cfg["patch_size"])
-    latents = torch.randn(batch, latent_frames, cfg["in_channels"], h, w, generator=gen)
-    text = torch.randn(batch, cfg["max_text_seq_length"], cfg["text_embed_dim"], generator=gen)
-    target = torch.randn(batch, latent_frames, cfg["out_channels"], h, w, generator=gen)
+    image = torch.zeros(batch, latent_frames, c, h, w)
+    image[:, :1] = torch.randn(batch, 1, c, h, w, generator=gen)  # first-frame latents, zero-padded
+    data = {"latents": torch.randn(batch, latent_frames, c, h, w, generator=gen).to(device, dtype),
+            "image_latents": image.to(device, dtype),
+            "prompt_embeds": torch.randn(batch, cfg["max_text_seq_length"], cfg["text_embed_dim"],
+                                         generator=gen).to(device, dtype)}
     rope = get_3d_rotary_pos_embed(embed_dim=cfg["attention_head_dim"], crops_coords=((0, 0), grid),
                                    grid_size=grid, temporal_size=latent_frames, device=device)
-    return dict(hidden_states=latents.to(device, dtype), encoder_hidden_states=text.to(device, dtype),
-                timestep=torch.randint(0, 1000, (batch,), generator=gen).to(device),
-                image_rotary_emb=rope, return_dict=False), target.to(device, dtype)
+    return data, rope
 
 
-def measure(lion: LionLoRA, inputs: dict, target, steps: int, autocast_dtype=None) -> tuple[float, float]:
-    """Mean seconds of a training step (forward, backward, AdamW) after one warm-up step; and the
-    peak memory in GiB (CUDA: max allocated during the timed steps; CPU: the process' peak RSS)."""
+def measure(lion: LionLoRA, batch: dict, rope, steps: int, autocast_dtype=None) -> tuple[float, float]:
+    """Mean seconds of a training step (the training loss ``diffusion_loss``: forward, backward,
+    AdamW) after one warm-up step; and the peak memory in GiB (CUDA: max allocated during the timed
+    steps; CPU: the process' peak RSS)."""
+    from diffusers import CogVideoXDDIMScheduler
+
+    scheduler = CogVideoXDDIMScheduler(**SCHEDULER_CONFIG)
     params = lion.trainable("bench", torch.float32)
     opt = torch.optim.AdamW(params, lr=1e-4)
-    device = target.device
+    device = batch["latents"].device
+    n = batch["latents"].shape[0]
+    gen = torch.Generator().manual_seed(0)
     times = []
     for i in range(steps + 1):
         if device.type == "cuda":
@@ -68,10 +78,9 @@ def measure(lion: LionLoRA, inputs: dict, target, steps: int, autocast_dtype=Non
             if i == 1:
                 torch.cuda.reset_peak_memory_stats()
         t0 = time.perf_counter()
-        with lion.activate([ActiveAdapter("bench", scale=torch.full((target.shape[0],), 0.7))]):
+        with lion.activate([ActiveAdapter("bench", scale=torch.full((n,), 0.7))]):
             with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-                pred = lion.transformer(**inputs)[0]
-            loss = torch.nn.functional.mse_loss(pred.float(), target.float())
+                loss = diffusion_loss(lion, scheduler, batch, gen, rope)
             loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -94,15 +103,13 @@ def tiny(steps: int) -> None:
         save_tiny_model(Path(tmp) / "tiny")
         pipe = load_pipeline(Path(tmp) / "tiny", device="cpu")
     cfg = dict(pipe.transformer.config)
+    lion = LionLoRA(pipe.transformer)
+    lion.add_adapter(AdapterConfig(name="bench", rank=4, fourier_freqs=4))
     for threads in (1, 2):
         torch.set_num_threads(threads)
         for batch in (1, 2):
-            lion = LionLoRA(pipe.transformer) if not hasattr(pipe, "_lion") else pipe._lion
-            pipe._lion = lion
-            if "bench" not in lion.configs:
-                lion.add_adapter(AdapterConfig(name="bench", rank=4, fourier_freqs=4))
-            inputs, target = make_inputs(cfg, 3, batch, torch.device("cpu"), torch.float32)
-            sec, peak = measure(lion, inputs, target, steps)
+            data, rope = make_batch(cfg, 3, batch, torch.device("cpu"), torch.float32)
+            sec, peak = measure(lion, data, rope, steps)
             print(f"tiny  CPU  threads={threads} batch={batch}  step {sec * 1000:7.1f} ms   "
                   f"process peak RSS {peak * 1024:6.0f} MiB")
 
@@ -146,8 +153,8 @@ def bf16_step(config: dict, steps: int, rank: int, device: torch.device) -> tupl
     lion = LionLoRA(transformer)
     lion.add_adapter(AdapterConfig(name="bench", rank=rank))
     frames = (config["sample_frames"] - 1) // config["temporal_compression_ratio"] + 1
-    inputs, target = make_inputs(config, frames, 1, device, torch.bfloat16)
-    return measure(lion, inputs, target, steps, autocast_dtype=torch.bfloat16)
+    data, rope = make_batch(config, frames, 1, device, torch.bfloat16)
+    return measure(lion, data, rope, steps, autocast_dtype=torch.bfloat16)
 
 
 def gpu_5b(steps: int, rank: int) -> None:
