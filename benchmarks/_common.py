@@ -17,7 +17,7 @@ def demo_section(name: str) -> dict:
 def embedded_scene(work: Path) -> Path:
     """The demo's embedded scene, written into ``work`` unless already there."""
     from lionlora.config import from_dict
-    from pipelines.synth import SynthConfig, synth_scene
+    from lionlora.pipelines.synth import SynthConfig, synth_scene
 
     out = work / "scene"
     if not (out / "transforms.json").exists():

@@ -24,20 +24,20 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.camera.config import CameraEvalConfig
-from eval.camera.metrics import METRICS, camera_errors
-from eval.camera.sfm import recover_poses
+from lionlora.eval.camera.config import CameraEvalConfig
+from lionlora.eval.camera.metrics import METRICS, camera_errors
+from lionlora.eval.camera.sfm import recover_poses
 from lionlora.geometry import Intrinsics
 from lionlora.io.video import read_video, write_video
-from pipelines.synth import build_room, render_view
-from pipelines.synth.layout import capture_path
-from pipelines.trajectories import primitive_trajectory
+from lionlora.pipelines.synth import build_room, render_view
+from lionlora.pipelines.synth.layout import capture_path
+from lionlora.pipelines.trajectories import primitive_trajectory
 
 PRIMITIVES = ("pan_right", "dolly_in", "orbit_left", "dolly_in+orbit_left")
 
 
 def camera_paths(room, n: int, K: Intrinsics, seed: int) -> dict[str, np.ndarray]:
-    """The workflow's camera primitives (``pipelines.trajectories``) from the middle camera of the
+    """The workflow's camera primitives (``lionlora.pipelines.trajectories``) from the middle camera of the
     embedded scene's capture sweep, scaled by the median depth of its exactly rendered view:
     ``{name: c2w [n, 4, 4]}``. (From the sweep's first camera the orbit passes through a box.)"""
     start = capture_path(seed, 9)[4]
@@ -46,7 +46,9 @@ def camera_paths(room, n: int, K: Intrinsics, seed: int) -> dict[str, np.ndarray
     return {name: primitive_trajectory(name, start, K, n, median).c2w for name in PRIMITIVES}
 
 
-def render_clips(out: Path, n: int, width: int, height: int, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray, Intrinsics]]:
+def render_clips(
+    out: Path, n: int, width: int, height: int, seed: int
+) -> dict[str, tuple[np.ndarray, np.ndarray, Intrinsics]]:
     """Render each path, write it as mp4 and read it back: ``{name: (frames, c2w, K)}``.
 
     Clips already in ``out`` (same name, size and frame count) are reused.
@@ -75,9 +77,12 @@ def run_one(label: str, cfg: CameraEvalConfig, name: str, clip: tuple) -> dict:
     row.update(registered=best.num_registered, frames=len(frames))
     if best.registered.all():
         row.update({k: float(v) for k, v in camera_errors(c2w, best.c2w).items()})
-    print(f"  {label:<28} {name:<20} wall {row['seconds']:6.1f}s cpu {row['cpu']:6.1f}s  "
-          f"registered {best.num_registered}/{len(frames)}  "
-          + "  ".join(f"{k}={row[k]:.5f}" for k in METRICS if k in row), flush=True)
+    print(
+        f"  {label:<28} {name:<20} wall {row['seconds']:6.1f}s cpu {row['cpu']:6.1f}s  "
+        f"registered {best.num_registered}/{len(frames)}  "
+        + "  ".join(f"{k}={row[k]:.5f}" for k in METRICS if k in row),
+        flush=True,
+    )
     return row
 
 

@@ -22,7 +22,7 @@ def translating_video(t: int = 49, h: int = 480, w: int = 720, speed: int = 4) -
     from skimage import data
 
     img = cv2.resize(data.astronaut(), (2 * w, h + 8), interpolation=cv2.INTER_CUBIC)
-    return np.stack([img[:h, i * speed:i * speed + w] for i in range(t)])
+    return np.stack([img[:h, i * speed : i * speed + w] for i in range(t)])
 
 
 def main() -> None:
@@ -33,8 +33,10 @@ def main() -> None:
     args = ap.parse_args()
     video = translating_video()
     cfg0 = FlowConfig()
-    print(f"49 frames 480x720, analysis {cfg0.height}x{cfg0.width}, true speed "
-          f"{4 * cfg0.width / 720:.2f} px/frame at analysis size")
+    print(
+        f"49 frames 480x720, analysis {cfg0.height}x{cfg0.width}, true speed "
+        f"{4 * cfg0.width / 720:.2f} px/frame at analysis size"
+    )
     for backend in ("dis", "farneback", "raft"):
         try:
             cfg = FlowConfig(backend=backend)

@@ -19,9 +19,9 @@ import torch
 
 
 def main() -> None:
-    from eval.quality.frechet import frechet
-    from eval.quality.presets import get_preset, preprocess
-    from eval.quality.weights import load_i3d, write_random_i3d
+    from lionlora.eval.quality.frechet import frechet
+    from lionlora.eval.quality.presets import get_preset, preprocess
+    from lionlora.eval.quality.weights import load_i3d, write_random_i3d
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", type=int, default=3, help="clips to time (after one warm-up clip)")
@@ -35,8 +35,10 @@ def main() -> None:
         detector = load_i3d(write_random_i3d(Path(tmp) / "i3d.pt", seed=0), device=args.device)
     rng = np.random.default_rng(0)
     clip = rng.integers(0, 256, size=(49, 480, 720, 3), dtype=np.uint8)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {detector.device}, "
-          f"preset {preset.name}, batch {args.batch}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {detector.device}, "
+        f"preset {preset.name}, batch {args.batch}"
+    )
 
     def run(n: int) -> tuple[float, float]:
         t_pre = t_net = 0.0
@@ -51,8 +53,10 @@ def main() -> None:
     run(1)  # warm-up
     t_pre, t_net = run(args.clips)
     n = args.clips * args.batch
-    print(f"I3D features, 49 frames 480x720 -> {tuple(batch_shape(preset))}: "
-          f"{n / (t_pre + t_net):.3f} clips/s  (preprocess {t_pre / n:.2f} s/clip, I3D {t_net / n:.2f} s/clip)")
+    print(
+        f"I3D features, 49 frames 480x720 -> {tuple(batch_shape(preset))}: "
+        f"{n / (t_pre + t_net):.3f} clips/s  (preprocess {t_pre / n:.2f} s/clip, I3D {t_net / n:.2f} s/clip)"
+    )
 
     a = rng.normal(size=(2048, 400)) @ rng.normal(size=(400, 400)) * 0.1
     b = rng.normal(size=(2048, 400)) @ rng.normal(size=(400, 400)) * 0.1 + 0.05

@@ -23,10 +23,10 @@ def main() -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
 
     import torch
-
     from _common import demo_section, embedded_scene
+
     from lionlora.config import from_dict
-    from pipelines.gaussians import ReconstructConfig, reconstruct
+    from lionlora.pipelines.gaussians import ReconstructConfig, reconstruct
 
     torch.set_num_threads(args.threads)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_reconstruct_"))
@@ -38,11 +38,15 @@ def main() -> None:
     cpu0, wall0 = time.process_time(), time.perf_counter()
     m = reconstruct(scene, work / "splat", cfg)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    print(f"torch engine, {m['width']}x{m['height']}, {cfg.steps} steps, {args.threads} thread(s): "
-          f"{m['seconds_per_step']:.3f} s/step (optimisation loop, wall); whole run {wall:.1f} s wall, "
-          f"{cpu:.1f} s CPU")
-    print(f"Gaussians {m['n_gaussians_init']} -> {m['n_gaussians']}; held-out PSNR {m['psnr_init']:.2f} -> "
-          f"{m['psnr']:.2f} dB, SSIM {m['ssim_init']:.3f} -> {m['ssim']:.3f}")
+    print(
+        f"torch engine, {m['width']}x{m['height']}, {cfg.steps} steps, {args.threads} thread(s): "
+        f"{m['seconds_per_step']:.3f} s/step (optimisation loop, wall); whole run {wall:.1f} s wall, "
+        f"{cpu:.1f} s CPU"
+    )
+    print(
+        f"Gaussians {m['n_gaussians_init']} -> {m['n_gaussians']}; held-out PSNR {m['psnr_init']:.2f} -> "
+        f"{m['psnr']:.2f} dB, SSIM {m['ssim_init']:.3f} -> {m['ssim']:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -22,8 +22,9 @@ from pathlib import Path
 
 def _demo_splat(work: Path, scene: Path) -> Path:
     from _common import demo_section
+
     from lionlora.config import from_dict
-    from pipelines.gaussians import ReconstructConfig, reconstruct
+    from lionlora.pipelines.gaussians import ReconstructConfig, reconstruct
 
     out = work / "splat"
     if not (out / "point_cloud.ply").exists():
@@ -34,11 +35,11 @@ def _demo_splat(work: Path, scene: Path) -> Path:
 def _torch_fps(splat: Path, scene: Path, cfg, frames: int = 20) -> float:
     import torch
 
+    from lionlora.pipelines.gaussians import get_engine, read_ply
+    from lionlora.pipelines.gaussians.view import render
+    from lionlora.pipelines.render.clip import clip_intrinsics
+    from lionlora.pipelines.trajectories import primitive_trajectory
     from lionlora.scenes import load_scene
-    from pipelines.gaussians import get_engine, read_ply
-    from pipelines.gaussians.view import render
-    from pipelines.render.clip import clip_intrinsics
-    from pipelines.trajectories import primitive_trajectory
 
     sc = load_scene(scene, check_images=False)
     K = clip_intrinsics(sc.cameras.intrinsics, cfg.width, cfg.height)
@@ -56,7 +57,7 @@ def _torch_fps(splat: Path, scene: Path, cfg, frames: int = 20) -> float:
 def _replicated(splat: Path, n: int, out: Path) -> Path:
     import torch
 
-    from pipelines.gaussians import Gaussians, read_ply, write_ply
+    from lionlora.pipelines.gaussians import Gaussians, read_ply, write_ply
 
     g = read_ply(splat)
     idx = torch.randint(len(g), (n,), generator=torch.Generator().manual_seed(0))
@@ -75,29 +76,35 @@ def main() -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
 
     import torch
-
     from _common import demo_section, embedded_scene
+
     from lionlora.config import from_dict
-    from pipelines.gaussians import read_ply
-    from pipelines.gaussians.engines import gsplat_available
-    from pipelines.render import RenderConfig, render_clip
+    from lionlora.pipelines.gaussians import read_ply
+    from lionlora.pipelines.gaussians.engines import gsplat_available
+    from lionlora.pipelines.render import RenderConfig, render_clip
 
     torch.set_num_threads(args.threads)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_render_"))
     scene = embedded_scene(work)
     splat = args.splat or _demo_splat(work, scene)
     clip = demo_section("clip")
-    opts = {**(demo_section("render").get("options") or {}),
-            **{k: clip[k] for k in ("frames", "width", "height") if k in clip}}
+    opts = {
+        **(demo_section("render").get("options") or {}),
+        **{k: clip[k] for k in ("frames", "width", "height") if k in clip},
+    }
     cfg = from_dict(RenderConfig, opts, "configs/demo.yaml")
     n = len(read_ply(splat))
     fps = _torch_fps(splat, scene, cfg)
-    print(f"torch engine: {fps:.1f} frames/s at {cfg.width}x{cfg.height} with {n} Gaussians "
-          f"({args.threads} thread(s), RGB + expected depth)")
+    print(
+        f"torch engine: {fps:.1f} frames/s at {cfg.width}x{cfg.height} with {n} Gaussians "
+        f"({args.threads} thread(s), RGB + expected depth)"
+    )
     t = time.perf_counter()
     render_clip(splat, scene, "dolly_in+orbit_left", work / "clip_demo", cfg)
-    print(f"torch engine: demo clip ({cfg.frames} frames {cfg.width}x{cfg.height}, render + encode) "
-          f"{time.perf_counter() - t:.1f} s")
+    print(
+        f"torch engine: demo clip ({cfg.frames} frames {cfg.width}x{cfg.height}, render + encode) "
+        f"{time.perf_counter() - t:.1f} s"
+    )
 
     if not gsplat_available():
         print("gsplat: not measured (needs a CUDA device and pip install -e '.[gpu]')")
@@ -108,8 +115,10 @@ def main() -> None:
     torch.cuda.synchronize()
     t = time.perf_counter()
     render_clip(big, scene, "dolly_in+orbit_left", work / "clip_paper", paper)
-    print(f"gsplat engine: 600-frame 720x480 clip with {args.gsplat_gaussians} Gaussians (render + encode, "
-          f"preset {paper.preset}) {time.perf_counter() - t:.1f} s on {torch.cuda.get_device_name()}")
+    print(
+        f"gsplat engine: 600-frame 720x480 clip with {args.gsplat_gaussians} Gaussians (render + encode, "
+        f"preset {paper.preset}) {time.perf_counter() - t:.1f} s on {torch.cuda.get_device_name()}"
+    )
 
 
 if __name__ == "__main__":

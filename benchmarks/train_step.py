@@ -25,23 +25,37 @@ from pathlib import Path
 
 import torch
 
+from lionlora.apps.demo_model import SCHEDULER_CONFIG
+from lionlora.apps.train import diffusion_loss
 from lionlora.lora.config import AdapterConfig
 from lionlora.lora.fusion import ActiveAdapter
 from lionlora.lora.lion import LionLoRA
-from lionlora.lora.tiny import SCHEDULER_CONFIG
-from lionlora.lora.train import diffusion_loss
 
 # The transformer of THUDM/CogVideoX-5b-I2V (its transformer/config.json).
 COGVIDEOX_5B_I2V = dict(
-    num_attention_heads=48, attention_head_dim=64, in_channels=32, out_channels=16, time_embed_dim=512,
-    text_embed_dim=4096, num_layers=42, sample_width=90, sample_height=60, sample_frames=49, patch_size=2,
-    temporal_compression_ratio=4, max_text_seq_length=226, use_rotary_positional_embeddings=True,
-    use_learned_positional_embeddings=True, attention_bias=True, flip_sin_to_cos=True, freq_shift=0,
+    num_attention_heads=48,
+    attention_head_dim=64,
+    in_channels=32,
+    out_channels=16,
+    time_embed_dim=512,
+    text_embed_dim=4096,
+    num_layers=42,
+    sample_width=90,
+    sample_height=60,
+    sample_frames=49,
+    patch_size=2,
+    temporal_compression_ratio=4,
+    max_text_seq_length=226,
+    use_rotary_positional_embeddings=True,
+    use_learned_positional_embeddings=True,
+    attention_bias=True,
+    flip_sin_to_cos=True,
+    freq_shift=0,
 )
 
 
 def make_batch(cfg: dict, latent_frames: int, batch: int, device, dtype) -> tuple[dict, tuple]:
-    """A random training batch of the model's size (the layout ``lionlora.lora.train.collate``
+    """A random training batch of the model's size (the layout ``lionlora.apps.train.collate``
     builds from cached latents) and the 3D RoPE tables of its latent grid."""
     from diffusers.models.embeddings import get_3d_rotary_pos_embed
 
@@ -50,12 +64,20 @@ def make_batch(cfg: dict, latent_frames: int, batch: int, device, dtype) -> tupl
     grid = (h // cfg["patch_size"], w // cfg["patch_size"])
     image = torch.zeros(batch, latent_frames, c, h, w)
     image[:, :1] = torch.randn(batch, 1, c, h, w, generator=gen)  # first-frame latents, zero-padded
-    data = {"latents": torch.randn(batch, latent_frames, c, h, w, generator=gen).to(device, dtype),
-            "image_latents": image.to(device, dtype),
-            "prompt_embeds": torch.randn(batch, cfg["max_text_seq_length"], cfg["text_embed_dim"],
-                                         generator=gen).to(device, dtype)}
-    rope = get_3d_rotary_pos_embed(embed_dim=cfg["attention_head_dim"], crops_coords=((0, 0), grid),
-                                   grid_size=grid, temporal_size=latent_frames, device=device)
+    data = {
+        "latents": torch.randn(batch, latent_frames, c, h, w, generator=gen).to(device, dtype),
+        "image_latents": image.to(device, dtype),
+        "prompt_embeds": torch.randn(batch, cfg["max_text_seq_length"], cfg["text_embed_dim"], generator=gen).to(
+            device, dtype
+        ),
+    }
+    rope = get_3d_rotary_pos_embed(
+        embed_dim=cfg["attention_head_dim"],
+        crops_coords=((0, 0), grid),
+        grid_size=grid,
+        temporal_size=latent_frames,
+        device=device,
+    )
     return data, rope
 
 
@@ -96,8 +118,8 @@ def measure(lion: LionLoRA, batch: dict, rope, steps: int, autocast_dtype=None) 
 
 
 def tiny(steps: int) -> None:
-    from lionlora.lora.model import load_pipeline
-    from lionlora.lora.tiny import save_tiny_model
+    from lionlora.apps.demo_model import save_tiny_model
+    from lionlora.apps.model import load_pipeline
 
     with tempfile.TemporaryDirectory() as tmp:
         save_tiny_model(Path(tmp) / "tiny")
@@ -110,8 +132,10 @@ def tiny(steps: int) -> None:
         for batch in (1, 2):
             data, rope = make_batch(cfg, 3, batch, torch.device("cpu"), torch.float32)
             sec, peak = measure(lion, data, rope, steps)
-            print(f"tiny  CPU  threads={threads} batch={batch}  step {sec * 1000:7.1f} ms   "
-                  f"process peak RSS {peak * 1024:6.0f} MiB")
+            print(
+                f"tiny  CPU  threads={threads} batch={batch}  step {sec * 1000:7.1f} ms   "
+                f"process peak RSS {peak * 1024:6.0f} MiB"
+            )
 
 
 def analytic_5b(rank: int) -> None:
@@ -133,13 +157,19 @@ def analytic_5b(rank: int) -> None:
     weights_gib = (2 * base + 16 * adapter) / 2**30  # bf16 base; fp32 LoRA + grad + 2 Adam moments
     saved_gib = layers * tokens * d * 2 / 2**30  # checkpointed block inputs (bf16)
     block_gib = tokens * d * 2 * (6 + 2 * 4) / 2**30  # ~14 d per token saved inside the block recomputed
-    print(f"5B-I2V transformer: {base / 1e9:.3f} B base parameters, {adapter / 1e6:.1f} M adapter parameters "
-          f"(rank {rank}, {layers} blocks x 6 linears + token), sequence {tokens} tokens")
-    print(f"  estimate: weights + adapter + AdamW {weights_gib:.1f} GiB, checkpointed activations {saved_gib:.1f} GiB, "
-          f"one block's recompute ~{block_gib:.1f} GiB -> about {weights_gib + saved_gib + block_gib:.0f} GiB "
-          f"per sample")
-    print(f"  FLOPs: forward {fwd / 1e15:.2f} PFLOP; a step with checkpointing ~4x = {4 * fwd / 1e15:.2f} PFLOP "
-          f"per sample -> {4 * fwd / 1e15 / 0.4:.1f} s per sample at 40% of 1 PFLOP/s (H200 bf16 dense)")
+    print(
+        f"5B-I2V transformer: {base / 1e9:.3f} B base parameters, {adapter / 1e6:.1f} M adapter parameters "
+        f"(rank {rank}, {layers} blocks x 6 linears + token), sequence {tokens} tokens"
+    )
+    print(
+        f"  estimate: weights + adapter + AdamW {weights_gib:.1f} GiB, checkpointed activations {saved_gib:.1f} GiB, "
+        f"one block's recompute ~{block_gib:.1f} GiB -> about {weights_gib + saved_gib + block_gib:.0f} GiB "
+        f"per sample"
+    )
+    print(
+        f"  FLOPs: forward {fwd / 1e15:.2f} PFLOP; a step with checkpointing ~4x = {4 * fwd / 1e15:.2f} PFLOP "
+        f"per sample -> {4 * fwd / 1e15 / 0.4:.1f} s per sample at 40% of 1 PFLOP/s (H200 bf16 dense)"
+    )
 
 
 def bf16_step(config: dict, steps: int, rank: int, device: torch.device) -> tuple[float, float]:
@@ -159,8 +189,10 @@ def bf16_step(config: dict, steps: int, rank: int, device: torch.device) -> tupl
 
 def gpu_5b(steps: int, rank: int) -> None:
     sec, peak = bf16_step(COGVIDEOX_5B_I2V, steps, rank, torch.device("cuda"))
-    print(f"5B-I2V CUDA ({torch.cuda.get_device_name()}) rank {rank}, 49x480x720, batch 1, bf16 + checkpointing: "
-          f"step {sec:.2f} s, peak memory {peak:.1f} GiB")
+    print(
+        f"5B-I2V CUDA ({torch.cuda.get_device_name()}) rank {rank}, 49x480x720, batch 1, bf16 + checkpointing: "
+        f"step {sec:.2f} s, peak memory {peak:.1f} GiB"
+    )
 
 
 def main() -> None:

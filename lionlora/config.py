@@ -201,8 +201,13 @@ def apply_overrides(data: dict, overrides: list[str], source: str = "--set") -> 
     return out
 
 
-def load_config(cls: type[T], path: str | Path | None = None, section: str | None = None,
-                overrides: list[str] | None = None, values: dict | None = None) -> T:
+def load_config(
+    cls: type[T],
+    path: str | Path | None = None,
+    section: str | None = None,
+    overrides: list[str] | None = None,
+    values: dict | None = None,
+) -> T:
     """Resolve a stage config: defaults < YAML file (optionally one section) < values < overrides."""
     data: dict = {}
     source = "config"
@@ -230,8 +235,14 @@ def add_config_options(parser: argparse.ArgumentParser, cls: type, skip: tuple[s
     back with :func:`config_from_args`.
     """
     parser.add_argument("--config", type=Path, default=None, help="YAML config file with this stage's options")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override any option, nested keys with dots (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any option, nested keys with dots (repeatable)",
+    )
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         if f.name in skip or not f.init:
@@ -247,16 +258,15 @@ def add_config_options(parser: argparse.ArgumentParser, cls: type, skip: tuple[s
         if "default" not in help_text:
             help_text = f"{help_text} (default: {default})"
         if get_origin(base) is Literal:
-            parser.add_argument(flag, dest=f"cfg_{f.name}", default=None, choices=list(get_args(base)),
-                                help=help_text)
+            parser.add_argument(flag, dest=f"cfg_{f.name}", default=None, choices=list(get_args(base)), help=help_text)
         else:
             metavar = {int: "N", float: "X", bool: "BOOL", Path: "PATH"}.get(base, "VALUE")
-            parser.add_argument(flag, dest=f"cfg_{f.name}", default=None, metavar=metavar,
-                                help=help_text)
+            parser.add_argument(flag, dest=f"cfg_{f.name}", default=None, metavar=metavar, help=help_text)
 
 
 def config_from_args(cls: type[T], args: argparse.Namespace, section: str | None = None) -> T:
     """The config selected by :func:`add_config_options` options."""
     values = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
-    return load_config(cls, getattr(args, "config", None), section=section,
-                       overrides=getattr(args, "overrides", []), values=values)
+    return load_config(
+        cls, getattr(args, "config", None), section=section, overrides=getattr(args, "overrides", []), values=values
+    )

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import torch
 
 
-def resolve_device(name: str = "auto", stage: str = "") -> "torch.device":
+def resolve_device(name: str = "auto", stage: str = "") -> torch.device:
     """``auto`` -> CUDA when available, else CPU; an explicit CUDA device without CUDA is an error."""
     import torch
 

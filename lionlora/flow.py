@@ -16,8 +16,9 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -67,7 +68,7 @@ def raft_flow(model: Any, prev: np.ndarray, nxt: np.ndarray, device: Any = "cpu"
     """
     import torch
 
-    def prep(gray: np.ndarray) -> "torch.Tensor":
+    def prep(gray: np.ndarray) -> torch.Tensor:
         t = torch.from_numpy(np.ascontiguousarray(gray)).float().div(127.5).sub(1.0)
         return t[None, None].expand(1, 3, *gray.shape).contiguous().to(device)
 
@@ -114,17 +115,16 @@ class FlowConfig:
         if self.backend not in FLOW_BACKENDS:
             raise ConfigError("FlowConfig", "backend", f"one of {sorted(FLOW_BACKENDS)}", got=self.backend)
         if self.height < 16 or self.width < 16:
-            raise ConfigError("FlowConfig", "height/width", "an analysis resolution of at least 16x16",
-                              got=(self.height, self.width))
+            raise ConfigError(
+                "FlowConfig", "height/width", "an analysis resolution of at least 16x16", got=(self.height, self.width)
+            )
         if self.stride < 1:
             raise ConfigError("FlowConfig", "stride", "an integer >= 1", got=self.stride)
         if self.backend == "raft" and (self.height % 8 or self.width % 8):
-            raise ConfigError("FlowConfig", "height/width", "multiples of 8 for RAFT",
-                              got=(self.height, self.width))
+            raise ConfigError("FlowConfig", "height/width", "multiples of 8 for RAFT", got=(self.height, self.width))
 
 
-def pair_magnitudes(frames: Iterable[np.ndarray], cfg: FlowConfig | None = None,
-                    source: str = "frames") -> np.ndarray:
+def pair_magnitudes(frames: Iterable[np.ndarray], cfg: FlowConfig | None = None, source: str = "frames") -> np.ndarray:
     """Mean flow magnitude of each used consecutive pair ``(i, i + 1)``, ``i % stride == 0``.
 
     Args:

@@ -36,8 +36,9 @@ def scale_range(sample_frames: int, clip_frames: int) -> tuple[float, float]:
     return sample_frames / clip_frames, 1.0
 
 
-def check_scale(scale: float, sample_frames: int, clip_frames: int, source: str = "pairs",
-                field: str = "scale") -> float:
+def check_scale(
+    scale: float, sample_frames: int, clip_frames: int, source: str = "pairs", field: str = "scale"
+) -> float:
     """``scale`` as a float, or :class:`ConfigError` when it is outside ``[F / L, 1]``."""
     lo, hi = scale_range(sample_frames, clip_frames)
     if not is_finite_number(scale) or not lo - _TOL <= scale <= hi + _TOL:

@@ -18,7 +18,7 @@ SCENE_FRAMES = 24
 @pytest.fixture(scope="session")
 def scene_dir(tmp_path_factory) -> Path:
     """The embedded scene (seed 0, 24 frames, images_2 = 480x270 and images_4), read-only by convention."""
-    from pipelines.synth import SynthConfig, synth_scene
+    from lionlora.pipelines.synth import SynthConfig, synth_scene
 
     out = tmp_path_factory.mktemp("scene") / "embedded"
     return synth_scene(out, SynthConfig(seed=0, frames=SCENE_FRAMES))
@@ -47,6 +47,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 # -- LiON-LoRA (issue 7): a tiny CogVideoX I2V model and a tiny set of training pairs ----------
+
 
 @pytest.fixture(scope="module")
 def torch_single_thread():
@@ -87,7 +88,7 @@ def tiny_pairs(tmp_path_factory) -> Path:
     for c in range(2):
         cells = (rng.random((8, 50, 3)) * 255).astype(np.uint8)
         texture = np.repeat(np.repeat(cells, 8, axis=0), 8, axis=1)
-        write_video(root / f"clip{c}.mp4", [texture[:, 4 * i:4 * i + 96] for i in range(24)], fps=8)
+        write_video(root / f"clip{c}.mp4", [texture[:, 4 * i : 4 * i + 96] for i in range(24)], fps=8)
         for s in (0.5, 1.0):
             frames = json.dumps(sample_indices(s, 24, 9))
             rows.append(f'clip{c}.mp4,camera,pan,{s},"{frames}",,the camera pans right')

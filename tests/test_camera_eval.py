@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from eval.camera.config import CameraEvalConfig
-from eval.camera.evaluate import evaluate_camera
 from lionlora.cli import main
 from lionlora.errors import CameraError, VideoError
+from lionlora.eval.camera.config import CameraEvalConfig
+from lionlora.eval.camera.evaluate import evaluate_camera
 from lionlora.geometry import Intrinsics, Trajectory, interpolate_poses, look_at
 from lionlora.io.cameras_json import read_cameras, write_cameras
 from lionlora.io.files import read_json
@@ -27,13 +27,16 @@ FLOOR = {"rot_err": 0.05, "trans_err": 0.12, "cam_mc": 0.15, "ate": 0.004}
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     """A 20-frame 360x240 truck-and-pan clip rendered exactly, as mp4 + cameras.json + frame folder."""
-    from pipelines.synth import build_room, render_view
+    from lionlora.pipelines.synth import build_room, render_view
 
     out = tmp_path_factory.mktemp("clip")
     room = build_room(0)
     K = Intrinsics.from_fov(68.0, WIDTH, HEIGHT)
-    c2w = interpolate_poses(look_at([-0.9, -0.3, -1.0], [0.4, 0.2, 6.0], DOWN),
-                            look_at([0.9, -0.4, -0.5], [-0.4, 0.2, 6.0], DOWN), np.linspace(0, 1, FRAMES))
+    c2w = interpolate_poses(
+        look_at([-0.9, -0.3, -1.0], [0.4, 0.2, 6.0], DOWN),
+        look_at([0.9, -0.4, -0.5], [-0.4, 0.2, 6.0], DOWN),
+        np.linspace(0, 1, FRAMES),
+    )
     frames = np.stack([render_view(room, c, K, supersample=1)[0] for c in c2w])
     write_video(out / "clip.mp4", frames, fps=8)
     for i, f in enumerate(frames):
@@ -48,8 +51,22 @@ def clip(tmp_path_factory):
 def video_result(clip):
     out = clip / "eval" / "clip.json"
     # intrinsics estimated (the default fixes them; the frame-folder test covers that)
-    assert main(["eval", "camera", "--video", str(clip / "clip.mp4"), "--gt", str(clip / "cameras.json"),
-                 "--out", str(out), "--no-fix-intrinsics"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "camera",
+                "--video",
+                str(clip / "clip.mp4"),
+                "--gt",
+                str(clip / "cameras.json"),
+                "--out",
+                str(out),
+                "--no-fix-intrinsics",
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -72,13 +89,42 @@ def test_sfm_recovers_the_rendered_path(video_result, clip):
 def test_eval_poses_on_recovered_cameras_matches(video_result, clip, capsys):
     res = read_json(video_result)
     out = clip / "eval" / "poses.json"
-    assert main(["eval", "poses", "--pred", str(clip / "eval" / res["cameras"]), "--gt", str(clip / "cameras.json"), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "poses",
+                "--pred",
+                str(clip / "eval" / res["cameras"]),
+                "--gt",
+                str(clip / "cameras.json"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     poses = read_json(out)
     assert set(poses) == {"rot_err", "trans_err", "cam_mc", "ate", "n_frames", "convention", "reduce"}
     for key in ("rot_err", "trans_err", "cam_mc", "ate"):
         assert poses[key] == pytest.approx(res[key], abs=1e-6)
-    assert main(["eval", "poses", "--pred", str(clip / "eval" / res["cameras"]), "--gt", str(clip / "cameras.json"), "--out", str(out),
-                 "--reduce", "mean"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "poses",
+                "--pred",
+                str(clip / "eval" / res["cameras"]),
+                "--gt",
+                str(clip / "cameras.json"),
+                "--out",
+                str(out),
+                "--reduce",
+                "mean",
+            ]
+        )
+        == 0
+    )
     assert read_json(out)["rot_err"] == pytest.approx(res["rot_err"] / FRAMES, abs=1e-6)
 
 
@@ -93,7 +139,9 @@ def test_frame_folder_fixed_intrinsics_and_trials(clip):
         assert res[key] < limit, (key, res[key])
     cams = read_cameras(clip / "f" / "c.json")
     # the fixed camera is the ground truth's, rescaled to the frames' size, and not refined
-    assert (cams.intrinsics.fx, cams.intrinsics.cx) == pytest.approx((Intrinsics.from_fov(68.0, WIDTH, HEIGHT).fx, 180.0))
+    assert (cams.intrinsics.fx, cams.intrinsics.cx) == pytest.approx(
+        (Intrinsics.from_fov(68.0, WIDTH, HEIGHT).fx, 180.0)
+    )
     assert cams.names[0] == "000.png"
 
 
@@ -102,8 +150,23 @@ def test_noise_video_is_a_failed_row(tmp_path, clip, capsys):
     write_video(tmp_path / "noise.mp4", rng.integers(0, 256, size=(FRAMES, 96, 128, 3), dtype=np.uint8))
     out = tmp_path / "noise.json"
     (tmp_path / "cameras.json").write_text("{}")  # from an earlier run: must not survive
-    assert main(["eval", "camera", "--video", str(tmp_path / "noise.mp4"), "--gt", str(clip / "cameras.json"),
-                 "--out", str(out), "--max-features", "256"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "camera",
+                "--video",
+                str(tmp_path / "noise.mp4"),
+                "--gt",
+                str(clip / "cameras.json"),
+                "--out",
+                str(out),
+                "--max-features",
+                "256",
+            ]
+        )
+        == 0
+    )
     res = read_json(out)
     assert res["status"] == "failed" and res["registered"] == 0
     assert res["reason"] == f"SfM registered 0 of {FRAMES} frames ({FRAMES} required)"
@@ -119,12 +182,38 @@ def test_bad_inputs_are_named_errors(tmp_path, clip, capsys):
     with pytest.raises(VideoError, match="broken.mp4"):
         evaluate_camera(bad, clip / "cameras.json")
     # the command prints one line and exits 1
-    assert main(["eval", "camera", "--video", str(bad), "--gt", str(clip / "cameras.json"),
-                 "--out", str(tmp_path / "o.json")]) == 1
+    assert (
+        main(
+            [
+                "eval",
+                "camera",
+                "--video",
+                str(bad),
+                "--gt",
+                str(clip / "cameras.json"),
+                "--out",
+                str(tmp_path / "o.json"),
+            ]
+        )
+        == 1
+    )
     assert "broken.mp4" in capsys.readouterr().err and not (tmp_path / "o.json").exists()
 
-    assert main(["eval", "camera", "--frames", str(tmp_path / "no_frames"), "--gt", str(clip / "cameras.json"),
-                 "--out", str(tmp_path / "o.json")]) == 1
+    assert (
+        main(
+            [
+                "eval",
+                "camera",
+                "--frames",
+                str(tmp_path / "no_frames"),
+                "--gt",
+                str(clip / "cameras.json"),
+                "--out",
+                str(tmp_path / "o.json"),
+            ]
+        )
+        == 1
+    )
     assert "no_frames" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # a video or a frame folder, not both
         main(["eval", "camera", "--video", str(bad), "--frames", str(tmp_path), "--gt", "g", "--out", "o"])
@@ -142,11 +231,37 @@ def test_bad_inputs_are_named_errors(tmp_path, clip, capsys):
     (tmp_path / "nan.json").write_text(json.dumps(data).replace("NaN", "NaN"))
     with pytest.raises(CameraError, match=r"frames\[3\].transform_matrix.*finite"):
         evaluate_camera(clip / "clip.mp4", tmp_path / "nan.json")
-    assert main(["eval", "poses", "--pred", str(tmp_path / "nan.json"), "--gt", str(clip / "cameras.json"),
-                 "--out", str(tmp_path / "p.json")]) == 1
+    assert (
+        main(
+            [
+                "eval",
+                "poses",
+                "--pred",
+                str(tmp_path / "nan.json"),
+                "--gt",
+                str(clip / "cameras.json"),
+                "--out",
+                str(tmp_path / "p.json"),
+            ]
+        )
+        == 1
+    )
 
-    assert main(["eval", "poses", "--pred", str(_subset(clip / "cameras.json", tmp_path / "s.json", 5)),
-                 "--gt", str(clip / "cameras.json"), "--out", str(tmp_path / "p.json")]) == 1
+    assert (
+        main(
+            [
+                "eval",
+                "poses",
+                "--pred",
+                str(_subset(clip / "cameras.json", tmp_path / "s.json", 5)),
+                "--gt",
+                str(clip / "cameras.json"),
+                "--out",
+                str(tmp_path / "p.json"),
+            ]
+        )
+        == 1
+    )
     assert "5" in capsys.readouterr().err
 
 
@@ -158,11 +273,13 @@ def _subset(src, dst, n):
 
 def test_partial_registration_and_trial_records():
     """min_registered: metrics over the registered frames, with the reason saying so."""
-    from eval.camera.evaluate import _trial_record
-    from eval.camera.sfm import SfmTrial
+    from lionlora.eval.camera.evaluate import _trial_record
+    from lionlora.eval.camera.sfm import SfmTrial
 
     K = Intrinsics.from_fov(60.0, 64, 48)
-    c2w = interpolate_poses(look_at([0, 0, 0], [0, 0, 5], DOWN), look_at([1, 0, 0], [0, 0, 5], DOWN), np.linspace(0, 1, 6))
+    c2w = interpolate_poses(
+        look_at([0, 0, 0], [0, 0, 5], DOWN), look_at([1, 0, 0], [0, 0, 5], DOWN), np.linspace(0, 1, 6)
+    )
     gt = Trajectory(c2w, K)
     registered = np.array([False, True, True, True, False, True])
     pred = c2w.copy()

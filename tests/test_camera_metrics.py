@@ -1,11 +1,11 @@
-"""Camera metrics (eval.camera.metrics): known answers, invariances, degenerate and bad inputs."""
+"""Camera metrics (lionlora.eval.camera.metrics): known answers, invariances, degenerate and bad inputs."""
 
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from eval.camera.metrics import camera_errors, per_frame_errors
 from lionlora.errors import CameraError
+from lionlora.eval.camera.metrics import camera_errors, per_frame_errors
 from lionlora.geometry import Sim3, make_pose, rotation_angle, umeyama_batched
 
 
@@ -103,8 +103,13 @@ def test_batched_equals_one_by_one_and_recovers_known_sim3():
                 assert batch[key][i, j] == pytest.approx(one[key], abs=1e-12)
     # the batched alignment recovers a different known Sim(3) in every batch element
     src = gt[..., :3, 3]
-    truth = [[Sim3(0.5 + i + j, Rotation.random(random_state=3 * i + j).as_matrix(), np.array([i, -j, 1.0]))
-              for j in range(3)] for i in range(2)]
+    truth = [
+        [
+            Sim3(0.5 + i + j, Rotation.random(random_state=3 * i + j).as_matrix(), np.array([i, -j, 1.0]))
+            for j in range(3)
+        ]
+        for i in range(2)
+    ]
     dst = np.stack([np.stack([truth[i][j].apply(src[i, j]) for j in range(3)]) for i in range(2)])
     scale, R, t = umeyama_batched(src, dst)
     for i in range(2):

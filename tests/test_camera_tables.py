@@ -5,18 +5,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eval.camera.tables import TableConfig, bootstrap_ci, load_paper_tables, split_of, write_tables
 from lionlora.cli import main
 from lionlora.errors import InputError
+from lionlora.eval.camera.tables import TableConfig, bootstrap_ci, load_paper_tables, split_of, write_tables
 from lionlora.io.files import write_json
 
 METRICS = ("rot_err", "trans_err", "cam_mc", "ate")
 
 
 def video(status, primitive, value=None, convention="cami2v", reduce="sum"):
-    row = {"status": status, "reason": "" if status == "ok" else "SfM registered 3 of 49 frames (49 required)",
-           "convention": convention, "reduce": reduce, "n_frames": 49, "registered": 49 if status == "ok" else 3,
-           "primitive": primitive}
+    row = {
+        "status": status,
+        "reason": "" if status == "ok" else "SfM registered 3 of 49 frames (49 required)",
+        "convention": convention,
+        "reduce": reduce,
+        "n_frames": 49,
+        "registered": 49 if status == "ok" else 3,
+        "primitive": primitive,
+    }
     row.update({k: (None if value is None else value * (i + 1)) for i, k in enumerate(METRICS)})
     return row
 
@@ -113,8 +119,14 @@ def test_split_and_paper_data():
     assert (split_of("dolly_in"), split_of("dolly_in+orbit_left"), split_of(None)) == ("basic", "fused", None)
     tables = load_paper_tables()["tables"]
     assert [len(tables[t]["rows"]) for t in ("table1", "table2", "table3")] == [6, 6, 4]
-    assert tables["table2"]["rows"][-1] == {"method": "Ours (LiON-LoRA)", "rot_err": 1.044, "trans_err": 0.197,
-                                            "ate": 0.345, "fvd": 172.8, "second_best": ["rot_err"]}
+    assert tables["table2"]["rows"][-1] == {
+        "method": "Ours (LiON-LoRA)",
+        "rot_err": 1.044,
+        "trans_err": 0.197,
+        "ate": 0.345,
+        "fvd": 172.8,
+        "second_best": ["rot_err"],
+    }
 
 
 def test_bad_results_are_named_errors(results, tmp_path):

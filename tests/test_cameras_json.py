@@ -37,10 +37,21 @@ def test_nerfstudio_applied_transform_is_undone(tmp_path):
     t = traj(4, seed=1)
     A = NERFSTUDIO_COLMAP_APPLIED_TRANSFORM
     stored = apply_transform(opencv_to_opengl(t.c2w), A)
-    data = {"w": 720, "h": 480, "fl_x": 500.0, "fl_y": 510.0, "cx": 360.0, "cy": 240.0,
-            "k1": 0.01, "k2": 0.0, "p1": 0.0, "p2": 0.0, "camera_model": "OPENCV",
-            "applied_transform": A.tolist(),
-            "frames": [{"file_path": f"images/f{i}.png", "transform_matrix": stored[i].tolist()} for i in range(4)]}
+    data = {
+        "w": 720,
+        "h": 480,
+        "fl_x": 500.0,
+        "fl_y": 510.0,
+        "cx": 360.0,
+        "cy": 240.0,
+        "k1": 0.01,
+        "k2": 0.0,
+        "p1": 0.0,
+        "p2": 0.0,
+        "camera_model": "OPENCV",
+        "applied_transform": A.tolist(),
+        "frames": [{"file_path": f"images/f{i}.png", "transform_matrix": stored[i].tolist()} for i in range(4)],
+    }
     (tmp_path / "transforms.json").write_text(json.dumps(data))
     back = read_cameras(tmp_path / "transforms.json")
     assert np.allclose(back.c2w, t.c2w, atol=1e-12)
@@ -53,8 +64,10 @@ def test_nerfstudio_applied_transform_is_undone(tmp_path):
 
 def test_instant_ngp_camera_angle(tmp_path):
     t = traj(2)
-    data = {"camera_angle_x": 2 * math.atan(360 / 500.0), "frames": [
-        {"file_path": "a", "transform_matrix": opencv_to_opengl(t.c2w[i]).tolist()} for i in range(2)]}
+    data = {
+        "camera_angle_x": 2 * math.atan(360 / 500.0),
+        "frames": [{"file_path": "a", "transform_matrix": opencv_to_opengl(t.c2w[i]).tolist()} for i in range(2)],
+    }
     (tmp_path / "transforms.json").write_text(json.dumps(data))
     with pytest.raises(CameraError, match="'w/h'"):
         read_cameras(tmp_path / "transforms.json")
@@ -63,16 +76,19 @@ def test_instant_ngp_camera_angle(tmp_path):
     assert back.intrinsics.cx == 360.0
 
 
-@pytest.mark.parametrize("mutate, match", [
-    (lambda d: d.pop("frames"), "frames"),
-    (lambda d: d.update(frames=[]), "frames"),
-    (lambda d: d.pop("fl_x"), "fl_x"),
-    (lambda d: d.update(fl_x="big"), "fl_x"),
-    (lambda d: d["frames"][2].update(transform_matrix=[[float("nan")] * 4] * 4), r"frames\[2\]"),
-    (lambda d: d["frames"][1].update(transform_matrix=(2 * np.eye(4)).tolist()), r"frames\[1\].*rigid"),
-    (lambda d: d["frames"][0].pop("transform_matrix"), r"frames\[0\]"),
-    (lambda d: d["frames"][0].update(fl_x=123.0), r"frames\[0\]\.fl_x"),
-])
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda d: d.pop("frames"), "frames"),
+        (lambda d: d.update(frames=[]), "frames"),
+        (lambda d: d.pop("fl_x"), "fl_x"),
+        (lambda d: d.update(fl_x="big"), "fl_x"),
+        (lambda d: d["frames"][2].update(transform_matrix=[[float("nan")] * 4] * 4), r"frames\[2\]"),
+        (lambda d: d["frames"][1].update(transform_matrix=(2 * np.eye(4)).tolist()), r"frames\[1\].*rigid"),
+        (lambda d: d["frames"][0].pop("transform_matrix"), r"frames\[0\]"),
+        (lambda d: d["frames"][0].update(fl_x=123.0), r"frames\[0\]\.fl_x"),
+    ],
+)
 def test_bad_camera_files(tmp_path, mutate, match):
     p = write_cameras(tmp_path / "c.json", traj())
     data = json.loads(p.read_text())

@@ -6,8 +6,7 @@ from lionlora.cli import COMMAND_MODULES, build_parser, main
 
 
 def run_cli(*args, cwd=None, env=None):
-    return subprocess.run([sys.executable, "-m", "lionlora", *args], capture_output=True, text=True, cwd=cwd,
-                          env=env)
+    return subprocess.run([sys.executable, "-m", "lionlora", *args], capture_output=True, text=True, cwd=cwd, env=env)
 
 
 def test_help_lists_every_subcommand():
@@ -47,8 +46,22 @@ def test_scene_check_prints_summary(scene_dir, capsys):
 
 def test_quiet_disables_progress_bars(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}  # conftest sets it
-    args = ["scene", "synth", "--frames", "3", "--width", "160", "--height", "96", "--set", "downsamples=[2]",
-            "--points", "200", "--boxes", "1"]
+    args = [
+        "scene",
+        "synth",
+        "--frames",
+        "3",
+        "--width",
+        "160",
+        "--height",
+        "96",
+        "--set",
+        "downsamples=[2]",
+        "--points",
+        "200",
+        "--boxes",
+        "1",
+    ]
     loud = run_cli(*args, "--out", str(tmp_path / "loud"), env=env)
     assert loud.returncode == 0 and "%|" in loud.stderr  # progress bar shown by default
     out = run_cli("-q", *args, "--out", str(tmp_path / "s"), env=env)

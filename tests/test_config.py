@@ -33,10 +33,18 @@ def test_from_dict_coerces_and_nests():
     assert to_dict(c)["path"] == "x/y"
 
 
-@pytest.mark.parametrize("data, field_name", [
-    ({"nn": 1}, "nn"), ({"n": "x"}, "n"), ({"mode": "c"}, "mode"), ({"inner": {"q": 1}}, "inner.q"),
-    ({"n": -1}, "n"), ({"flag": "maybe"}, "flag"), ({"sizes": [1, "z"]}, r"sizes\[1\]"),
-])
+@pytest.mark.parametrize(
+    "data, field_name",
+    [
+        ({"nn": 1}, "nn"),
+        ({"n": "x"}, "n"),
+        ({"mode": "c"}, "mode"),
+        ({"inner": {"q": 1}}, "inner.q"),
+        ({"n": -1}, "n"),
+        ({"flag": "maybe"}, "flag"),
+        ({"sizes": [1, "z"]}, r"sizes\[1\]"),
+    ],
+)
 def test_bad_values_are_named(data, field_name):
     with pytest.raises(ConfigError, match=f"cfg.yaml: field '{field_name}'"):
         from_dict(Cfg, data, source="cfg.yaml")

@@ -11,17 +11,36 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
 def test_eval_camera_rules_plan(tmp_path):
     results = tmp_path / "results"
-    for folder in ("clips/embedded/dolly_in", "clips/embedded/dolly_in+orbit_left",
-                   "generated/lionlora/embedded__dolly_in", "generated/lionlora/embedded__dolly_in+orbit_left"):
+    for folder in (
+        "clips/embedded/dolly_in",
+        "clips/embedded/dolly_in+orbit_left",
+        "generated/lionlora/embedded__dolly_in",
+        "generated/lionlora/embedded__dolly_in+orbit_left",
+    ):
         (results / folder).mkdir(parents=True)
         (results / folder / "clip.mp4").touch()
         (results / folder / "cameras.json").touch()
     (tmp_path / "cfg.yaml").write_text(
         f"results: {results}\neval_camera:\n  trials: 2\n"
-        "eval_targets:\n  primitives: [dolly_in, dolly_in+orbit_left]\n  methods: [lionlora]\n")
-    out = subprocess.run([str(SNAKEMAKE), "-n", "-p", "--cores", "1", "--configfile", "configs/demo.yaml",
-                          str(tmp_path / "cfg.yaml"), "--until", "eval_camera_table"],
-                         capture_output=True, text=True, cwd=REPO)
+        "eval_targets:\n  primitives: [dolly_in, dolly_in+orbit_left]\n  methods: [lionlora]\n"
+    )
+    out = subprocess.run(
+        [
+            str(SNAKEMAKE),
+            "-n",
+            "-p",
+            "--cores",
+            "1",
+            "--configfile",
+            "configs/demo.yaml",
+            str(tmp_path / "cfg.yaml"),
+            "--until",
+            "eval_camera_table",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert out.returncode == 0, out.stderr + out.stdout
     text = out.stdout
     for rule, count in (("eval_camera_floor", 2), ("eval_camera_generated", 2), ("eval_camera_table", 1)):

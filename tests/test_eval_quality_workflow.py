@@ -24,7 +24,7 @@ eval_quality:
         assert f"rule {rule}:" in text, rule
     assert text.count("rule eval_fvd:") == 3  # fvd.json, fvd_basic.json, fvd_fused.json
     assert "eval i3d-init --out" in text and "i3d_random_seed0.pt" in text
-    assert "--set 'exclude=[\"motion/*\", \"*+*\"]'" in text  # the subset adds to the base patterns
+    assert '--set \'exclude=["motion/*", "*+*"]\'' in text  # the subset adds to the base patterns
     assert "--label 'scaling token' --step 400" in text
     assert "figures fig6 --inputs" in text and "fig10_magnitude_vs_scale.png" in text
 

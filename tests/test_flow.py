@@ -12,14 +12,18 @@ def translating(speed, t=8, h=240, w=360, image="astronaut"):
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=2)
     big = np.concatenate([img, img[:, ::-1]], axis=1)
-    return np.stack([big[100:100 + h, 10 + i * speed:10 + i * speed + w] for i in range(t)])
+    return np.stack([big[100 : 100 + h, 10 + i * speed : 10 + i * speed + w] for i in range(t)])
 
 
-@pytest.mark.parametrize("backend, image", [
-    ("dis", "astronaut"), ("dis", "gravel"),
-    # Farneback reports ~0 flow in flat regions (aperture problem): exact only on texture everywhere
-    ("farneback", "gravel"),
-])
+@pytest.mark.parametrize(
+    "backend, image",
+    [
+        ("dis", "astronaut"),
+        ("dis", "gravel"),
+        # Farneback reports ~0 flow in flat regions (aperture problem): exact only on texture everywhere
+        ("farneback", "gravel"),
+    ],
+)
 @pytest.mark.parametrize("speed", [2, 4])
 def test_known_translation_within_5_percent(backend, image, speed):
     frames = translating(speed, image=image)

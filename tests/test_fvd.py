@@ -8,18 +8,18 @@ import scipy.linalg
 import torch
 import torch.nn.functional as F
 
-from eval.quality.features import FeatureCache, find_videos
-from eval.quality.frechet import frechet, frechet_distance, gaussian_stats
-from eval.quality.i3d import InceptionI3d
-from eval.quality.presets import PRESETS, preprocess
-from eval.quality.weights import load_i3d, write_random_i3d
-from lionlora.io.files import sha256_file
 from lionlora.cli import main
 from lionlora.errors import ConfigError, DependencyError, InputError, VideoError
+from lionlora.eval.quality.features import FeatureCache, find_videos
+from lionlora.eval.quality.frechet import frechet, frechet_distance, gaussian_stats
+from lionlora.eval.quality.i3d import InceptionI3d
+from lionlora.eval.quality.presets import PRESETS, preprocess
+from lionlora.eval.quality.weights import load_i3d, write_random_i3d
+from lionlora.io.files import sha256_file
 from lionlora.io.video import read_video, write_image, write_video
 
-
 # ---------------------------------------------------------------- Frechet distance
+
 
 def test_frechet_of_a_set_with_itself_is_zero():
     x = np.random.default_rng(0).normal(size=(300, 16)) @ np.random.default_rng(1).normal(size=(16, 16))
@@ -81,8 +81,10 @@ def test_frechet_bad_inputs():
 
 # ---------------------------------------------------------------- presets
 
-@pytest.mark.parametrize("name, size, lo, hi", [
-    ("videogpt", 224, -1.0, 1.0), ("squash224", 224, -1.0, 1.0), ("stylegan", 128, 0.0, 255.0)])
+
+@pytest.mark.parametrize(
+    "name, size, lo, hi", [("videogpt", 224, -1.0, 1.0), ("squash224", 224, -1.0, 1.0), ("stylegan", 128, 0.0, 255.0)]
+)
 @pytest.mark.parametrize("frames, t_out", [("all", 20), ("first16", 16), ("middle16", 16)])
 def test_presets_shapes_and_ranges(name, size, lo, hi, frames, t_out):
     rng = np.random.default_rng(0)
@@ -130,6 +132,7 @@ def test_preset_bad_inputs():
 
 
 # ---------------------------------------------------------------- I3D and weights
+
 
 def test_i3d_layout_matches_the_videogpt_checkpoint():
     sd = InceptionI3d().state_dict()
@@ -192,8 +195,9 @@ class TinyDetector(torch.nn.Module):
         super().__init__()
         self.proj = torch.nn.Linear(6, 7)
 
-    def forward(self, x: torch.Tensor, rescale: bool = False, resize: bool = False,
-                return_features: bool = True) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, rescale: bool = False, resize: bool = False, return_features: bool = True
+    ) -> torch.Tensor:
         if rescale:
             x = x / 127.5 - 1.0
         if resize:
@@ -225,6 +229,7 @@ def test_torchscript_detector_path(tmp_path):
 
 # ---------------------------------------------------------------- folders, cache, CLI
 
+
 def make_videos(folder, n, shift, t=12, seed=0):
     rng = np.random.default_rng(seed)
     for i in range(n):
@@ -252,8 +257,13 @@ def test_find_videos_filters_and_empty_folder(tmp_path):
 
 
 def test_cache_key_depends_on_every_choice():
-    keys = {FeatureCache.key(v, p, f, w) for v in ("a", "b") for p in ("videogpt", "stylegan")
-            for f in ("all", "first16") for w in ("w1", "w2")}
+    keys = {
+        FeatureCache.key(v, p, f, w)
+        for v in ("a", "b")
+        for p in ("videogpt", "stylegan")
+        for f in ("all", "first16")
+        for w in ("w1", "w2")
+    }
     assert len(keys) == 16
 
 
@@ -261,8 +271,18 @@ def test_fvd_and_frechet_cli(tmp_path, capsys):
     make_videos(tmp_path / "real", 3, shift=1, seed=1)
     make_videos(tmp_path / "fake", 3, shift=6, seed=2)
     save_tiny_torchscript(tmp_path / "tiny.pt")
-    common = ["eval", "fvd", "--real", str(tmp_path / "real"), "--fake", str(tmp_path / "fake"),
-              "--i3d", str(tmp_path / "tiny.pt"), "--cache-dir", str(tmp_path / "cache")]
+    common = [
+        "eval",
+        "fvd",
+        "--real",
+        str(tmp_path / "real"),
+        "--fake",
+        str(tmp_path / "fake"),
+        "--i3d",
+        str(tmp_path / "tiny.pt"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
     assert main([*common, "--out", str(tmp_path / "fvd.json"), "--preset", "stylegan"]) == 0
     rec = json.loads((tmp_path / "fvd.json").read_text())
     assert {"fvd", "n_real", "n_fake"} <= set(rec) and (rec["n_real"], rec["n_fake"]) == (3, 3)
@@ -279,20 +299,60 @@ def test_fvd_and_frechet_cli(tmp_path, capsys):
     for i in range(3):
         for k, frame in enumerate(read_video(tmp_path / "real" / f"v{i}.mp4")):
             write_image(tmp_path / "frames" / f"v{i}" / f"{k:03d}.png", frame)
-    assert main([*common[:3], str(tmp_path / "frames"), *common[4:], "--out", str(tmp_path / "ff.json"),
-                 "--preset", "stylegan", "--frame-folders", "true"]) == 0
+    assert (
+        main(
+            [
+                *common[:3],
+                str(tmp_path / "frames"),
+                *common[4:],
+                "--out",
+                str(tmp_path / "ff.json"),
+                "--preset",
+                "stylegan",
+                "--frame-folders",
+                "true",
+            ]
+        )
+        == 0
+    )
     np.testing.assert_allclose(np.load(tmp_path / "ff.real.npy"), np.load(tmp_path / "fvd.real.npy"))
     # a 16-frame selection on 12-frame videos is a named error, reported in one line
     assert main([*common, "--out", str(tmp_path / "vg.json"), "--set", "frames=first16"]) == 1
     assert "at least 16 frames" in capsys.readouterr().err
     # eval frechet on the saved features reproduces the FVD
-    assert main(["eval", "frechet", "--real-features", str(tmp_path / "fvd.real.npy"),
-                 "--fake-features", str(tmp_path / "fvd.fake.npy"), "--out", str(tmp_path / "fd.json")]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "frechet",
+                "--real-features",
+                str(tmp_path / "fvd.real.npy"),
+                "--fake-features",
+                str(tmp_path / "fvd.fake.npy"),
+                "--out",
+                str(tmp_path / "fd.json"),
+            ]
+        )
+        == 0
+    )
     fd = json.loads((tmp_path / "fd.json").read_text())
     assert fd["fvd"] == pytest.approx(rec["fvd"], rel=1e-4) and (fd["n_real"], fd["n_fake"]) == (3, 3)
     np.save(tmp_path / "wide.npy", np.random.rand(5, 9))
-    assert main(["eval", "frechet", "--real-features", str(tmp_path / "fvd.real.npy"),
-                 "--fake-features", str(tmp_path / "wide.npy"), "--out", str(tmp_path / "bad.json")]) == 1
+    assert (
+        main(
+            [
+                "eval",
+                "frechet",
+                "--real-features",
+                str(tmp_path / "fvd.real.npy"),
+                "--fake-features",
+                str(tmp_path / "wide.npy"),
+                "--out",
+                str(tmp_path / "bad.json"),
+            ]
+        )
+        == 1
+    )
     assert "features per row" in capsys.readouterr().err
     assert not (tmp_path / "bad.json").exists()
 
@@ -301,16 +361,49 @@ def test_fvd_cli_with_random_i3d_state_dict(tmp_path, capsys):
     make_videos(tmp_path / "real", 2, shift=1, t=10, seed=1)
     make_videos(tmp_path / "fake", 2, shift=4, t=10, seed=2)
     assert main(["eval", "i3d-init", "--out", str(tmp_path / "w" / "i3d.pt"), "--seed", "0"]) == 0
-    assert main(["eval", "fvd", "--real", str(tmp_path / "real"), "--fake", str(tmp_path / "fake"),
-                 "--i3d", str(tmp_path / "w" / "i3d.pt"), "--out", str(tmp_path / "fvd.json"),
-                 "--cache-dir", str(tmp_path / "cache"), "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "fvd",
+                "--real",
+                str(tmp_path / "real"),
+                "--fake",
+                str(tmp_path / "fake"),
+                "--i3d",
+                str(tmp_path / "w" / "i3d.pt"),
+                "--out",
+                str(tmp_path / "fvd.json"),
+                "--cache-dir",
+                str(tmp_path / "cache"),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     rec = json.loads((tmp_path / "fvd.json").read_text())
     assert rec["comparable_to_paper"] is False and "NOT comparable" in rec["weights"]["note"]
     assert rec["preset"]["name"] == "videogpt" and rec["feature_dim"] == 400 and rec["fvd"] > 0
     assert "not comparable" in capsys.readouterr().out
     (tmp_path / "empty").mkdir()
-    assert main(["eval", "fvd", "--real", str(tmp_path / "empty"), "--fake", str(tmp_path / "fake"),
-                 "--i3d", str(tmp_path / "w" / "i3d.pt"), "--out", str(tmp_path / "x.json")]) == 1
+    assert (
+        main(
+            [
+                "eval",
+                "fvd",
+                "--real",
+                str(tmp_path / "empty"),
+                "--fake",
+                str(tmp_path / "fake"),
+                "--i3d",
+                str(tmp_path / "w" / "i3d.pt"),
+                "--out",
+                str(tmp_path / "x.json"),
+            ]
+        )
+        == 1
+    )
     assert "empty" in capsys.readouterr().err
 
 

@@ -8,22 +8,27 @@ from scipy.spatial.transform import Rotation
 from lionlora.errors import InputError, SceneError
 from lionlora.geometry import Intrinsics, Sim3
 from lionlora.geometry.se3 import make_pose
-from pipelines.gaussians.config import DensifyConfig
-from pipelines.gaussians.engines import get_engine
-from pipelines.gaussians.metrics import ssim, ssim_reference
-from pipelines.gaussians.model import Gaussians, init_from_points, init_from_scene
-from pipelines.gaussians.ply import property_names, read_ply, write_ply
-from pipelines.gaussians.strategy import Densifier
-from pipelines.gaussians.view import render
+from lionlora.pipelines.gaussians.config import DensifyConfig
+from lionlora.pipelines.gaussians.engines import get_engine
+from lionlora.pipelines.gaussians.metrics import ssim, ssim_reference
+from lionlora.pipelines.gaussians.model import Gaussians, init_from_points, init_from_scene
+from lionlora.pipelines.gaussians.ply import property_names, read_ply, write_ply
+from lionlora.pipelines.gaussians.strategy import Densifier
+from lionlora.pipelines.gaussians.view import render
 from tests.torch_threads import one_torch_thread  # noqa: F401 (autouse fixture)
 
 
 def random_gaussians(n=300, degree=3, seed=0):
     g = torch.Generator().manual_seed(seed)
     means = torch.cat([torch.rand(n, 2, generator=g) * 2 - 1, torch.rand(n, 1, generator=g) * 2 + 2], 1)
-    return Gaussians(means=means, scales=torch.log(torch.rand(n, 3, generator=g) * 0.06 + 0.01),
-                     quats=torch.randn(n, 4, generator=g), opacities=torch.randn(n, generator=g),
-                     sh0=torch.randn(n, 1, 3, generator=g), shN=torch.randn(n, (degree + 1) ** 2 - 1, 3, generator=g) * 0.2)
+    return Gaussians(
+        means=means,
+        scales=torch.log(torch.rand(n, 3, generator=g) * 0.06 + 0.01),
+        quats=torch.randn(n, 4, generator=g),
+        opacities=torch.randn(n, generator=g),
+        sh0=torch.randn(n, 1, 3, generator=g),
+        shN=torch.randn(n, (degree + 1) ** 2 - 1, 3, generator=g) * 0.2,
+    )
 
 
 @pytest.mark.parametrize("degree", [0, 1, 3])
@@ -80,8 +85,9 @@ def test_init_from_points_and_missing_points(scene):
     pts = np.array([[0, 0, 0], [1, 0, 0], [0, 2, 0], [0, 0, 3], [10, 10, 10]], dtype=float)
     g = init_from_points(pts, np.zeros((5, 3)), 0)
     assert np.isclose(float(torch.exp(g.scales[0, 0])), 2.0)
-    scene_without = type(scene)(root=scene.root, cameras=scene.cameras, image_paths=scene.image_paths,
-                                downsample=scene.downsample)
+    scene_without = type(scene)(
+        root=scene.root, cameras=scene.cameras, image_paths=scene.image_paths, downsample=scene.downsample
+    )
     with pytest.raises(SceneError, match="SfM points"):
         init_from_scene(scene_without, 0)
     g = init_from_scene(scene_without, 0, random_fallback=True, random_points_count=500)
@@ -112,8 +118,13 @@ def test_densifier_clones_splits_prunes_and_keeps_optimiser_moments():
     means2d = torch.zeros(1, 6, 2, requires_grad=True)
     means2d.grad = torch.zeros(1, 6, 2)
     means2d.grad[0, :2, 0] = 1.0  # Gaussians 0 (small: clone) and 1 (large: split) have high gradients
-    info = {"means2d": means2d, "radii": torch.ones(1, 6, 2, dtype=torch.long), "width": 10, "height": 10,
-            "n_cameras": 1}
+    info = {
+        "means2d": means2d,
+        "radii": torch.ones(1, 6, 2, dtype=torch.long),
+        "width": 10,
+        "height": 10,
+        "n_cameras": 1,
+    }
     old_mean0 = params["means"][0].detach().clone()
     child_std = torch.exp(params["scales"][1].detach()) / 1.6
     exp_avg0 = opts["means"].state[params["means"]]["exp_avg"][0].clone()
@@ -132,7 +143,7 @@ def test_densifier_clones_splits_prunes_and_keeps_optimiser_moments():
 def test_nerfstudio_world_is_mapped_back_to_the_scene_world(scene, tmp_path):
     from lionlora.geometry.convert import NERFSTUDIO_COLMAP_APPLIED_TRANSFORM as A
     from lionlora.io.files import read_json, write_json
-    from pipelines.gaussians.nerfstudio import _prepare_data, to_scene_world
+    from lionlora.pipelines.gaussians.nerfstudio import _prepare_data, to_scene_world
 
     T = make_pose(Rotation.from_euler("xyz", [5, 10, -20], degrees=True).as_matrix(), [0.1, -0.3, 0.2])
     write_json(tmp_path / "dataparser_transforms.json", {"transform": T[:3].tolist(), "scale": 0.25})

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from pipelines.gaussians.raster_torch import rasterize
-from pipelines.gaussians.sh import sh_basis, sh_rotation, sh_to_rgb
+from lionlora.pipelines.gaussians.raster_torch import rasterize
+from lionlora.pipelines.gaussians.sh import sh_basis, sh_rotation, sh_to_rgb
 from tests.torch_threads import one_torch_thread  # noqa: F401 (autouse fixture)
 
 W, H, F = 64, 48, 50.0
@@ -40,8 +40,17 @@ def test_single_gaussian_matches_closed_form(angle, sx, sy):
     half = angle / 2
     quat = torch.tensor([[math.cos(half), 0.0, 0.0, math.sin(half)]])
     scales = torch.tensor([[sx, sy, 0.3]])
-    img, alpha, info = rasterize(torch.tensor([[0.0, 0.0, z]]), quat, scales, torch.tensor([o]),
-                                 torch.tensor([[1.0, 0.5, 0.25]]), *camera(), W, H, alpha_min=0.0)
+    img, alpha, info = rasterize(
+        torch.tensor([[0.0, 0.0, z]]),
+        quat,
+        scales,
+        torch.tensor([o]),
+        torch.tensor([[1.0, 0.5, 0.25]]),
+        *camera(),
+        W,
+        H,
+        alpha_min=0.0,
+    )
     R = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
     cov2 = (F / z) ** 2 * R @ np.diag([sx**2, sy**2]) @ R.T
     ref = closed_form((W / 2, H / 2), cov2, o)
@@ -53,8 +62,16 @@ def test_single_gaussian_matches_closed_form(angle, sx, sy):
 
 
 def test_off_axis_centre_projects_with_intrinsics():
-    img, _, info = rasterize(torch.tensor([[0.41, -0.21, 2.0]]), torch.tensor([[1.0, 0, 0, 0]]),
-                             torch.full((1, 3), 0.05), torch.tensor([0.9]), torch.ones(1, 3), *camera(), W, H)
+    img, _, info = rasterize(
+        torch.tensor([[0.41, -0.21, 2.0]]),
+        torch.tensor([[1.0, 0, 0, 0]]),
+        torch.full((1, 3), 0.05),
+        torch.tensor([0.9]),
+        torch.ones(1, 3),
+        *camera(),
+        W,
+        H,
+    )
     u, v = F * 0.205 + W / 2, -F * 0.105 + H / 2  # (42.25, 18.75): inside pixel (42, 18)
     assert torch.allclose(info["means2d"][0, 0], torch.tensor([u, v]))
     peak = torch.nonzero(img[0, ..., 0] == img[0, ..., 0].max())[0]
@@ -82,8 +99,14 @@ def test_tiling_and_chunking_do_not_change_the_image():
     g = torch.Generator().manual_seed(1)
     n = 200
     means = torch.cat([torch.rand(n, 2, generator=g) * 2 - 1, torch.rand(n, 1, generator=g) * 3 + 2], 1)
-    args = (means, torch.randn(n, 4, generator=g), torch.rand(n, 3, generator=g) * 0.1 + 0.01,
-            torch.rand(n, generator=g) * 0.9, torch.rand(n, 3, generator=g), *camera())
+    args = (
+        means,
+        torch.randn(n, 4, generator=g),
+        torch.rand(n, 3, generator=g) * 0.1 + 0.01,
+        torch.rand(n, generator=g) * 0.9,
+        torch.rand(n, 3, generator=g),
+        *camera(),
+    )
     ref, _, _ = rasterize(*args, W, H, tile_size=4)
     for ts, chunk in ((8, 1 << 23), (16, 1 << 23), (4, 2000)):
         img, _, _ = rasterize(*args, W, H, tile_size=ts, chunk_elements=chunk)
@@ -105,8 +128,9 @@ def test_gradients_match_finite_differences():
     inputs = [t.clone().requires_grad_(True) for t in (means, quats, scales, opac, coeffs)]
 
     def fn(m, q, s, o, c):
-        out, alpha, _ = rasterize(m, q, s, o, c, viewmats, Ks, w, h, sh_degree=1, render_mode="RGB+ED",
-                                  tile_size=16, alpha_min=0.0)
+        out, alpha, _ = rasterize(
+            m, q, s, o, c, viewmats, Ks, w, h, sh_degree=1, render_mode="RGB+ED", tile_size=16, alpha_min=0.0
+        )
         return torch.cat([out, alpha], -1)
 
     assert torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-4)
@@ -131,18 +155,24 @@ def test_sh_rotation_is_exact_and_degree0_is_constant():
 
 @pytest.mark.gpu
 def test_torch_engine_matches_gsplat():
-    gsplat_raster = pytest.importorskip("pipelines.gaussians.raster_gsplat")
+    gsplat_raster = pytest.importorskip("lionlora.pipelines.gaussians.raster_gsplat")
     pytest.importorskip("gsplat")
     g = torch.Generator().manual_seed(0)
     n = 2000
     means = torch.cat([torch.rand(n, 2, generator=g) * 2 - 1, torch.rand(n, 1, generator=g) * 3 + 2], 1)
-    args = dict(means=means, quats=torch.randn(n, 4, generator=g), scales=torch.rand(n, 3, generator=g) * 0.05 + 0.01,
-                opacities=torch.rand(n, generator=g), colors=torch.randn(n, 4, 3, generator=g) * 0.3)
+    args = dict(
+        means=means,
+        quats=torch.randn(n, 4, generator=g),
+        scales=torch.rand(n, 3, generator=g) * 0.05 + 0.01,
+        opacities=torch.rand(n, generator=g),
+        colors=torch.randn(n, 4, 3, generator=g) * 0.3,
+    )
     viewmats, Ks = camera(width=96, height=64, f=80.0)
     ref, ref_a, _ = rasterize(**args, viewmats=viewmats, Ks=Ks, width=96, height=64, sh_degree=1, render_mode="RGB+ED")
     cuda = {k: v.cuda() for k, v in args.items()}
-    out, out_a, _ = gsplat_raster.rasterize(**cuda, viewmats=viewmats.cuda(), Ks=Ks.cuda(), width=96, height=64,
-                                            sh_degree=1, render_mode="RGB+ED")
+    out, out_a, _ = gsplat_raster.rasterize(
+        **cuda, viewmats=viewmats.cuda(), Ks=Ks.cuda(), width=96, height=64, sh_degree=1, render_mode="RGB+ED"
+    )
     diff = (out.cpu()[..., :3] - ref[..., :3]).abs()
     print(f"torch vs gsplat: max |diff| {float(diff.max()):.4f}, mean {float(diff.mean()):.6f}")
     assert float(diff.mean()) < 2e-3 and float(diff.max()) < 0.05

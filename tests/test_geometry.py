@@ -3,8 +3,18 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from lionlora.errors import CameraError
-from lionlora.geometry import Intrinsics, Sim3, check_rigid, interpolate_poses, look_at, make_pose
-from lionlora.geometry import relative_to_first, rotation_angle, se3_inverse, umeyama
+from lionlora.geometry import (
+    Intrinsics,
+    Sim3,
+    check_rigid,
+    interpolate_poses,
+    look_at,
+    make_pose,
+    relative_to_first,
+    rotation_angle,
+    se3_inverse,
+    umeyama,
+)
 from lionlora.geometry.convert import (
     NERFSTUDIO_COLMAP_APPLIED_TRANSFORM,
     apply_transform,

@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eval.quality.config import MotionConfig
-from eval.quality.figures import plot_correlation_vs_step, plot_magnitude_vs_scale
-from eval.quality.motion import camera_linearity, linear_fit, motion_linearity
 from lionlora.cli import main
 from lionlora.errors import ConfigError, DependencyError, InputError
+from lionlora.eval.quality.config import MotionConfig
+from lionlora.eval.quality.figures import plot_correlation_vs_step, plot_magnitude_vs_scale
+from lionlora.eval.quality.motion import camera_linearity, linear_fit, motion_linearity
 from lionlora.flow import FLOW_BACKENDS, FlowConfig, raft_flow
 from lionlora.geometry import Intrinsics, Trajectory, look_at
 from lionlora.io.cameras_json import write_cameras
@@ -68,8 +68,27 @@ def test_motion_pearson_of_speed_proportional_to_s(tmp_path):
 def test_motion_cli_and_bad_manifests(tmp_path, capsys):
     manifest = motion_set(tmp_path, [0.25, 0.5, 1.0])
     out = tmp_path / "m.json"
-    assert main(["eval", "motion", "--manifest", str(manifest), "--out", str(out), "--flow-backend", "farneback",
-                 "--set", "flow.height=96", "--set", "flow.width=144", "--label", "adapter"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "motion",
+                "--manifest",
+                str(manifest),
+                "--out",
+                str(out),
+                "--flow-backend",
+                "farneback",
+                "--set",
+                "flow.height=96",
+                "--set",
+                "flow.width=144",
+                "--label",
+                "adapter",
+            ]
+        )
+        == 0
+    )
     rec = json.loads(out.read_text())
     assert rec["flow_backend"] == "farneback" and rec["label"] == "adapter" and rec["n"] == 3
     assert "Pearson r" in capsys.readouterr().out
@@ -92,7 +111,7 @@ def test_motion_cli_and_bad_manifests(tmp_path, capsys):
 def sideways(length, n=9, yaw_deg=0.0):
     """Cameras moving `length` along x while turning `yaw_deg` in total."""
     poses = []
-    for i, a in enumerate(np.linspace(0, 1, n)):
+    for _i, a in enumerate(np.linspace(0, 1, n)):
         eye = np.array([length * a, 0.0, 0.0])
         yaw = np.deg2rad(yaw_deg * a)
         poses.append(look_at(eye, eye + [np.sin(yaw), 0.0, np.cos(yaw)], np.array([0.0, 1.0, 0.0])))
@@ -123,8 +142,21 @@ def test_camera_linearity_from_eval_camera_outputs(tmp_path):
     per_video = pd.read_csv(tmp_path / "out" / "camera_per_video.csv")
     reasons = per_video.loc[per_video["status"] == "failed", "reason"].tolist()
     assert any("registered 3 of 49" in r for r in reasons) and any("v8/cameras.json missing" in r for r in reasons)
-    assert main(["eval", "camera-linearity", "--manifest", str(tmp_path / "cams.csv"),
-                 "--out", str(tmp_path / "rot.json"), "--measure", "rotation"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "camera-linearity",
+                "--manifest",
+                str(tmp_path / "cams.csv"),
+                "--out",
+                str(tmp_path / "rot.json"),
+                "--measure",
+                "rotation",
+            ]
+        )
+        == 0
+    )
     rot = json.loads((tmp_path / "rot.json").read_text())
     assert rot["slope"] == pytest.approx(30.0, rel=1e-6) and rot["units"] == "degrees"
 
@@ -135,12 +167,29 @@ def test_figures(tmp_path):
         for step, r in zip([100, 200, 400], rs):
             d = tmp_path / f"{label}-{step}"
             d.mkdir()
-            pd.DataFrame({"video": ["a", "b", "c"], "scale": [0.2, 0.6, 1.0],
-                          "magnitude": [0.2 * slope, 0.6 * slope, 1.0 * slope],
-                          "status": ["ok"] * 3, "reason": [""] * 3}).to_csv(d / "motion_per_video.csv", index=False)
-            write_json(d / "motion.json", {"pearson_r": r, "p_value": 0.1, "n": 3, "slope": slope, "intercept": 0.0,
-                                           "label": label, "step": step,
-                                           "magnitude": "optical-flow magnitude", "units": "px/frame"})
+            pd.DataFrame(
+                {
+                    "video": ["a", "b", "c"],
+                    "scale": [0.2, 0.6, 1.0],
+                    "magnitude": [0.2 * slope, 0.6 * slope, 1.0 * slope],
+                    "status": ["ok"] * 3,
+                    "reason": [""] * 3,
+                }
+            ).to_csv(d / "motion_per_video.csv", index=False)
+            write_json(
+                d / "motion.json",
+                {
+                    "pearson_r": r,
+                    "p_value": 0.1,
+                    "n": 3,
+                    "slope": slope,
+                    "intercept": 0.0,
+                    "label": label,
+                    "step": step,
+                    "magnitude": "optical-flow magnitude",
+                    "units": "px/frame",
+                },
+            )
             inputs.append(d / "motion.json")
     import matplotlib.image as mpimg
 

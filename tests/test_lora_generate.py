@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from lionlora.apps.generate import GenerateConfig, Generator, LoraSpec, generate_to_file
 from lionlora.lora.config import AdapterConfig
-from lionlora.lora.generate import GenerateConfig, Generator, LoraSpec, generate_to_file
 from lionlora.lora.io import save_adapter
 from lionlora.lora.lion import LionLoRA
 
@@ -29,8 +29,9 @@ def adapters(tiny_model_dir, tmp_path_factory):
     for name in ("dolly_in", "orbit_left"):
         for p in lion.adapter_parameters(name).values():
             p.data = torch.randn(p.shape, generator=gen) * 0.5
-    for (key, p), q in zip(lion.adapter_parameters("orbit_twice").items(),
-                           lion.adapter_parameters("orbit_left").values()):
+    for (key, p), q in zip(
+        lion.adapter_parameters("orbit_twice").items(), lion.adapter_parameters("orbit_left").values()
+    ):
         p.data = q.data * (2.0 if key.endswith("lora_B.weight") else 1.0)
     for name in ("dolly_in", "orbit_left", "orbit_twice"):
         save_adapter(lion, name, root / name)
@@ -54,11 +55,14 @@ def test_same_seed_same_video_and_baselines(tiny_model_dir, adapters, image):
     lion_b = Generator(cfg, two)(image, "the camera moves forward")  # a fresh pipeline
     assert lion_a.shape == (9, 32, 48, 3) and lion_a.dtype == np.uint8
     assert np.array_equal(lion_a, lion_b)
-    other_seed = Generator(GenerateConfig(model=str(tiny_model_dir), steps=2, seed=8), two)(image, "the camera moves forward")
+    other_seed = Generator(GenerateConfig(model=str(tiny_model_dir), steps=2, seed=8), two)(
+        image, "the camera moves forward"
+    )
     assert not np.array_equal(lion_a, other_seed)
     for variant in (dict(fusion="vanilla"), dict(adapter_scale=True)):
         video = Generator(GenerateConfig(model=str(tiny_model_dir), steps=2, seed=7, **variant), two)(
-            image, "the camera moves forward")
+            image, "the camera moves forward"
+        )
         assert video.shape == lion_a.shape and not np.array_equal(video, lion_a)
 
 
@@ -69,12 +73,19 @@ def test_generate_to_file_writes_video_record_and_gt_cameras(tiny_model_dir, ada
 
     c2w = np.tile(np.eye(4), (40, 1, 1))
     c2w[:, 2, 3] = np.arange(40) * 0.1  # dolly in along +z
-    write_cameras(tmp_path / "gt.json", Trajectory(c2w, Intrinsics(50, 50, 30, 20, 60, 40)),
-                  metadata={"primitive": "dolly_in"})
+    write_cameras(
+        tmp_path / "gt.json", Trajectory(c2w, Intrinsics(50, 50, 30, 20, 60, 40)), metadata={"primitive": "dolly_in"}
+    )
     write_image(tmp_path / "first.png", image)
     out = tmp_path / "gen" / "clip.mp4"
-    rec = generate_to_file(GenerateConfig(model=str(tiny_model_dir), steps=2), tmp_path / "first.png", "x",
-                           specs(adapters, ("dolly_in", 0.5)), out, cameras=tmp_path / "gt.json")
+    rec = generate_to_file(
+        GenerateConfig(model=str(tiny_model_dir), steps=2),
+        tmp_path / "first.png",
+        "x",
+        specs(adapters, ("dolly_in", 0.5)),
+        out,
+        cameras=tmp_path / "gt.json",
+    )
     assert read_video(out).shape == (9, 32, 48, 3)
     assert json.loads(out.with_suffix(".json").read_text())["loras"][0]["scale"] == 0.5 == rec["cameras"]["scale"]
     gt = read_cameras(out.parent / "cameras.json")
@@ -94,9 +105,24 @@ def test_analyze_known_answers(tiny_model_dir, adapters, image, tmp_path):
     write_image(tmp_path / "a.png", image)
     loras = [f"{n}={adapters / n}" for n in ("dolly_in", "orbit_left", "orbit_twice")]
     loras[0] += ":0.5"  # an S suffix is accepted and ignored
-    assert main(["-q", "analyze", "--model", str(tiny_model_dir), "--image", str(tmp_path / "a.png"),
-                 "--set", "timesteps=[300, 700]", "--out", str(tmp_path / "out"),
-                 *[a for lora in loras for a in ("--lora", lora)]]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "analyze",
+                "--model",
+                str(tiny_model_dir),
+                "--image",
+                str(tmp_path / "a.png"),
+                "--set",
+                "timesteps=[300, 700]",
+                "--out",
+                str(tmp_path / "out"),
+                *[a for lora in loras for a in ("--lora", lora)],
+            ]
+        )
+        == 0
+    )
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     sims = pd.read_csv(tmp_path / "out" / "similarity.csv")
     norms = pd.read_csv(tmp_path / "out" / "norms.csv")

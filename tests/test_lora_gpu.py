@@ -11,18 +11,33 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lionlora.lora.generate import GenerateConfig, Generator, LoraSpec
+from lionlora.apps.generate import GenerateConfig, Generator, LoraSpec
+from lionlora.apps.train import TrainConfig, train
 from lionlora.lora.io import read_adapter
-from lionlora.lora.train import TrainConfig, train
 
 
 @pytest.mark.gpu
 def test_cuda_bf16_training_and_generation(tiny_model_dir, tiny_pairs, tmp_path):
     out = tmp_path / "pan"
-    summary = train(TrainConfig(model=str(tiny_model_dir), manifest=tiny_pairs, lora="pan", out=out, lora_rank=4,
-                                fourier_freqs=4, steps=4, learning_rate=1e-2, warmup_steps=0, batch_size=2,
-                                checkpoint_every=2, gradient_checkpointing=True, device="cuda",
-                                mixed_precision="bf16", eval_pairs=2))
+    summary = train(
+        TrainConfig(
+            model=str(tiny_model_dir),
+            manifest=tiny_pairs,
+            lora="pan",
+            out=out,
+            lora_rank=4,
+            fourier_freqs=4,
+            steps=4,
+            learning_rate=1e-2,
+            warmup_steps=0,
+            batch_size=2,
+            checkpoint_every=2,
+            gradient_checkpointing=True,
+            device="cuda",
+            mixed_precision="bf16",
+            eval_pairs=2,
+        )
+    )
     assert np.isfinite(summary["final_loss"]) and np.isfinite(summary["eval_loss_after"])
     cfg, tensors, _ = read_adapter(out)
     assert all(np.isfinite(t.float().numpy()).all() for t in tensors.values())
@@ -47,10 +62,10 @@ def test_real_model_takes_a_fused_pair_of_adapters(tmp_path):
     """The 5B-I2V pipeline loads through the same code, takes two adapters and makes 9 frames."""
     import torch
 
+    from lionlora.apps.model import load_pipeline
     from lionlora.lora.config import AdapterConfig
     from lionlora.lora.io import save_adapter
     from lionlora.lora.lion import LionLoRA
-    from lionlora.lora.model import load_pipeline
 
     model = _real_model()
     pipe = load_pipeline(model, dtype="bfloat16", device="cuda")
@@ -60,7 +75,9 @@ def test_real_model_takes_a_fused_pair_of_adapters(tmp_path):
         save_adapter(lion, name, tmp_path / name)
     del lion, pipe
     torch.cuda.empty_cache()
-    gen = Generator(GenerateConfig(model=str(model), steps=2, frames=9),
-                    [LoraSpec("dolly_in", tmp_path / "dolly_in", 1.0), LoraSpec("orbit_left", tmp_path / "orbit_left", 0.5)])
+    gen = Generator(
+        GenerateConfig(model=str(model), steps=2, frames=9),
+        [LoraSpec("dolly_in", tmp_path / "dolly_in", 1.0), LoraSpec("orbit_left", tmp_path / "orbit_left", 0.5)],
+    )
     video = gen(np.full((480, 720, 3), 128, np.uint8), "a room")
     assert video.shape == (9, 480, 720, 3)

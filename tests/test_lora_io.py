@@ -48,9 +48,13 @@ def test_round_trip_gives_identical_outputs(tiny_model_dir, saved_adapter):
     loaded = LionLoRA(transformer(tiny_model_dir))
     assert load_adapter(loaded, folder / "adapter.safetensors", name="orbit_left") == cfg
     gen = torch.Generator().manual_seed(1)
-    kw = dict(hidden_states=torch.randn(1, 3, 8, 4, 6, generator=gen),
-              encoder_hidden_states=torch.randn(1, 16, 32, generator=gen), timestep=torch.tensor([300]),
-              return_dict=False, adapters=[ActiveAdapter("orbit_left", scale=0.7)])
+    kw = dict(
+        hidden_states=torch.randn(1, 3, 8, 4, 6, generator=gen),
+        encoder_hidden_states=torch.randn(1, 16, 32, generator=gen),
+        timestep=torch.tensor([300]),
+        return_dict=False,
+        adapters=[ActiveAdapter("orbit_left", scale=0.7)],
+    )
     with torch.no_grad():
         assert torch.equal(lion(**kw)[0], loaded(**kw)[0])
 
@@ -99,8 +103,22 @@ def test_generate_cli_rejects_bad_loras_before_loading(tmp_path, saved_adapter, 
         "orbit_left-no-scale": "NAME=PATH:S",
     }
     for spec, message in cases.items():
-        code = main(["-q", "generate", "--model", str(tmp_path / "none"), "--image", str(tmp_path / "none.png"),
-                     "--prompt", "x", "--lora", spec, "--out", str(tmp_path / "o.mp4")])
+        code = main(
+            [
+                "-q",
+                "generate",
+                "--model",
+                str(tmp_path / "none"),
+                "--image",
+                str(tmp_path / "none.png"),
+                "--prompt",
+                "x",
+                "--lora",
+                spec,
+                "--out",
+                str(tmp_path / "o.mp4"),
+            ]
+        )
         err = capsys.readouterr().err
         lines = err.strip().splitlines()
         assert code == 1 and len(lines) == 1 and message in lines[0], (spec, err)
@@ -108,7 +126,7 @@ def test_generate_cli_rejects_bad_loras_before_loading(tmp_path, saved_adapter, 
 
 
 def test_lora_spec_parsing():
-    from lionlora.lora.generate import parse_lora_spec
+    from lionlora.apps.generate import parse_lora_spec
 
     spec = parse_lora_spec("orbit_left=runs/a:b/orbit:0.25")  # the last ':' separates S
     assert (spec.name, spec.path.as_posix(), spec.scale) == ("orbit_left", "runs/a:b/orbit", 0.25)
@@ -123,7 +141,12 @@ def test_lora_spec_parsing():
 
 
 def test_adapter_config_rejects_bad_values():
-    for bad in (dict(rank=0), dict(name="a.b"), dict(s_min=0.0), dict(block_start=2, block_stop=1),
-                dict(fourier_freqs=0)):
+    for bad in (
+        dict(rank=0),
+        dict(name="a.b"),
+        dict(s_min=0.0),
+        dict(block_start=2, block_stop=1),
+        dict(fourier_freqs=0),
+    ):
         with pytest.raises(ConfigError):
             AdapterConfig(**bad)

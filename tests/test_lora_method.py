@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
 @pytest.fixture(scope="module")
 def rope(tiny_model_dir):
-    from lionlora.lora.model import load_pipeline
+    from lionlora.apps.model import load_pipeline
 
     pipe = load_pipeline(tiny_model_dir, device="cpu")
     return pipe._prepare_rotary_positional_embeddings(32, 48, 3, torch.device("cpu"))
@@ -45,19 +45,26 @@ def lion_with(model_dir, names, seed=0, **cfg):
 
 def inputs(rope, batch=2, seed=1):
     gen = torch.Generator().manual_seed(seed)
-    return dict(hidden_states=torch.randn(batch, 3, 8, 4, 6, generator=gen),
-                encoder_hidden_states=torch.randn(batch, 16, 32, generator=gen),
-                timestep=torch.tensor([500, 120][:batch]), image_rotary_emb=rope, return_dict=False)
+    return dict(
+        hidden_states=torch.randn(batch, 3, 8, 4, 6, generator=gen),
+        encoder_hidden_states=torch.randn(batch, 16, 32, generator=gen),
+        timestep=torch.tensor([500, 120][:batch]),
+        image_rotary_emb=rope,
+        return_dict=False,
+    )
 
 
 # -- eq. 5 ------------------------------------------------------------------------------------
 
+
 def test_fourier_features_known_values():
     g = fourier_features(torch.tensor([0.5, 0.25]), 3)
-    expected = torch.tensor([
-        [1.0, 0.0, 0.0, -1.0, 0.0, 1.0],  # sin/cos of pi/2, pi, 2pi
-        [math.sqrt(0.5), math.sqrt(0.5), 1.0, 0.0, 0.0, -1.0],  # pi/4, pi/2, pi
-    ])
+    expected = torch.tensor(
+        [
+            [1.0, 0.0, 0.0, -1.0, 0.0, 1.0],  # sin/cos of pi/2, pi, 2pi
+            [math.sqrt(0.5), math.sqrt(0.5), 1.0, 0.0, 0.0, -1.0],  # pi/4, pi/2, pi
+        ]
+    )
     assert g.shape == (2, 6) and g.dtype == torch.float32
     torch.testing.assert_close(g, expected, atol=1e-7, rtol=0)
     s = torch.rand(5, dtype=torch.float64)
@@ -68,6 +75,7 @@ def test_fourier_features_known_values():
 
 
 # -- eq. 4 ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("axes", ["sample", "token"])
 def test_norm_equalisation(axes):
@@ -129,6 +137,7 @@ def test_norm_consistency_in_a_layer_removes_magnitude_dominance(tiny_model_dir)
 
 # -- eq. 8 ------------------------------------------------------------------------------------
 
+
 def test_one_lora_fusion_equals_single_lora_path(tiny_model_dir, rope):
     """k = 1 through the fusion machinery == peft's own LoRA forward + diffusers' processor + token."""
     from diffusers.models.attention_processor import CogVideoXAttnProcessor2_0
@@ -138,8 +147,10 @@ def test_one_lora_fusion_equals_single_lora_path(tiny_model_dir, rope):
     lion = lion_with(tiny_model_dir, ["a", "b"])
     kw = inputs(rope)
     with torch.no_grad():
-        ours = {mode: lion(**kw, adapters=[ActiveAdapter("a", scale=0.4)], fusion=FusionConfig(mode=mode))[0]
-                for mode in ("lion", "vanilla")}
+        ours = {
+            mode: lion(**kw, adapters=[ActiveAdapter("a", scale=0.4)], fusion=FusionConfig(mode=mode))[0]
+            for mode in ("lion", "vanilla")
+        }
         token = lion.tokens["a"](torch.full((2,), 0.4))
         ref = copy.deepcopy(lion.transformer)
         ref._forward_hooks.clear()
@@ -226,13 +237,15 @@ def test_vanilla_fusion_equals_merged_weights(tiny_model_dir, rope):
     kw = inputs(rope)
     weights = {"a": 0.7, "b": 1.6}
     with torch.no_grad():
-        fused = lion(**kw, adapters=[ActiveAdapter(n, weight=w) for n, w in weights.items()],
-                     fusion=FusionConfig(mode="vanilla"))[0]
+        fused = lion(
+            **kw, adapters=[ActiveAdapter(n, weight=w) for n, w in weights.items()], fusion=FusionConfig(mode="vanilla")
+        )[0]
         merged = fresh_transformer(tiny_model_dir)
         modules = dict(merged.named_modules())
         for name, layer in lora_layers(lion.transformer).items():
-            delta = sum(w * layer.scaling[n] * layer.lora_B[n].weight @ layer.lora_A[n].weight
-                        for n, w in weights.items())
+            delta = sum(
+                w * layer.scaling[n] * layer.lora_B[n].weight @ layer.lora_A[n].weight for n, w in weights.items()
+            )
             modules[name].weight += delta
         expected = merged(**kw)[0]
     torch.testing.assert_close(fused, expected, rtol=1e-4, atol=1e-5)
@@ -241,19 +254,18 @@ def test_vanilla_fusion_equals_merged_weights(tiny_model_dir, rope):
 def test_activation_rejects_bad_inputs(tiny_model_dir):
     lion = lion_with(tiny_model_dir, ["a"])
     lion.add_adapter(AdapterConfig(name="plain", rank=2, scaling_token=False))
-    with pytest.raises(AdapterError, match="loaded adapters"):
-        with lion.activate([ActiveAdapter("nope")]):
-            pass
+    with pytest.raises(AdapterError, match="loaded adapters"), lion.activate([ActiveAdapter("nope")]):
+        pass
     for bad in (0.05, 1.2, float("nan")):
-        with pytest.raises(AdapterError, match=r"S in \[s_min, 1\]"):
-            with lion.activate([ActiveAdapter("a", scale=bad)]):
-                pass
-    with pytest.raises(AdapterError, match="scaling token"):
-        with lion.activate([ActiveAdapter("plain", scale=0.5)]):
+        with pytest.raises(AdapterError, match=r"S in \[s_min, 1\]"), lion.activate([ActiveAdapter("a", scale=bad)]):
             pass
-    with pytest.raises(AdapterError, match="all fused adapters or for none"):
-        with lion.activate([ActiveAdapter("a", scale=0.5), ActiveAdapter("plain")]):
-            pass
+    with pytest.raises(AdapterError, match="scaling token"), lion.activate([ActiveAdapter("plain", scale=0.5)]):
+        pass
+    with (
+        pytest.raises(AdapterError, match="all fused adapters or for none"),
+        lion.activate([ActiveAdapter("a", scale=0.5), ActiveAdapter("plain")]),
+    ):
+        pass
     with pytest.raises(AdapterError, match="not yet loaded"):
         lion.add_adapter(AdapterConfig(name="a", rank=2))
 

@@ -7,17 +7,32 @@ import csv
 import pytest
 import torch
 
+from lionlora.apps.train import TrainConfig, train
 from lionlora.errors import InputError
 from lionlora.lora.io import read_adapter
-from lionlora.lora.train import TrainConfig, train
 
 pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
 
 def config(model, manifest, out, cache, **changes) -> TrainConfig:
-    base = dict(model=str(model), manifest=manifest, lora="pan", out=out, cache_dir=cache, lora_rank=4,
-                fourier_freqs=4, steps=20, learning_rate=1e-2, warmup_steps=0, batch_size=2, micro_batch_size=1,
-                checkpoint_every=10, gradient_checkpointing=False, eval_pairs=4, log_every=5)
+    base = dict(
+        model=str(model),
+        manifest=manifest,
+        lora="pan",
+        out=out,
+        cache_dir=cache,
+        lora_rank=4,
+        fourier_freqs=4,
+        steps=20,
+        learning_rate=1e-2,
+        warmup_steps=0,
+        batch_size=2,
+        micro_batch_size=1,
+        checkpoint_every=10,
+        gradient_checkpointing=False,
+        eval_pairs=4,
+        log_every=5,
+    )
     return TrainConfig(**{**base, **changes})
 
 
@@ -49,8 +64,7 @@ class Interrupt(Exception):
 def test_resume_continues_the_same_schedule(tiny_model_dir, tiny_pairs, tmp_path, cache):
     """A run killed after step 4 resumes from its step-3 checkpoint and ends bit-identical to an
     uninterrupted run: optimizer, LR schedule, sample order and noise all continue."""
-    common = dict(steps=6, checkpoint_every=3, lr_scheduler="cosine", warmup_steps=2, lora_dropout=0.1,
-                  eval_pairs=1)
+    common = dict(steps=6, checkpoint_every=3, lr_scheduler="cosine", warmup_steps=2, lora_dropout=0.1, eval_pairs=1)
     whole = train(config(tiny_model_dir, tiny_pairs, tmp_path / "whole", cache, **common))
 
     def kill_after_4(step, loss):
@@ -105,8 +119,11 @@ def test_gradient_checkpointing_gives_the_same_update(tiny_model_dir, tiny_pairs
     """The blocks recomputed in the backward pass see the same scaling tokens and adapters."""
     runs = {}
     for gc in (False, True):
-        train(config(tiny_model_dir, tiny_pairs, tmp_path / str(gc), cache, steps=2, eval_pairs=0,
-                     gradient_checkpointing=gc))
+        train(
+            config(
+                tiny_model_dir, tiny_pairs, tmp_path / str(gc), cache, steps=2, eval_pairs=0, gradient_checkpointing=gc
+            )
+        )
         runs[gc] = read_adapter(tmp_path / str(gc))[1]
     for key, value in runs[False].items():
         torch.testing.assert_close(runs[True][key], value, rtol=1e-5, atol=1e-7)
@@ -120,9 +137,19 @@ def test_cli_config_file_and_overrides(tiny_model_dir, tiny_pairs, tmp_path, cac
 
     from lionlora.cli import main
 
-    options = dict(model=str(tiny_model_dir), manifest=str(tiny_pairs), lora="pan", out=str(tmp_path / "o"),
-                   cache_dir=str(cache), lora_rank=4, steps=5, batch_size=2, gradient_checkpointing=False,
-                   eval_pairs=0, checkpoint_every=5)
+    options = dict(
+        model=str(tiny_model_dir),
+        manifest=str(tiny_pairs),
+        lora="pan",
+        out=str(tmp_path / "o"),
+        cache_dir=str(cache),
+        lora_rank=4,
+        steps=5,
+        batch_size=2,
+        gradient_checkpointing=False,
+        eval_pairs=0,
+        checkpoint_every=5,
+    )
     (tmp_path / "train.yaml").write_text(yaml.safe_dump(options))
     assert main(["-q", "train", "--config", str(tmp_path / "train.yaml"), "--steps", "2", "--set", "lora_rank=2"]) == 0
     cfg, _, _ = read_adapter(tmp_path / "o")

@@ -12,8 +12,8 @@ from lionlora.errors import ConfigError
 from lionlora.geometry import Intrinsics
 from lionlora.io.cameras_json import read_cameras, write_cameras
 from lionlora.io.video import write_video
-from pipelines.pairs import PairsConfig, build_pairs, even_scales, sample_indices
-from pipelines.trajectories import primitive_trajectory
+from lionlora.pipelines.pairs import PairsConfig, build_pairs, even_scales, sample_indices
+from lionlora.pipelines.trajectories import primitive_trajectory
 
 
 def test_indices_for_the_paper_settings():
@@ -32,8 +32,8 @@ def test_indices_for_the_paper_settings():
 
 
 def test_one_sampling_rule_for_pairs_training_and_generation(tmp_path):
-    from lionlora.lora.data import subsample
-    from lionlora.lora.generate import write_gt_cameras
+    from lionlora.apps.data import subsample
+    from lionlora.apps.generate import write_gt_cameras
     from lionlora.scaling import spread_indices
 
     assert spread_indices(6, 3) == [0, 3, 5]  # half up (round-half-even would give 2)
@@ -91,14 +91,42 @@ def test_manifest_of_camera_and_motion_clips(tmp_path):
     write_video(web / "clips" / "a_0.mp4", rng.integers(0, 255, (21, 24, 32, 3), dtype=np.uint8))
     write_video(web / "clips" / "a_1.mp4", rng.integers(0, 255, (21, 24, 32, 3), dtype=np.uint8))
     write_video(web / "clips" / "b_0.mp4", rng.integers(0, 255, (8, 24, 32, 3), dtype=np.uint8))
-    pd.DataFrame([
-        {"video": "a.mp4", "static_camera": True, "keep": True, "reason": "", "clips": "clips/a_0.mp4;clips/a_1.mp4",
-         "prompt": "a dog runs"},
-        {"video": "b.mp4", "static_camera": True, "keep": True, "reason": "", "clips": "clips/b_0.mp4", "prompt": ""},
-        {"video": "c.mp4", "static_camera": False, "keep": False, "reason": "moving camera", "clips": "", "prompt": ""},
-    ]).to_csv(web / "manifest.csv", index=False)
-    cfg = PairsConfig(sample_frames=5, camera_frames=17, motion_frames=21, camera_scales=[5 / 17, 1.0],
-                      motion_scales=[0.5, 1.0], camera_prompt="camera moves")
+    pd.DataFrame(
+        [
+            {
+                "video": "a.mp4",
+                "static_camera": True,
+                "keep": True,
+                "reason": "",
+                "clips": "clips/a_0.mp4;clips/a_1.mp4",
+                "prompt": "a dog runs",
+            },
+            {
+                "video": "b.mp4",
+                "static_camera": True,
+                "keep": True,
+                "reason": "",
+                "clips": "clips/b_0.mp4",
+                "prompt": "",
+            },
+            {
+                "video": "c.mp4",
+                "static_camera": False,
+                "keep": False,
+                "reason": "moving camera",
+                "clips": "",
+                "prompt": "",
+            },
+        ]
+    ).to_csv(web / "manifest.csv", index=False)
+    cfg = PairsConfig(
+        sample_frames=5,
+        camera_frames=17,
+        motion_frames=21,
+        camera_scales=[5 / 17, 1.0],
+        motion_scales=[0.5, 1.0],
+        camera_prompt="camera moves",
+    )
     out = tmp_path / "pairs"
     table = build_pairs(out, [tmp_path / "clips"], web / "manifest.csv", cfg)
 
@@ -117,7 +145,13 @@ def test_manifest_of_camera_and_motion_clips(tmp_path):
     motion = manifest[manifest.kind == "motion"]
     assert set(motion.lora) == {"motion"} and set(motion.cameras) == {""} and set(motion.prompt) == {"a dog runs"}
     assert sorted({(out / c).resolve().name for c in motion["clip"]}) == ["a_0.mp4", "a_1.mp4"]
-    assert json.loads(motion[motion.scale == 0.5].frames.iloc[0]) == [0, 3, 5, 8, 10]  # 11 frames: 0, 2.5, 5, 7.5, 10 rounded half up
+    assert json.loads(motion[motion.scale == 0.5].frames.iloc[0]) == [
+        0,
+        3,
+        5,
+        8,
+        10,
+    ]  # 11 frames: 0, 2.5, 5, 7.5, 10 rounded half up
     skipped = pd.read_csv(out / "skipped.csv")
     assert sorted(skipped.kind) == ["camera", "motion"]
     assert all("fewer than" in r for r in skipped.reason)
@@ -127,15 +161,63 @@ def test_manifest_of_camera_and_motion_clips(tmp_path):
 def test_pairs_cli(tmp_path, capsys):
     make_camera_clip(tmp_path / "clip", "pan_left")
     out = tmp_path / "pairs"
-    assert main(["pairs", "--out", str(out), "--clips", str(tmp_path / "clip"), "--sample-frames", "5",
-                 "--camera-frames", "17", "--set", "camera_scales=[0.5]"]) == 0
+    assert (
+        main(
+            [
+                "pairs",
+                "--out",
+                str(out),
+                "--clips",
+                str(tmp_path / "clip"),
+                "--sample-frames",
+                "5",
+                "--camera-frames",
+                "17",
+                "--set",
+                "camera_scales=[0.5]",
+            ]
+        )
+        == 0
+    )
     manifest = pd.read_csv(out / "manifest.csv", keep_default_na=False)
     assert list(manifest.lora) == ["pan_left"] and json.loads(manifest.frames[0]) == [0, 2, 4, 6, 8]
-    assert main(["pairs", "--out", str(out), "--clips", str(tmp_path / "clip"), "--sample-frames", "5",
-                 "--camera-frames", "17", "--set", "camera_scales=[0.1]"]) == 1
+    assert (
+        main(
+            [
+                "pairs",
+                "--out",
+                str(out),
+                "--clips",
+                str(tmp_path / "clip"),
+                "--sample-frames",
+                "5",
+                "--camera-frames",
+                "17",
+                "--set",
+                "camera_scales=[0.1]",
+            ]
+        )
+        == 1
+    )
     assert "S in [5/17" in capsys.readouterr().err
     # a workflow deletes its declared output (the manifest) before a re-run: the folder is still ours
     (out / "manifest.csv").unlink()
-    assert main(["pairs", "--out", str(out), "--clips", str(tmp_path / "clip"), "--sample-frames", "5",
-                 "--camera-frames", "17", "--set", "camera_scales=[1.0]"]) == 0
+    assert (
+        main(
+            [
+                "pairs",
+                "--out",
+                str(out),
+                "--clips",
+                str(tmp_path / "clip"),
+                "--sample-frames",
+                "5",
+                "--camera-frames",
+                "17",
+                "--set",
+                "camera_scales=[1.0]",
+            ]
+        )
+        == 0
+    )
     assert json.loads(pd.read_csv(out / "manifest.csv").frames[0]) == [0, 4, 8, 12, 16]

@@ -1,7 +1,7 @@
 """3DGS reconstruction of the embedded scene (torch engine) and clip rendering from it."""
 
-import importlib.util
 import dataclasses
+import importlib.util
 import json
 import logging
 import shutil
@@ -14,9 +14,9 @@ from lionlora.cli import main
 from lionlora.errors import ConfigError, DependencyError, SceneError
 from lionlora.io.cameras_json import read_cameras
 from lionlora.io.video import probe_video, read_video
-from pipelines.gaussians import DensifyConfig, ReconstructConfig, read_ply, reconstruct
-from pipelines.gaussians.train import split_indices
-from pipelines.render import RenderConfig, render_clip
+from lionlora.pipelines.gaussians import DensifyConfig, ReconstructConfig, read_ply, reconstruct
+from lionlora.pipelines.gaussians.train import split_indices
+from lionlora.pipelines.render import RenderConfig, render_clip
 from tests.torch_threads import one_torch_thread  # noqa: F401 (autouse fixture)
 
 # Measured on the 24-frame embedded scene at images_4 (240x135), 3 held-out views:
@@ -26,9 +26,16 @@ MIN_GAIN_DB = 3.0
 
 
 def demo_config(**kw):
-    return ReconstructConfig(engine="torch", steps=STEPS, downsample=4, sh_degree=1, sh_degree_interval=40,
-                             lr_means=8e-4, densify=DensifyConfig(refine_start_iter=20, refine_every=20,
-                                                                  refine_stop_iter=70, reset_every=0), **kw)
+    return ReconstructConfig(
+        engine="torch",
+        steps=STEPS,
+        downsample=4,
+        sh_degree=1,
+        sh_degree_interval=40,
+        lr_means=8e-4,
+        densify=DensifyConfig(refine_start_iter=20, refine_every=20, refine_stop_iter=70, reset_every=0),
+        **kw,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +47,10 @@ def splat(scene_dir, tmp_path_factory):
 
 def test_reconstruction_raises_heldout_psnr(splat):
     out, metrics = splat
-    print(f"held-out PSNR {metrics['psnr_init']:.2f} -> {metrics['psnr']:.2f} dB, "
-          f"SSIM {metrics['ssim_init']:.3f} -> {metrics['ssim']:.3f}, {metrics['n_gaussians']} Gaussians")
+    print(
+        f"held-out PSNR {metrics['psnr_init']:.2f} -> {metrics['psnr']:.2f} dB, "
+        f"SSIM {metrics['ssim_init']:.3f} -> {metrics['ssim']:.3f}, {metrics['n_gaussians']} Gaussians"
+    )
     assert metrics["test_images"] == [0, 8, 16]
     assert metrics["psnr"] > metrics["psnr_init"] + MIN_GAIN_DB
     assert metrics["ssim"] > metrics["ssim_init"]
@@ -105,7 +114,7 @@ def test_render_clip_with_ground_truth_cameras(splat, scene_dir, tmp_path):
     assert (cams.intrinsics.width, cams.intrinsics.height) == (96, 54)
     depth = json.loads((clip / "depth.json").read_text())
     D = depth["median_depth"]
-    assert D == pytest.approx(meta["median_depth"]) and len(depth["per_frame_median"]) == 6
+    assert pytest.approx(meta["median_depth"]) == D and len(depth["per_frame_median"]) == 6
     # the rendered median depth of the start view is close to the exact depth of the embedded scene
     truth = json.loads((scene_dir / "scene_info.json").read_text())["median_depth_per_frame"][0]
     assert abs(D - truth) / truth < 0.1
@@ -141,8 +150,23 @@ def test_interrupted_render_leaves_nothing_and_restarts(splat, scene_dir, tmp_pa
 
 def test_render_cli_and_bad_inputs(splat, scene_dir, tmp_path, capsys):
     ply = splat[0] / "point_cloud.ply"
-    args = ["render", "--splat", str(ply), "--scene", str(scene_dir), "--out", str(tmp_path / "c"),
-            "--engine", "torch", "--frames", "3", "--width", "32", "--height", "18"]
+    args = [
+        "render",
+        "--splat",
+        str(ply),
+        "--scene",
+        str(scene_dir),
+        "--out",
+        str(tmp_path / "c"),
+        "--engine",
+        "torch",
+        "--frames",
+        "3",
+        "--width",
+        "32",
+        "--height",
+        "18",
+    ]
     assert main(args + ["--primitive", "pan_up"]) == 0
     assert read_cameras(tmp_path / "c" / "cameras.json").metadata["primitive"] == "pan_up"
     assert main(args + ["--primitive", "barrel_roll"]) == 1

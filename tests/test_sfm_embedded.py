@@ -11,8 +11,9 @@ def test_glomap_registers_every_frame(scene, tmp_path):
     opts = pycolmap.FeatureExtractionOptions()
     opts.sift.max_num_features = 2048
     image_dir = scene.image_paths[0].parent
-    pycolmap.extract_features(db, image_dir, camera_mode=pycolmap.CameraMode.SINGLE,
-                              extraction_options=opts, device=pycolmap.Device.cpu)
+    pycolmap.extract_features(
+        db, image_dir, camera_mode=pycolmap.CameraMode.SINGLE, extraction_options=opts, device=pycolmap.Device.cpu
+    )
     pairing = pycolmap.SequentialPairingOptions()
     pairing.overlap = 8
     pycolmap.match_sequential(db, pairing_options=pairing, device=pycolmap.Device.cpu)

@@ -7,8 +7,8 @@ import pytest
 
 from lionlora.errors import ConfigError, InputError
 from lionlora.geometry import Intrinsics, look_at
-from pipelines.synth import SynthConfig, build_room, render_view, synth_scene
-from pipelines.synth.layout import FLOOR_Y, ROOM_Z
+from lionlora.pipelines.synth import SynthConfig, build_room, render_view, synth_scene
+from lionlora.pipelines.synth.layout import FLOOR_Y, ROOM_Z
 
 
 def digest(folder):
@@ -24,8 +24,9 @@ def test_deterministic_for_a_seed(tmp_path):
     cfg = SynthConfig(seed=3, frames=4, width=320, height=180, downsamples=[2], points=300, boxes=3)
     a = synth_scene(tmp_path / "a", cfg)
     b = synth_scene(tmp_path / "b", cfg)
-    c = synth_scene(tmp_path / "c", SynthConfig(seed=4, frames=4, width=320, height=180, downsamples=[2],
-                                                  points=300, boxes=3))
+    c = synth_scene(
+        tmp_path / "c", SynthConfig(seed=4, frames=4, width=320, height=180, downsamples=[2], points=300, boxes=3)
+    )
     assert digest(a) == digest(b)
     assert digest(a) != digest(c)
     assert json.loads((a / "synth_config.json").read_text())["seed"] == 3
@@ -52,9 +53,16 @@ def test_full_resolution_images_load(tmp_path):
 def test_depth_is_exact_on_known_surfaces():
     full = build_room(0, boxes=0)
     walls = slice(0, 5)  # back, left, right walls, floor, ceiling (no posters)
-    room = dataclasses.replace(full, origin=full.origin[walls], u=full.u[walls], v=full.v[walls],
-                               texture=full.texture[walls], tile=full.tile[walls],
-                               offset=full.offset[walls], tint=full.tint[walls])
+    room = dataclasses.replace(
+        full,
+        origin=full.origin[walls],
+        u=full.u[walls],
+        v=full.v[walls],
+        texture=full.texture[walls],
+        tile=full.tile[walls],
+        offset=full.offset[walls],
+        tint=full.tint[walls],
+    )
     K = Intrinsics.from_fov(20.0, 64, 48)  # narrow: every ray meets the wall or floor first
     eye = np.array([0.0, 0.0, 0.0])
     # looking straight at the back wall: depth is its distance everywhere

@@ -10,7 +10,7 @@ from lionlora.cli import main
 from lionlora.errors import CameraError, ConfigError
 from lionlora.geometry import Intrinsics
 from lionlora.io.cameras_json import read_cameras
-from pipelines.trajectories import PRIMITIVES, TrajectoryConfig, primitive_trajectory, relative_poses
+from lionlora.pipelines.trajectories import PRIMITIVES, TrajectoryConfig, primitive_trajectory, relative_poses
 
 START = np.eye(4)
 START[:3, :3] = Rotation.from_euler("xyz", [10, -35, 5], degrees=True).as_matrix()
@@ -23,8 +23,17 @@ def traj(name, n=25, depth=D, cfg=None):
     return primitive_trajectory(name, START, K, n, depth, cfg).c2w
 
 
-@pytest.mark.parametrize("name,axis,sign", [("pan_left", 0, -1), ("pan_right", 0, 1), ("pan_up", 1, -1),
-                                            ("pan_down", 1, 1), ("dolly_in", 2, 1), ("dolly_out", 2, -1)])
+@pytest.mark.parametrize(
+    "name,axis,sign",
+    [
+        ("pan_left", 0, -1),
+        ("pan_right", 0, 1),
+        ("pan_up", 1, -1),
+        ("pan_down", 1, 1),
+        ("dolly_in", 2, 1),
+        ("dolly_out", 2, -1),
+    ],
+)
 def test_translations_move_along_the_start_camera_axes(name, axis, sign):
     c2w = traj(name)
     assert np.allclose(c2w[:, :3, :3], START[:3, :3])  # orientation fixed
@@ -104,8 +113,24 @@ def test_bad_depth_and_config_are_named_errors():
 
 def test_trajectory_cli_writes_cameras_from_the_identity(tmp_path, capsys):
     out = tmp_path / "cams.json"
-    assert main(["trajectory", "--primitive", "pan_right", "--frames", "7", "--median-depth", "2.0",
-                 "--out", str(out), "--k", "0.25"]) == 0
+    assert (
+        main(
+            [
+                "trajectory",
+                "--primitive",
+                "pan_right",
+                "--frames",
+                "7",
+                "--median-depth",
+                "2.0",
+                "--out",
+                str(out),
+                "--k",
+                "0.25",
+            ]
+        )
+        == 0
+    )
     cams = read_cameras(out)
     assert len(cams) == 7 and cams.intrinsics.width == 720
     assert np.allclose(cams.c2w[0], np.eye(4))
@@ -113,8 +138,24 @@ def test_trajectory_cli_writes_cameras_from_the_identity(tmp_path, capsys):
     data = json.loads(out.read_text())
     assert np.allclose(data["frames"][0]["transform_matrix"], np.diag([1.0, -1, -1, 1]))  # OpenGL on disk
     assert data["lionlora"]["primitive"] == "pan_right" and data["lionlora"]["k"] == {"pan_right": 0.25}
-    assert main(["trajectory", "--primitive", "orbit_left", "--frames", "5", "--median-depth", "2.0",
-                 "--out", str(out), "--angle", "90"]) == 0
+    assert (
+        main(
+            [
+                "trajectory",
+                "--primitive",
+                "orbit_left",
+                "--frames",
+                "5",
+                "--median-depth",
+                "2.0",
+                "--out",
+                str(out),
+                "--angle",
+                "90",
+            ]
+        )
+        == 0
+    )
     c = read_cameras(out).c2w
     assert np.allclose(c[-1, :3, 3], [-2.0, 0, 2.0])
     assert main(["trajectory", "--primitive", "zoom", "--frames", "5", "--median-depth", "2", "--out", str(out)]) == 1

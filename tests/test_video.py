@@ -107,10 +107,9 @@ def test_write_errors_and_atomicity(tmp_path):
         write_video(tmp_path / "f.mp4", np.zeros((2, 8, 8, 3), np.float32))
     with pytest.raises(VideoError, match="at least one frame"):
         write_video(tmp_path / "none.mp4", [])
-    with pytest.raises(RuntimeError):
-        with VideoWriter(tmp_path / "interrupted.mp4", fps=5) as w:
-            w.write(moving_frames(t=1)[0])
-            raise RuntimeError("killed mid-write")
+    with pytest.raises(RuntimeError), VideoWriter(tmp_path / "interrupted.mp4", fps=5) as w:
+        w.write(moving_frames(t=1)[0])
+        raise RuntimeError("killed mid-write")
     assert list(tmp_path.iterdir()) == []  # nothing half-written, no temporary files
 
 

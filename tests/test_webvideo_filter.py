@@ -12,11 +12,10 @@ import pytest
 
 from lionlora.cli import main
 from lionlora.errors import ConfigError
-from lionlora.io.video import probe_video, read_video, write_video
-from pipelines.webvideo import FilterConfig, filter_videos
-from lionlora.io.video import cover_frame
-from pipelines.webvideo.manifest import CACHE, COLUMNS, read_manifest
-from pipelines.webvideo.synthetic import make_video, write_labelled_set
+from lionlora.io.video import cover_frame, probe_video, read_video, write_video
+from lionlora.pipelines.webvideo import FilterConfig, filter_videos
+from lionlora.pipelines.webvideo.manifest import CACHE, COLUMNS, read_manifest
+from lionlora.pipelines.webvideo.synthetic import make_video, write_labelled_set
 
 FRAMES, HEIGHT, WIDTH, FPS = 49, 240, 360, 12.0
 # the demo's settings: one 49-frame clip per labelled video, at the videos' own rate and size
@@ -30,8 +29,14 @@ def snapshot(folder):
     for p in sorted(folder.rglob("*")):
         if p.is_file():
             st = p.stat()
-            out.append((p.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns,
-                        hashlib.sha256(p.read_bytes()).hexdigest()))
+            out.append(
+                (
+                    p.relative_to(folder).as_posix(),
+                    st.st_size,
+                    st.st_mtime_ns,
+                    hashlib.sha256(p.read_bytes()).hexdigest(),
+                )
+            )
     return out
 
 
@@ -221,8 +226,9 @@ def test_demo_workflow_plans_the_stage(tmp_path):
     from tests.conftest import REPO
 
     snakemake = os.path.join(os.path.dirname(sys.executable), "snakemake")
-    out = subprocess.run([snakemake, "-n", "--cores", "2", "--config", f"results={tmp_path}/r"],
-                         capture_output=True, text=True, cwd=REPO)
+    out = subprocess.run(
+        [snakemake, "-n", "--cores", "2", "--config", f"results={tmp_path}/r"], capture_output=True, text=True, cwd=REPO
+    )
     assert out.returncode == 0, out.stderr + out.stdout
     assert "webvideo_demo_videos" in out.stdout and "webvideo_filter" in out.stdout
     assert f"{tmp_path}/r/webvideos/manifest.csv" in out.stdout

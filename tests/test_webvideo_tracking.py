@@ -12,12 +12,11 @@ from skimage import data
 
 from lionlora.cli import main
 from lionlora.errors import ConfigError, DependencyError, InputError
-from lionlora.io.video import VideoInfo
-from pipelines.webvideo import CoTrackerConfig, FilterConfig, KltConfig, KltTracker, Tracks, make_tracker
-from lionlora.io.video import cover_frame
-from pipelines.webvideo.clips import plan_clips, resampled_frames, source_index
-from pipelines.webvideo.static import border_points, camera_motion, grid_points
-from pipelines.webvideo.tracking import CoTrackerTracker, cotracker_inputs, cotracker_outputs
+from lionlora.io.video import VideoInfo, cover_frame
+from lionlora.pipelines.webvideo import CoTrackerConfig, FilterConfig, KltConfig, KltTracker, Tracks, make_tracker
+from lionlora.pipelines.webvideo.clips import plan_clips, resampled_frames, source_index
+from lionlora.pipelines.webvideo.static import border_points, camera_motion, grid_points
+from lionlora.pipelines.webvideo.tracking import CoTrackerTracker, cotracker_inputs, cotracker_outputs
 
 
 def shifted(shifts, h=120, w=180, image="astronaut"):
@@ -136,6 +135,7 @@ def test_config_checks_and_fingerprint():
 
 # --- CoTracker adapter: the conversions run here; the model itself needs the package --------------
 
+
 def test_cotracker_input_layout():
     frames = np.random.default_rng(0).integers(0, 256, (5, 12, 16, 3), dtype=np.uint8)
     queries = np.float32([[1.5, 2.0], [15.0, 11.0]])
@@ -172,11 +172,28 @@ def test_cotracker_missing_checkpoint_or_package_says_how_to_install(tmp_path, m
 
 def test_cli_cotracker_unavailable_is_one_line(tmp_path, capsys):
     from lionlora.io.video import write_video
-    from pipelines.webvideo.synthetic import make_video
+    from lionlora.pipelines.webvideo.synthetic import make_video
 
     write_video(tmp_path / "in" / "v.mp4", make_video("still", 8, 64, 64), fps=8)
-    code = main(["filter", "--input", str(tmp_path / "in"), "--out", str(tmp_path / "out"),
-                 "--tracker", "cotracker", "--clip-frames", "8", "--fps", "8", "--height", "64", "--width", "64"])
+    code = main(
+        [
+            "filter",
+            "--input",
+            str(tmp_path / "in"),
+            "--out",
+            str(tmp_path / "out"),
+            "--tracker",
+            "cotracker",
+            "--clip-frames",
+            "8",
+            "--fps",
+            "8",
+            "--height",
+            "64",
+            "--width",
+            "64",
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1 and "pip install" in err[0]
 

@@ -21,27 +21,35 @@ class CameraEvalConfig:
     mapper: Literal["global", "incremental"] = opt("global", "SfM mapper: GLOMAP global mapping or COLMAP incremental")
     matcher: Literal["sequential", "exhaustive"] = opt("sequential", "image pairs to match")
     overlap: int = opt(10, "sequential matching: frames matched with each frame (see quadratic_overlap)")
-    quadratic_overlap: bool = opt(True, "sequential matching: pair frames at distances 1, 2, 4, ..., 2^(overlap-1) instead of 1..overlap")
+    quadratic_overlap: bool = opt(
+        True, "sequential matching: pair frames at distances 1, 2, 4, ..., 2^(overlap-1) instead of 1..overlap"
+    )
     max_features: int = opt(8192, "most SIFT features per frame")
     max_image_size: int = opt(540, "longest image side used for feature extraction (0: full size)")
-    first_octave: int = opt(-1, "SIFT's first octave: -1 upsamples the image 2x (finest features), 0 starts at full size")
+    first_octave: int = opt(
+        -1, "SIFT's first octave: -1 upsamples the image 2x (finest features), 0 starts at full size"
+    )
     camera_model: Literal["SIMPLE_PINHOLE", "PINHOLE", "SIMPLE_RADIAL"] = opt(
-        "SIMPLE_PINHOLE", "shared camera model estimated when the intrinsics are not fixed")
+        "SIMPLE_PINHOLE", "shared camera model estimated when the intrinsics are not fixed"
+    )
     fix_intrinsics: bool = opt(True, "use the ground truth's intrinsics as a PINHOLE camera, not refined")
     ba_iterations: int = opt(3, "global mapper: rounds of bundle adjustment and re-triangulation")
-    tracks_per_view: int = opt(300, "global mapper: tracks kept per frame for positioning and bundle adjustment "
-                                  "(0: all); re-triangulation restores the rest")
+    tracks_per_view: int = opt(
+        300,
+        "global mapper: tracks kept per frame for positioning and bundle adjustment "
+        "(0: all); re-triangulation restores the rest",
+    )
     trials: int = opt(1, "mapping trials per video (different seeds); metrics are aggregated over successful ones")
     trial_reduce: Literal["mean", "median"] = opt("mean", "how the successful trials of a video are combined")
     min_registered: int = opt(0, "frames that must register for the metrics to be computed (0: every frame)")
-    convention: str = opt("cami2v", "metric convention (eval.camera.metrics.CONVENTIONS)")
+    convention: str = opt("cami2v", "metric convention (lionlora.eval.camera.metrics.CONVENTIONS)")
     reduce: Literal["sum", "mean"] = opt("sum", "sum or mean over frames of RotErr, TransErr and CamMC")
     seed: int = opt(0, "random seed of the first mapping trial (trial k uses seed + k)")
     num_threads: int = opt(-1, "CPU threads of pycolmap (-1: all cores)")
     device: Literal["auto", "cpu", "cuda"] = opt("auto", "pycolmap device for SIFT (cuda needs a CUDA build)")
 
     def __post_init__(self) -> None:
-        from eval.camera.metrics import CONVENTIONS
+        from lionlora.eval.camera.metrics import CONVENTIONS
 
         checks = [
             ("overlap", self.overlap >= 1, "an integer >= 1"),
@@ -64,10 +72,19 @@ class CameraEvalConfig:
         return n_frames if self.min_registered == 0 else max(2, min(self.min_registered, n_frames))
 
     @classmethod
-    def cami2v_recipe(cls, **overrides) -> "CameraEvalConfig":
+    def cami2v_recipe(cls, **overrides) -> CameraEvalConfig:
         """CamI2V's settings: COLMAP's default SIFT at full size, sequential matching (overlap 10,
         quadratic), the GLOMAP global mapper with its defaults, intrinsics fixed to the ground truth."""
-        base = cls(mapper="global", matcher="sequential", overlap=10, quadratic_overlap=True,
-                   max_features=8192, max_image_size=0, first_octave=-1, fix_intrinsics=True, ba_iterations=3,
-                   tracks_per_view=0)
+        base = cls(
+            mapper="global",
+            matcher="sequential",
+            overlap=10,
+            quadratic_overlap=True,
+            max_features=8192,
+            max_image_size=0,
+            first_octave=-1,
+            fix_intrinsics=True,
+            ba_iterations=3,
+            tracks_per_view=0,
+        )
         return replace(base, **overrides)

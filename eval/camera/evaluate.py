@@ -1,7 +1,7 @@
 """Camera-control evaluation of one video: SfM poses against the ground-truth cameras.
 
 :func:`evaluate_poses` compares two camera files; :func:`evaluate_camera` first recovers the
-cameras of a video (or frame folder) with :mod:`eval.camera.sfm`. Results are plain dicts with
+cameras of a video (or frame folder) with :mod:`lionlora.eval.camera.sfm`. Results are plain dicts with
 the keys of the evaluation contract (``rot_err``, ``trans_err``, ``cam_mc``, ``ate``,
 ``n_frames``, ``convention``, ``reduce``, and for videos ``registered``, ``status``, ``reason``).
 A video whose SfM registers too few frames is a ``failed`` result with its reason and ``null``
@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from eval.camera.config import CameraEvalConfig
-from eval.camera.metrics import METRICS, camera_errors, check_convention
-from eval.camera.sfm import SfmTrial, recover_poses
 from lionlora.config import to_dict
 from lionlora.errors import CameraError, VideoError
+from lionlora.eval.camera.config import CameraEvalConfig
+from lionlora.eval.camera.metrics import METRICS, camera_errors, check_convention
+from lionlora.eval.camera.sfm import SfmTrial, recover_poses
 from lionlora.geometry import Trajectory
 from lionlora.io.cameras_json import read_cameras, write_cameras
 from lionlora.io.files import write_json
@@ -33,8 +33,9 @@ STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 
 
-def _metrics(gt: np.ndarray, pred: np.ndarray, convention: str, reduce: str,
-             gt_source: str, pred_source: str) -> dict[str, float]:
+def _metrics(
+    gt: np.ndarray, pred: np.ndarray, convention: str, reduce: str, gt_source: str, pred_source: str
+) -> dict[str, float]:
     try:
         errors = camera_errors(gt, pred, convention, reduce)
     except CameraError as exc:  # name the files rather than "gt"/"pred"
@@ -43,8 +44,14 @@ def _metrics(gt: np.ndarray, pred: np.ndarray, convention: str, reduce: str,
     return {k: float(v) for k, v in errors.items()}
 
 
-def evaluate_poses(pred: Trajectory, gt: Trajectory, convention: str = "cami2v", reduce: str = "sum",
-                   pred_source: str = "pred", gt_source: str = "gt") -> dict[str, Any]:
+def evaluate_poses(
+    pred: Trajectory,
+    gt: Trajectory,
+    convention: str = "cami2v",
+    reduce: str = "sum",
+    pred_source: str = "pred",
+    gt_source: str = "gt",
+) -> dict[str, Any]:
     """Metrics of predicted cameras against ground-truth cameras, matched by frame order.
 
     Raises:
@@ -61,8 +68,12 @@ def evaluate_poses(pred: Trajectory, gt: Trajectory, convention: str = "cami2v",
 def _trial_record(trial: SfmTrial, gt: Trajectory, cfg: CameraEvalConfig, gt_source: str, source: str) -> dict:
     n = len(gt)
     need = cfg.required_frames(n)
-    rec: dict[str, Any] = {"seed": trial.seed, "registered": trial.num_registered, "seconds": round(trial.seconds, 3),
-                           "models": trial.models}
+    rec: dict[str, Any] = {
+        "seed": trial.seed,
+        "registered": trial.num_registered,
+        "seconds": round(trial.seconds, 3),
+        "models": trial.models,
+    }
     if trial.num_registered < need:
         reason = f"SfM registered {trial.num_registered} of {n} frames ({need} required)"
         if trial.error:
@@ -71,8 +82,9 @@ def _trial_record(trial: SfmTrial, gt: Trajectory, cfg: CameraEvalConfig, gt_sou
         return rec
     idx = np.flatnonzero(trial.registered)
     rec.update(_metrics(gt.c2w[idx], trial.c2w[idx], cfg.convention, cfg.reduce, gt_source, source))
-    rec.update(status=STATUS_OK,
-               reason="" if len(idx) == n else f"metrics over the {len(idx)} registered frames of {n}")
+    rec.update(
+        status=STATUS_OK, reason="" if len(idx) == n else f"metrics over the {len(idx)} registered frames of {n}"
+    )
     return rec
 
 
@@ -102,8 +114,9 @@ def recovered_cameras(result_path: str | Path, result: dict[str, Any]) -> Path:
     return result_path.parent / cameras if isinstance(cameras, str) and cameras else cameras_path(result_path)
 
 
-def evaluate_camera(source: str | Path, gt_path: str | Path, cfg: CameraEvalConfig | None = None,
-                    cameras_out: str | Path | None = None) -> dict[str, Any]:
+def evaluate_camera(
+    source: str | Path, gt_path: str | Path, cfg: CameraEvalConfig | None = None, cameras_out: str | Path | None = None
+) -> dict[str, Any]:
     """Recover the cameras of a video or frame folder and compare them with the ground truth.
 
     Args:
@@ -151,16 +164,26 @@ def evaluate_camera(source: str | Path, gt_path: str | Path, cfg: CameraEvalConf
         best_rec = trials[sfm.trials.index(best)]
         status = STATUS_FAILED
         reason = best_rec["reason"] + (f" (best of {len(trials)} trials)" if len(trials) > 1 else "")
-    result.update(n_frames=len(gt), convention=cfg.convention, reduce=cfg.reduce, registered=best.num_registered,
-                  status=status, reason=reason, trials_ok=len(ok), trials=trials)
+    result.update(
+        n_frames=len(gt),
+        convention=cfg.convention,
+        reduce=cfg.reduce,
+        registered=best.num_registered,
+        status=status,
+        reason=reason,
+        trials_ok=len(ok),
+        trials=trials,
+    )
     if "primitive" in gt.metadata:
         result["primitive"] = gt.metadata["primitive"]
     result["video"] = str(source)
     result["gt"] = str(gt_path)
-    result["sfm"] = {"seconds_features": round(sfm.seconds_features, 3),
-                     "seconds_matching": round(sfm.seconds_matching, 3),
-                     "mean_features": float(np.mean(sfm.num_features)) if sfm.num_features else 0.0,
-                     "verified_pairs": sfm.verified_pairs}
+    result["sfm"] = {
+        "seconds_features": round(sfm.seconds_features, 3),
+        "seconds_matching": round(sfm.seconds_matching, 3),
+        "mean_features": float(np.mean(sfm.num_features)) if sfm.num_features else 0.0,
+        "verified_pairs": sfm.verified_pairs,
+    }
     result["cameras"] = None
     if cameras_out is not None and best.num_registered == 0:
         Path(cameras_out).unlink(missing_ok=True)  # no stale cameras of an earlier run beside a failed row
@@ -168,10 +191,17 @@ def evaluate_camera(source: str | Path, gt_path: str | Path, cfg: CameraEvalConf
         idx = np.flatnonzero(best.registered)
         frame_names = names or sfm.frame_names
         traj = Trajectory(best.c2w[idx], best.intrinsics, names=[frame_names[i] for i in idx])
-        write_cameras(cameras_out, traj, metadata={
-            "stage": "eval camera", "source": str(source), "seed": best.seed,
-            "registered_frames": idx.tolist(), "frames": len(gt),
-        })
+        write_cameras(
+            cameras_out,
+            traj,
+            metadata={
+                "stage": "eval camera",
+                "source": str(source),
+                "seed": best.seed,
+                "registered_frames": idx.tolist(),
+                "frames": len(gt),
+            },
+        )
         result["cameras"] = str(cameras_out)
     result["config"] = to_dict(cfg)
     return result

@@ -55,8 +55,8 @@ class Convention:
     """How camera errors are defined; recorded with every result."""
 
     name: str
-    relative_to: str        # which frame both sequences are expressed in
-    rotation_unit: str      # unit of RotErr
+    relative_to: str  # which frame both sequences are expressed in
+    rotation_unit: str  # unit of RotErr
     translation_scale: str  # how each trajectory's translations are normalised
     description: str
 
@@ -69,7 +69,7 @@ CONVENTIONS: dict[str, Convention] = {
         rotation_unit="radians",
         translation_scale="max_i ||t_i|| of each trajectory (0 -> translations of 0)",
         description="CamI2V/LiON-LoRA: relative to frame 0, radians, translations over their "
-                    "largest norm, ATE after Sim(3) alignment onto the scaled ground truth",
+        "largest norm, ATE after Sim(3) alignment onto the scaled ground truth",
     ),
 }
 
@@ -90,8 +90,9 @@ def _check_pair(c2w_gt: np.ndarray, c2w_pred: np.ndarray) -> tuple[np.ndarray, n
         if arr.ndim < 3 or arr.shape[-2:] != (4, 4):
             raise CameraError(name, "c2w", "camera-to-world poses [..., N, 4, 4]", got=f"shape {arr.shape}")
     if gt.shape != pred.shape:
-        raise CameraError("pred", "c2w", f"the ground truth's shape {gt.shape} (one camera per frame)",
-                          got=f"shape {pred.shape}")
+        raise CameraError(
+            "pred", "c2w", f"the ground truth's shape {gt.shape} (one camera per frame)", got=f"shape {pred.shape}"
+        )
     if gt.shape[-3] < 2:
         raise CameraError("gt", "c2w", "at least 2 frames per trajectory", got=gt.shape[-3])
     for name, arr in (("gt", gt), ("pred", pred)):
@@ -137,7 +138,7 @@ def per_frame_errors(c2w_gt: np.ndarray, c2w_pred: np.ndarray) -> dict[str, np.n
     rot = np.arccos(np.clip(cos, -1.0, 1.0))
     dt = tn_gt - tn_pred
     trans = np.linalg.norm(dt, axis=-1)
-    cam_mc = np.sqrt(((R_gt - R_pred) ** 2).sum(axis=(-2, -1)) + (dt ** 2).sum(axis=-1))
+    cam_mc = np.sqrt(((R_gt - R_pred) ** 2).sum(axis=(-2, -1)) + (dt**2).sum(axis=-1))
     centres = rel_pred[..., :3, 3]
     scale, R, t = umeyama_batched(centres, tn_gt)
     aligned = scale[..., None, None] * np.einsum("...ij,...nj->...ni", R, centres) + t[..., None, :]
@@ -145,8 +146,9 @@ def per_frame_errors(c2w_gt: np.ndarray, c2w_pred: np.ndarray) -> dict[str, np.n
     return {"rot": rot, "trans": trans, "cam_mc": cam_mc, "ate_sq": ate_sq}
 
 
-def camera_errors(c2w_gt: np.ndarray, c2w_pred: np.ndarray, convention: str = "cami2v",
-                  reduce: str = "sum") -> dict[str, np.ndarray]:
+def camera_errors(
+    c2w_gt: np.ndarray, c2w_pred: np.ndarray, convention: str = "cami2v", reduce: str = "sum"
+) -> dict[str, np.ndarray]:
     """RotErr, TransErr, CamMC and ATE of trajectories ``[..., N, 4, 4]``.
 
     Args:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.camera.config import CameraEvalConfig
 from lionlora.errors import DependencyError, VideoError
+from lionlora.eval.camera.config import CameraEvalConfig
 from lionlora.geometry import Intrinsics
 from lionlora.geometry.se3 import make_pose, se3_inverse
 
@@ -151,14 +151,27 @@ def _model_to_trial(rec, names: list[str]) -> tuple[np.ndarray, np.ndarray, Intr
         camera = image.camera
     intr = None
     if camera is not None:
-        intr = Intrinsics(float(camera.focal_length_x), float(camera.focal_length_y),
-                          float(camera.principal_point_x), float(camera.principal_point_y),
-                          int(camera.width), int(camera.height))
+        intr = Intrinsics(
+            float(camera.focal_length_x),
+            float(camera.focal_length_y),
+            float(camera.principal_point_x),
+            float(camera.principal_point_y),
+            int(camera.width),
+            int(camera.height),
+        )
     return c2w, registered, intr
 
 
-def _extract_and_match(pycolmap, db: Path, image_dir: Path, names: list[str], cfg: CameraEvalConfig,
-                       intrinsics: Intrinsics | None, longest_side: int, result: "SfmResult") -> None:
+def _extract_and_match(
+    pycolmap,
+    db: Path,
+    image_dir: Path,
+    names: list[str],
+    cfg: CameraEvalConfig,
+    intrinsics: Intrinsics | None,
+    longest_side: int,
+    result: SfmResult,
+) -> None:
     """SIFT features of every frame (one shared camera) and verified matches, into ``db``."""
     device = getattr(pycolmap.Device, cfg.device)
     t0 = time.perf_counter()
@@ -167,9 +180,15 @@ def _extract_and_match(pycolmap, db: Path, image_dir: Path, names: list[str], cf
     extraction.sift.first_octave = cfg.first_octave
     extraction.max_image_size = cfg.max_image_size if cfg.max_image_size > 0 else longest_side
     extraction.num_threads = cfg.num_threads
-    pycolmap.extract_features(db, image_dir, image_names=names, camera_mode=pycolmap.CameraMode.SINGLE,
-                              reader_options=_reader_options(pycolmap, cfg, intrinsics),
-                              extraction_options=extraction, device=device)
+    pycolmap.extract_features(
+        db,
+        image_dir,
+        image_names=names,
+        camera_mode=pycolmap.CameraMode.SINGLE,
+        reader_options=_reader_options(pycolmap, cfg, intrinsics),
+        extraction_options=extraction,
+        device=device,
+    )
     t1 = time.perf_counter()
     matching = pycolmap.FeatureMatchingOptions()
     matching.num_threads = cfg.num_threads
@@ -189,8 +208,9 @@ def _extract_and_match(pycolmap, db: Path, image_dir: Path, names: list[str], cf
         database.close()
 
 
-def _map(pycolmap, db: Path, image_dir: Path, out: Path, names: list[str], cfg: CameraEvalConfig,
-         seed: int) -> SfmTrial:
+def _map(
+    pycolmap, db: Path, image_dir: Path, out: Path, names: list[str], cfg: CameraEvalConfig, seed: int
+) -> SfmTrial:
     """One mapping trial; a mapper exception or an empty result is a trial with nothing registered."""
     out.mkdir()
     pycolmap.set_random_seed(seed)
@@ -203,8 +223,13 @@ def _map(pycolmap, db: Path, image_dir: Path, out: Path, names: list[str], cfg: 
             recs = pycolmap.incremental_mapping(db, image_dir, out, options=_incremental_options(pycolmap, cfg, seed))
     except Exception as exc:  # pycolmap raises plain RuntimeError/ValueError on degenerate input
         error = f"{type(exc).__name__}: {exc}"
-    trial = SfmTrial(seed=seed, c2w=np.tile(np.eye(4), (len(names), 1, 1)), registered=np.zeros(len(names), bool),
-                     models=len(recs), error=error)
+    trial = SfmTrial(
+        seed=seed,
+        c2w=np.tile(np.eye(4), (len(names), 1, 1)),
+        registered=np.zeros(len(names), bool),
+        models=len(recs),
+        error=error,
+    )
     if recs:
         best = max(recs.values(), key=lambda r: r.num_reg_images())
         trial.c2w, trial.registered, trial.intrinsics = _model_to_trial(best, names)
@@ -212,8 +237,9 @@ def _map(pycolmap, db: Path, image_dir: Path, out: Path, names: list[str], cfg: 
     return trial
 
 
-def recover_poses(frames: np.ndarray, cfg: CameraEvalConfig, intrinsics: Intrinsics | None = None,
-                  source: str = "frames") -> SfmResult:
+def recover_poses(
+    frames: np.ndarray, cfg: CameraEvalConfig, intrinsics: Intrinsics | None = None, source: str = "frames"
+) -> SfmResult:
     """Run SfM on video frames and return every trial's cameras.
 
     Args:
@@ -250,10 +276,17 @@ def recover_poses(frames: np.ndarray, cfg: CameraEvalConfig, intrinsics: Intrins
             cv2.imwrite(str(image_dir / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         db = tmp / "database.db"
         _extract_and_match(pycolmap, db, image_dir, names, cfg, intrinsics, max(frames.shape[1:3]), result)
-        for k in tqdm(range(cfg.trials), desc=f"SfM trials {Path(source).name}", unit="trial",
-                      disable=cfg.trials == 1):
+        for k in tqdm(range(cfg.trials), desc=f"SfM trials {Path(source).name}", unit="trial", disable=cfg.trials == 1):
             trial = _map(pycolmap, db, image_dir, tmp / f"trial{k}", names, cfg, cfg.seed + k)
-            log.info("%s: trial %d (seed %d) registered %d/%d frames in %.1fs%s", source, k, trial.seed,
-                     trial.num_registered, len(names), trial.seconds, f" ({trial.error})" if trial.error else "")
+            log.info(
+                "%s: trial %d (seed %d) registered %d/%d frames in %.1fs%s",
+                source,
+                k,
+                trial.seed,
+                trial.num_registered,
+                len(names),
+                trial.seconds,
+                f" ({trial.error})" if trial.error else "",
+            )
             result.trials.append(trial)
     return result

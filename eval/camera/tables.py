@@ -33,9 +33,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from eval.camera.metrics import METRICS
 from lionlora.config import dump_config, is_finite_number, opt
 from lionlora.errors import ConfigError, InputError
+from lionlora.eval.camera.metrics import METRICS
 from lionlora.io.files import read_json, write_text
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,14 @@ log = logging.getLogger(__name__)
 SPLITS = ("basic", "fused", "all")
 FVD_FILES = {"basic": "fvd_basic.json", "fused": "fvd_fused.json"}
 METHOD_FILES = ("fvd.json", "fvd_basic.json", "fvd_fused.json", "motion.json")
-LABELS = {"rot_err": "RotErr ↓", "trans_err": "TransErr ↓", "cam_mc": "CamMC ↓", "ate": "ATE ↓", "fvd": "FVD ↓",
-          "pearson_r": "Pearson r ↑"}
+LABELS = {
+    "rot_err": "RotErr ↓",
+    "trans_err": "TransErr ↓",
+    "cam_mc": "CamMC ↓",
+    "ate": "ATE ↓",
+    "fvd": "FVD ↓",
+    "pearson_r": "Pearson r ↑",
+}
 PAPER_TABLE_OF_SPLIT = {"basic": "table1", "fused": "table2"}
 
 
@@ -54,7 +60,9 @@ class TableConfig:
 
     floor: str = opt("gt", "method folder holding the SfM noise floor (eval camera on the ground-truth clips)")
     baseline: str = opt("cogvideox", "method folder of the no-control baseline (failure penalty)")
-    penalty: Literal["baseline", "worst"] = opt("baseline", "value a failed video counts with in the failure-counting mean")
+    penalty: Literal["baseline", "worst"] = opt(
+        "baseline", "value a failed video counts with in the failure-counting mean"
+    )
     bootstrap: int = opt(2000, "bootstrap resamples of the confidence intervals")
     confidence: float = opt(0.95, "confidence level of the intervals")
     seed: int = opt(0, "random seed of the bootstrap")
@@ -75,14 +83,14 @@ class MethodResults:
 
     name: str
     videos: list[dict] = field(default_factory=list)
-    fvd: dict[str, float] = field(default_factory=dict)   # split ('basic', 'fused', 'all') -> FVD
+    fvd: dict[str, float] = field(default_factory=dict)  # split ('basic', 'fused', 'all') -> FVD
     fvd_comparable: bool = True  # False when an FVD used random I3D weights (comparable_to_paper: false)
     pearson_r: float | None = None
 
 
 def load_paper_tables() -> dict:
     """The paper's Tables 1-3 with captions (``eval/data/paper_tables.json``)."""
-    return json.loads(resources.files("eval.data").joinpath("paper_tables.json").read_text())
+    return json.loads(resources.files("lionlora.eval.data").joinpath("paper_tables.json").read_text())
 
 
 def split_of(primitive: str | None) -> str | None:
@@ -107,12 +115,22 @@ def _read_video_result(path: Path) -> dict:
         raise InputError(path, "", "a JSON object", got=type(data).__name__)
     for key in ("status", "convention", "reduce"):
         if not isinstance(data.get(key), str):
-            raise InputError(path, key, "a string (is this a result of lionlora eval camera?)", got=data.get(key, "missing"))
+            raise InputError(
+                path, key, "a string (is this a result of lionlora eval camera?)", got=data.get(key, "missing")
+            )
     if data["status"] not in ("ok", "failed"):
         raise InputError(path, "status", "'ok' or 'failed'", got=data["status"])
-    row = {"file": str(path), "video": path.stem, "status": data["status"], "reason": str(data.get("reason", "")),
-           "primitive": data.get("primitive"), "convention": data["convention"], "reduce": data["reduce"],
-           "registered": data.get("registered"), "n_frames": data.get("n_frames")}
+    row = {
+        "file": str(path),
+        "video": path.stem,
+        "status": data["status"],
+        "reason": str(data.get("reason", "")),
+        "primitive": data.get("primitive"),
+        "convention": data["convention"],
+        "reduce": data["reduce"],
+        "registered": data.get("registered"),
+        "n_frames": data.get("n_frames"),
+    }
     for key in METRICS:
         row[key] = _number(data, key, path, allow_none=data["status"] == "failed")
     row["split"] = split_of(row["primitive"])
@@ -154,12 +172,18 @@ def collect(results_dir: str | Path) -> list[MethodResults]:
     if len(conventions) > 1:
         common = conventions.most_common(1)[0][0]
         odd = next(v for m in methods for v in m.videos if (v["convention"], v["reduce"]) != common)
-        raise InputError(odd["file"], "convention/reduce", f"the convention and reduction of the other results {common}",
-                         got=(odd["convention"], odd["reduce"]))
+        raise InputError(
+            odd["file"],
+            "convention/reduce",
+            f"the convention and reduction of the other results {common}",
+            got=(odd["convention"], odd["reduce"]),
+        )
     return methods
 
 
-def bootstrap_ci(values: np.ndarray, resamples: int, confidence: float, rng: np.random.Generator) -> tuple[float, float]:
+def bootstrap_ci(
+    values: np.ndarray, resamples: int, confidence: float, rng: np.random.Generator
+) -> tuple[float, float]:
     """Percentile-bootstrap confidence interval of the mean of ``values`` ``[n]`` (n >= 1)."""
     values = np.asarray(values, dtype=np.float64)
     means = values[rng.integers(0, len(values), size=(resamples, len(values)))].mean(axis=1)
@@ -172,7 +196,9 @@ def _videos(method: MethodResults, split: str) -> list[dict]:
     return [v for v in method.videos if split == "all" or v["split"] == split]
 
 
-def _penalties(methods: list[MethodResults], cfg: TableConfig, paper: dict) -> dict[str, dict[str, tuple[float | None, str]]]:
+def _penalties(
+    methods: list[MethodResults], cfg: TableConfig, paper: dict
+) -> dict[str, dict[str, tuple[float | None, str]]]:
     """Per split and metric, the value a failed video counts with and where it comes from."""
     out: dict[str, dict[str, tuple[float | None, str]]] = {}
     by_name = {m.name: m for m in methods}
@@ -181,12 +207,17 @@ def _penalties(methods: list[MethodResults], cfg: TableConfig, paper: dict) -> d
         for key in METRICS:
             value, src = None, "none available"
             if cfg.penalty == "worst":
-                vals = [v[key] for m in methods if m.name != cfg.floor for v in _videos(m, split) if v["status"] == "ok"]
+                vals = [
+                    v[key] for m in methods if m.name != cfg.floor for v in _videos(m, split) if v["status"] == "ok"
+                ]
                 if vals:
                     value, src = max(vals), "worst successful video"
             else:
-                ok = [v[key] for v in _videos(by_name[cfg.baseline], split) if v["status"] == "ok"] \
-                    if cfg.baseline in by_name else []
+                ok = (
+                    [v[key] for v in _videos(by_name[cfg.baseline], split) if v["status"] == "ok"]
+                    if cfg.baseline in by_name
+                    else []
+                )
                 if ok:
                     value, src = float(np.mean(ok)), f"mean of {cfg.baseline}"
                 elif split in PAPER_TABLE_OF_SPLIT:
@@ -207,9 +238,14 @@ def summarise(methods: list[MethodResults], cfg: TableConfig, paper: dict | None
         for split in SPLITS:
             vids = _videos(m, split)
             ok = [v for v in vids if v["status"] == "ok"]
-            row: dict[str, Any] = {"method": m.name, "split": split, "videos": len(vids), "ok": len(ok),
-                                   "success_rate": len(ok) / len(vids) if vids else None,
-                                   "noise_floor": m.name == cfg.floor}
+            row: dict[str, Any] = {
+                "method": m.name,
+                "split": split,
+                "videos": len(vids),
+                "ok": len(ok),
+                "success_rate": len(ok) / len(vids) if vids else None,
+                "noise_floor": m.name == cfg.floor,
+            }
             for key in METRICS:
                 vals = np.array([v[key] for v in ok])
                 rng = np.random.default_rng(cfg.seed)
@@ -219,10 +255,16 @@ def summarise(methods: list[MethodResults], cfg: TableConfig, paper: dict | None
                 counted = None
                 if vids and (failed == 0 or penalty is not None):
                     counted = (float(vals.sum()) + failed * (penalty or 0.0)) / len(vids)
-                row.update({f"{key}_mean": float(vals.mean()) if len(vals) else None, f"{key}_ci_low": lo,
-                            f"{key}_ci_high": hi, f"{key}_failures_counted": counted,
-                            f"{key}_penalty": penalty if failed else None,
-                            f"{key}_penalty_source": src if failed else ""})
+                row.update(
+                    {
+                        f"{key}_mean": float(vals.mean()) if len(vals) else None,
+                        f"{key}_ci_low": lo,
+                        f"{key}_ci_high": hi,
+                        f"{key}_failures_counted": counted,
+                        f"{key}_penalty": penalty if failed else None,
+                        f"{key}_penalty_source": src if failed else "",
+                    }
+                )
             row["fvd"] = m.fvd.get(split, m.fvd.get("all"))
             row["fvd_comparable"] = m.fvd_comparable if row["fvd"] is not None else None
             row["pearson_r"] = m.pearson_r
@@ -270,15 +312,22 @@ def render_markdown(rows: list[dict], cfg: TableConfig, paper: dict) -> str:
     d = cfg.digits
     conv = sorted({(r["convention"], r["reduce"]) for r in rows if r["convention"]})
     conv_text = ", ".join(f"convention `{c}`, reduce `{r}`" for c, r in conv) or "no per-video results"
-    out = ["# Camera-control evaluation", "",
-           f"Our values: mean over the videos whose SfM succeeded, with a {cfg.confidence:.0%} bootstrap "
-           f"confidence interval ({cfg.bootstrap} resamples), and the success rate beside it; {conv_text}. "
-           f"The paper's values are as published (its protocol: {paper['protocol']}). "
-           f"The row `{cfg.floor}` is the SfM noise floor: the same evaluation on the ground-truth clips.", ""]
+    out = [
+        "# Camera-control evaluation",
+        "",
+        f"Our values: mean over the videos whose SfM succeeded, with a {cfg.confidence:.0%} bootstrap "
+        f"confidence interval ({cfg.bootstrap} resamples), and the success rate beside it; {conv_text}. "
+        f"The paper's values are as published (its protocol: {paper['protocol']}). "
+        f"The row `{cfg.floor}` is the SfM noise floor: the same evaluation on the ground-truth clips.",
+        "",
+    ]
     metric_keys = (*METRICS, "fvd")
     headers = ["source", "method", "videos", "success", *(f"{LABELS[k]}" for k in metric_keys)]
-    sections = [("basic", "Table 1: basic camera poses"), ("fused", "Table 2: complex fused camera poses"),
-                ("all", "All videos")]
+    sections = [
+        ("basic", "Table 1: basic camera poses"),
+        ("fused", "Table 2: complex fused camera poses"),
+        ("all", "All videos"),
+    ]
     for split, title in sections:
         out += [f"## {title}", ""]
         table = paper["tables"].get(PAPER_TABLE_OF_SPLIT.get(split, ""))
@@ -290,7 +339,9 @@ def render_markdown(rows: list[dict], cfg: TableConfig, paper: dict) -> str:
             cells = []
             for k in METRICS:
                 mean = r[f"{k}_mean"]
-                cells.append("—" if mean is None else f"{mean:.{d}f} [{r[f'{k}_ci_low']:.{d}f}, {r[f'{k}_ci_high']:.{d}f}]")
+                cells.append(
+                    "—" if mean is None else f"{mean:.{d}f} [{r[f'{k}_ci_low']:.{d}f}, {r[f'{k}_ci_high']:.{d}f}]"
+                )
             fvd = _fmt(r["fvd"], 1) + ("†" if r["fvd_comparable"] is False else "")
             cells.append(fvd)
             name = f"{r['method']} (noise floor)" if r["noise_floor"] else r["method"]
@@ -298,12 +349,18 @@ def render_markdown(rows: list[dict], cfg: TableConfig, paper: dict) -> str:
             body.append(["ours", name, str(r["videos"]), rate, *cells])
         out += [_md_table(headers, body), ""]
         if any(r["fvd_comparable"] is False for r in split_rows):
-            out += ["† FVD from randomly initialised I3D weights (`lionlora eval i3d-init`, the demo): it runs "
-                    "the real pipeline but is not comparable to the paper's values.", ""]
+            out += [
+                "† FVD from randomly initialised I3D weights (`lionlora eval i3d-init`, the demo): it runs "
+                "the real pipeline but is not comparable to the paper's values.",
+                "",
+            ]
         counted = [r for r in split_rows if r["videos"] and not r["noise_floor"]]
         if counted:
-            how = (f"the mean of `{cfg.baseline}` (no-control baseline), else the paper's no-control row"
-                   if cfg.penalty == "baseline" else "the worst successful video of any method")
+            how = (
+                f"the mean of `{cfg.baseline}` (no-control baseline), else the paper's no-control row"
+                if cfg.penalty == "baseline"
+                else "the worst successful video of any method"
+            )
             out += [f"Failures counted: each failed video counts with a penalty ({how}).", ""]
             fbody = []
             for r in counted:
@@ -313,11 +370,18 @@ def render_markdown(rows: list[dict], cfg: TableConfig, paper: dict) -> str:
             out += [_md_table(["method", "success", *(LABELS[k] for k in METRICS), "penalty"], fbody), ""]
     motion = _ordered([r for r in rows if r["split"] == "all" and r["pearson_r"] is not None], cfg)
     if motion:
-        out += ["## Motion-strength linearity (the paper's Fig. 6)", "",
-                "Pearson correlation between the control value (scaling value S, or the adapter scale for the "
-                "baseline) and the mean optical-flow magnitude of the generated videos (`lionlora eval motion`). "
-                "The paper reports it only as a figure.", ""]
-        out += [_md_table(["method", LABELS["pearson_r"]], [[r["method"], _fmt(r["pearson_r"], d)] for r in motion]), ""]
+        out += [
+            "## Motion-strength linearity (the paper's Fig. 6)",
+            "",
+            "Pearson correlation between the control value (scaling value S, or the adapter scale for the "
+            "baseline) and the mean optical-flow magnitude of the generated videos (`lionlora eval motion`). "
+            "The paper reports it only as a figure.",
+            "",
+        ]
+        out += [
+            _md_table(["method", LABELS["pearson_r"]], [[r["method"], _fmt(r["pearson_r"], d)] for r in motion]),
+            "",
+        ]
     t3 = paper["tables"]["table3"]
     out += ["## Table 3 (paper only)", "", f"Paper: {_md_escape(t3['caption'])} {_md_escape(t3['note'])}", ""]
     keys = ("rot_err", "trans_err", "ate", "fvd")
@@ -336,7 +400,9 @@ def write_tables(results_dir: str | Path, out_dir: str | Path, cfg: TableConfig 
     methods = collect(results_dir)
     rows = summarise(methods, cfg, paper)
     out_dir = Path(out_dir)
-    per_video = [{"method": m.name, **{k: v for k, v in vid.items() if k != "file"}} for m in methods for vid in m.videos]
+    per_video = [
+        {"method": m.name, **{k: v for k, v in vid.items() if k != "file"}} for m in methods for vid in m.videos
+    ]
     paths = {
         "summary": write_text(out_dir / "camera_metrics.csv", pd.DataFrame(rows).to_csv(index=False)),
         "per_video": write_text(out_dir / "per_video.csv", pd.DataFrame(per_video).to_csv(index=False)),
@@ -344,6 +410,7 @@ def write_tables(results_dir: str | Path, out_dir: str | Path, cfg: TableConfig 
         "config": dump_config(cfg, out_dir / "table_config.json"),
     }
     n_failed = sum(v["status"] == "failed" for m in methods for v in m.videos)
-    log.info("%d methods, %d videos (%d failed) -> %s", len(methods), sum(len(m.videos) for m in methods),
-             n_failed, out_dir)
+    log.info(
+        "%d methods, %d videos (%d failed) -> %s", len(methods), sum(len(m.videos) for m in methods), n_failed, out_dir
+    )
     return paths

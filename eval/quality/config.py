@@ -16,16 +16,22 @@ from lionlora.flow import FlowConfig
 class FvdConfig:
     """How FVD is computed; every field is recorded in fvd.json."""
 
-    i3d: Path | None = opt(None, "I3D weights: StyleGAN-V TorchScript i3d_torchscript.pt or VideoGPT/TATS "
-                                 "state dict i3d_pretrained_400.pt (local file; nothing is downloaded)")
+    i3d: Path | None = opt(
+        None,
+        "I3D weights: StyleGAN-V TorchScript i3d_torchscript.pt or VideoGPT/TATS "
+        "state dict i3d_pretrained_400.pt (local file; nothing is downloaded)",
+    )
     i3d_sha256: str | None = opt(None, "expected SHA-256 of the I3D file (a mismatch is an error)")
     preset: Literal["videogpt", "squash224", "stylegan"] = opt(
-        "videogpt", "preprocessing: videogpt (short side 224 + centre crop), squash224 (224x224), "
-                    "stylegan (short side 128 + crop, detector upsamples)")
+        "videogpt",
+        "preprocessing: videogpt (short side 224 + centre crop), squash224 (224x224), "
+        "stylegan (short side 128 + crop, detector upsamples)",
+    )
     frames: Literal["all", "first16", "middle16"] = opt("all", "frames used per video: all, first16 or middle16")
     covariance: Literal["sample", "population"] = opt("sample", "covariance divisor: sample (N-1) or population (N)")
     sqrt: Literal["scipy", "trace_sqrt"] = opt(
-        "scipy", "matrix square root: scipy (real part of scipy.linalg.sqrtm(S1 S2)) or trace_sqrt (TF-GAN)")
+        "scipy", "matrix square root: scipy (real part of scipy.linalg.sqrtm(S1 S2)) or trace_sqrt (TF-GAN)"
+    )
     batch_size: int = opt(4, "videos per I3D forward pass")
     device: str = opt("auto", "auto, cpu or cuda[:N]")
     cache_dir: Path | None = opt(None, "per-video feature cache (default: $XDG_CACHE_HOME/lionlora/i3d_features)")
@@ -52,8 +58,12 @@ def _check_min_videos(cls: str, n: int) -> None:
 class MotionConfig:
     """Linearity of optical-flow magnitude in S (``lionlora eval motion``)."""
 
-    flow: FlowConfig = field(default_factory=FlowConfig, metadata={
-        "help": "optical-flow magnitude (lionlora.flow): backend, height, width, stride; set with --set flow.KEY=V"})
+    flow: FlowConfig = field(
+        default_factory=FlowConfig,
+        metadata={
+            "help": "optical-flow magnitude (lionlora.flow): backend, height, width, stride; set with --set flow.KEY=V"
+        },
+    )
     min_videos: int = opt(3, "fewest successfully measured videos for a correlation")
 
     def __post_init__(self) -> None:
@@ -65,8 +75,10 @@ class CameraLinearityConfig:
     """Linearity of recovered camera motion in S (``lionlora eval camera-linearity``)."""
 
     measure: Literal["path_length", "rotation"] = opt(
-        "path_length", "camera magnitude: path_length (sum of centre steps, in the cameras' units) or "
-                       "rotation (sum of relative rotation angles, degrees; scale-free)")
+        "path_length",
+        "camera magnitude: path_length (sum of centre steps, in the cameras' units) or "
+        "rotation (sum of relative rotation angles, degrees; scale-free)",
+    )
     min_videos: int = opt(3, "fewest successfully measured videos for a correlation")
 
     def __post_init__(self) -> None:

@@ -16,19 +16,18 @@ import fnmatch
 import hashlib
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from lionlora.errors import VideoError
+from lionlora.eval.quality.presets import Preset, preprocess
 from lionlora.io.files import update_hash, write_npy
 from lionlora.io.video import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, load_frames, walk_files
-
-from eval.quality.presets import Preset, preprocess
 
 log = logging.getLogger(__name__)
 CACHE_VERSION = "i3d-features-v1"
@@ -39,8 +38,9 @@ def default_cache_dir() -> Path:
     return Path(base) / "lionlora" / "i3d_features"
 
 
-def find_videos(folder: str | Path, include: list[str] | None = None, exclude: list[str] | None = None,
-                frame_folders: bool = False) -> list[Path]:
+def find_videos(
+    folder: str | Path, include: list[str] | None = None, exclude: list[str] | None = None, frame_folders: bool = False
+) -> list[Path]:
     """Video files (and, with ``frame_folders``, folders of frames) under ``folder``, sorted by relative path.
 
     Args:
@@ -126,9 +126,16 @@ class VideoFeature:
 Detector = Callable[[torch.Tensor, bool, bool], np.ndarray]
 
 
-def extract_features(videos: list[Path], detector: Detector, weights_sha256: str, preset: Preset,
-                     frames: str = "all", cache: FeatureCache | None = None, batch_size: int = 4,
-                     desc: str = "I3D features") -> tuple[np.ndarray, list[VideoFeature]]:
+def extract_features(
+    videos: list[Path],
+    detector: Detector,
+    weights_sha256: str,
+    preset: Preset,
+    frames: str = "all",
+    cache: FeatureCache | None = None,
+    batch_size: int = 4,
+    desc: str = "I3D features",
+) -> tuple[np.ndarray, list[VideoFeature]]:
     """I3D features ``[N, D]`` float64 of ``videos`` (cached per video).
 
     Videos whose preprocessed tensors have the same shape are batched together (up to

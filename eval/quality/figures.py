@@ -16,10 +16,9 @@ import numpy as np
 import pandas as pd
 
 from lionlora.errors import InputError
+from lionlora.eval.quality.motion import per_video_path
 from lionlora.io.files import read_json
 from lionlora.plots import finish, new_axes
-
-from eval.quality.motion import per_video_path
 
 REQUIRED = ("pearson_r", "n", "slope", "intercept")
 
@@ -56,8 +55,14 @@ def plot_correlation_vs_step(results: list[str | Path], out: str | Path, title: 
         ax.plot(steps, rs, marker="o", label=label)
     ax.axhline(0.0, color="0.7", lw=0.8)
     ax.set_ylim(-1.05, 1.05)
-    return finish(fig, ax, "training step", "Pearson r (S vs magnitude)",
-                  title or "Linearity of motion control vs training step", out)
+    return finish(
+        fig,
+        ax,
+        "training step",
+        "Pearson r (S vs magnitude)",
+        title or "Linearity of motion control vs training step",
+        out,
+    )
 
 
 def plot_magnitude_vs_scale(results: list[str | Path], out: str | Path, title: str | None = None) -> Path:
@@ -78,7 +83,11 @@ def plot_magnitude_vs_scale(results: list[str | Path], out: str | Path, title: s
         df = df[df["status"] == "ok"]
         points = ax.scatter(df["scale"], df["magnitude"], s=14, alpha=0.8)
         xs = np.linspace(float(df["scale"].min()), float(df["scale"].max()), 2)
-        ax.plot(xs, r["slope"] * xs + r["intercept"], color=points.get_facecolor()[0],
-                label=f"{r['label']} (r = {r['pearson_r']:.3f}, n = {r['n']})")
+        ax.plot(
+            xs,
+            r["slope"] * xs + r["intercept"],
+            color=points.get_facecolor()[0],
+            label=f"{r['label']} (r = {r['pearson_r']:.3f}, n = {r['n']})",
+        )
         ylabel = ylabel or f"{r.get('magnitude', 'magnitude')} [{r.get('units', '')}]"
     return finish(fig, ax, "scaling value S", ylabel, title or "Magnitude vs scaling value", out)

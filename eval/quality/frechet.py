@@ -105,8 +105,14 @@ class FrechetResult:
         return asdict(self)
 
 
-def frechet(real: np.ndarray, fake: np.ndarray, covariance: str = "sample", sqrt: str = "scipy",
-            real_source: str = "real features", fake_source: str = "fake features") -> FrechetResult:
+def frechet(
+    real: np.ndarray,
+    fake: np.ndarray,
+    covariance: str = "sample",
+    sqrt: str = "scipy",
+    real_source: str = "real features",
+    fake_source: str = "fake features",
+) -> FrechetResult:
     """Frechet distance between feature sets ``[N_real, D]`` and ``[N_fake, D]``.
 
     Raises:
@@ -115,14 +121,17 @@ def frechet(real: np.ndarray, fake: np.ndarray, covariance: str = "sample", sqrt
     real = check_features(real, real_source)
     fake = check_features(fake, fake_source)
     if real.shape[1] != fake.shape[1]:
-        raise InputError(fake_source, "shape", f"{real.shape[1]} features per row like {real_source}",
-                         got=fake.shape[1])
+        raise InputError(
+            fake_source, "shape", f"{real.shape[1]} features per row like {real_source}", got=fake.shape[1]
+        )
     dim = real.shape[1]
     warnings = []
     for name, n in (("real", real.shape[0]), ("fake", fake.shape[0])):
         if n < dim:
-            msg = (f"only {n} {name} samples for {dim}-d features: the covariance is rank deficient and "
-                   f"the distance is noisy and biased upwards (use at least {dim})")
+            msg = (
+                f"only {n} {name} samples for {dim}-d features: the covariance is rank deficient and "
+                f"the distance is noisy and biased upwards (use at least {dim})"
+            )
             log.warning(msg)
             warnings.append(msg)
     mu1, s1 = gaussian_stats(real, covariance)
@@ -130,8 +139,17 @@ def frechet(real: np.ndarray, fake: np.ndarray, covariance: str = "sample", sqrt
     tr_sqrt, sqrt_warnings = trace_sqrt_product(s1, s2, sqrt)
     mean_term = float(np.sum((mu1 - mu2) ** 2))
     trace_term = float(np.trace(s1) + np.trace(s2) - 2.0 * tr_sqrt)
-    return FrechetResult(mean_term + trace_term, real.shape[0], fake.shape[0], dim, covariance, sqrt,
-                         mean_term, trace_term, warnings + sqrt_warnings)
+    return FrechetResult(
+        mean_term + trace_term,
+        real.shape[0],
+        fake.shape[0],
+        dim,
+        covariance,
+        sqrt,
+        mean_term,
+        trace_term,
+        warnings + sqrt_warnings,
+    )
 
 
 def frechet_distance(real: np.ndarray, fake: np.ndarray, covariance: str = "sample", sqrt: str = "scipy") -> float:

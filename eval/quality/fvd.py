@@ -15,13 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from lionlora.config import to_dict
+from lionlora.eval.quality.config import FvdConfig
+from lionlora.eval.quality.features import FeatureCache, default_cache_dir, extract_features, find_videos
+from lionlora.eval.quality.frechet import frechet
+from lionlora.eval.quality.presets import get_preset
+from lionlora.eval.quality.weights import load_i3d
 from lionlora.io.files import write_json, write_npy
-
-from eval.quality.config import FvdConfig
-from eval.quality.features import FeatureCache, default_cache_dir, extract_features, find_videos
-from eval.quality.frechet import frechet
-from eval.quality.presets import get_preset
-from eval.quality.weights import load_i3d
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +41,14 @@ def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out:
     fake_videos = find_videos(fake_dir, cfg.include, cfg.exclude, cfg.frame_folders)
     detector = load_i3d(cfg.i3d, cfg.i3d_sha256, cfg.device)
     cache = FeatureCache(cfg.cache_dir if cfg.cache_dir is not None else default_cache_dir())
-    common = dict(detector=detector, weights_sha256=detector.sha256, preset=preset, frames=cfg.frames,
-                  cache=cache, batch_size=cfg.batch_size)
+    common = dict(
+        detector=detector,
+        weights_sha256=detector.sha256,
+        preset=preset,
+        frames=cfg.frames,
+        cache=cache,
+        batch_size=cfg.batch_size,
+    )
     real, real_info = extract_features(real_videos, desc="I3D real", **common)
     fake, fake_info = extract_features(fake_videos, desc="I3D fake", **common)
     result = frechet(real, fake, cfg.covariance, cfg.sqrt, f"{real_dir} features", f"{fake_dir} features")
@@ -80,8 +85,13 @@ def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out:
     return record
 
 
-def frechet_files(real_features: str | Path, fake_features: str | Path, covariance: str = "sample",
-                  sqrt: str = "scipy", out: str | Path | None = None) -> dict:
+def frechet_files(
+    real_features: str | Path,
+    fake_features: str | Path,
+    covariance: str = "sample",
+    sqrt: str = "scipy",
+    out: str | Path | None = None,
+) -> dict:
     """Frechet distance between two saved feature arrays (``.npy`` ``[N, D]``)."""
     from lionlora.errors import InputError
 
@@ -94,9 +104,14 @@ def frechet_files(real_features: str | Path, fake_features: str | Path, covarian
         except (OSError, ValueError) as exc:
             raise InputError(path, "", "a .npy feature array [N, D]", got=str(exc)) from None
     result = frechet(arrays[0], arrays[1], covariance, sqrt, str(real_features), str(fake_features))
-    record = {"fvd": result.fvd, "n_real": result.n_real, "n_fake": result.n_fake,
-              **{k: v for k, v in result.to_dict().items() if k not in ("fvd", "n_real", "n_fake")},
-              "real_features": str(real_features), "fake_features": str(fake_features)}
+    record = {
+        "fvd": result.fvd,
+        "n_real": result.n_real,
+        "n_fake": result.n_fake,
+        **{k: v for k, v in result.to_dict().items() if k not in ("fvd", "n_real", "n_fake")},
+        "real_features": str(real_features),
+        "fake_features": str(fake_features),
+    }
     if out is not None:
         write_json(out, record)
     return record

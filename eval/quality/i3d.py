@@ -13,7 +13,7 @@ their Kinetics-400 checkpoint ``i3d_pretrained_400.pt`` loads with ``load_state_
 Convolutions and pools use TensorFlow "SAME" padding computed from the input size, as the
 original network does. ``forward`` takes the calling convention of StyleGAN-V's TorchScript
 detector (``rescale``, ``resize``, ``return_features``), so both weight formats are driven by the
-same code in :mod:`eval.quality.weights`.
+same code in :mod:`lionlora.eval.quality.weights`.
 """
 
 from __future__ import annotations
@@ -65,8 +65,16 @@ def same_pad(x: torch.Tensor, kernel: tuple[int, int, int], stride: tuple[int, i
 class Unit3D(nn.Module):
     """SAME-padded Conv3d, then optional BatchNorm3d and ReLU."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel: int | tuple = 1, stride: int | tuple = 1,
-                 batch_norm: bool = True, relu: bool = True, bias: bool = False):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel: int | tuple = 1,
+        stride: int | tuple = 1,
+        batch_norm: bool = True,
+        relu: bool = True,
+        bias: bool = False,
+    ):
         super().__init__()
         self.kernel, self.stride, self.relu = _triple(kernel), _triple(stride), relu
         self.conv3d = nn.Conv3d(in_channels, out_channels, self.kernel, self.stride, padding=0, bias=bias)
@@ -147,8 +155,9 @@ class InceptionI3d(nn.Module):
             x = self._modules[name](x)
         return x
 
-    def forward(self, x: torch.Tensor, rescale: bool = False, resize: bool = False,
-                return_features: bool = True) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, rescale: bool = False, resize: bool = False, return_features: bool = True
+    ) -> torch.Tensor:
         """Kinetics-400 logits (``return_features``) or class probabilities.
 
         Args:

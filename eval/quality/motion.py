@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -30,10 +30,9 @@ from tqdm import tqdm
 
 from lionlora.config import to_dict
 from lionlora.errors import CameraError, InputError, LionLoraError
+from lionlora.eval.quality.config import CameraLinearityConfig, MotionConfig
 from lionlora.flow import flow_magnitude
 from lionlora.io.files import atomic_path, read_json, write_csv, write_json
-
-from eval.quality.config import CameraLinearityConfig, MotionConfig
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +46,21 @@ def linear_fit(scales: np.ndarray, magnitudes: np.ndarray, source: str = "manife
     s = np.asarray(scales, dtype=np.float64)
     m = np.asarray(magnitudes, dtype=np.float64)
     if len(s) < max(min_n, 3):
-        raise InputError(source, "rows", f"at least {max(min_n, 3)} measured videos for a correlation",
-                         got=len(s))
+        raise InputError(source, "rows", f"at least {max(min_n, 3)} measured videos for a correlation", got=len(s))
     if np.ptp(s) == 0:
         raise InputError(source, "scale", "at least two distinct scale values", got=float(s[0]))
     if np.ptp(m) == 0:
-        raise InputError(source, "magnitude", "magnitudes that vary (the correlation is undefined)",
-                         got=float(m[0]))
+        raise InputError(source, "magnitude", "magnitudes that vary (the correlation is undefined)", got=float(m[0]))
     fit = stats.linregress(s, m)
     r, p = stats.pearsonr(s, m)
-    return {"pearson_r": float(r), "p_value": float(p), "n": int(len(s)),
-            "slope": float(fit.slope), "intercept": float(fit.intercept),
-            "spearman_r": float(stats.spearmanr(s, m).statistic)}
+    return {
+        "pearson_r": float(r),
+        "p_value": float(p),
+        "n": int(len(s)),
+        "slope": float(fit.slope),
+        "intercept": float(fit.intercept),
+        "spearman_r": float(stats.spearmanr(s, m).statistic),
+    }
 
 
 def manifest_from_records(videos: list[str | Path], out: str | Path) -> Path:
@@ -80,8 +82,12 @@ def manifest_from_records(videos: list[str | Path], out: str | Path) -> Path:
         loras = record.get("loras") if isinstance(record, dict) else None
         scales = {lora.get("scale") for lora in loras} if isinstance(loras, list) and loras else set()
         if len(scales) != 1 or not all(isinstance(s, (int, float)) for s in scales):
-            raise InputError(record_path, "loras[].scale", "one scaling value S shared by the video's LoRAs",
-                             got=sorted(scales, key=str) or "no LoRA")
+            raise InputError(
+                record_path,
+                "loras[].scale",
+                "one scaling value S shared by the video's LoRAs",
+                got=sorted(scales, key=str) or "no LoRA",
+            )
         rel = os.path.relpath(video.absolute(), out.parent.absolute())
         rows.append({"video": Path(rel).as_posix(), "scale": scales.pop()})
     if not rows:
@@ -115,8 +121,9 @@ def read_manifest(path: str | Path, column: str) -> pd.DataFrame:
     return df
 
 
-def _measure_all(df: pd.DataFrame, column: str, base: Path, measure: Callable[[Path], float],
-                 desc: str) -> pd.DataFrame:
+def _measure_all(
+    df: pd.DataFrame, column: str, base: Path, measure: Callable[[Path], float], desc: str
+) -> pd.DataFrame:
     rows = []
     for _, row in tqdm(list(df.iterrows()), desc=desc, unit="video"):
         path = Path(row[column])
@@ -148,8 +155,7 @@ def _write(per_video: pd.DataFrame, out: Path, summary: dict, min_n: int) -> dic
         per_video.to_csv(tmp, index=False)
     ok = per_video[per_video["status"] == "ok"]
     stats_ = linear_fit(ok["scale"].to_numpy(), ok["magnitude"].to_numpy(), summary["manifest"], min_n)
-    record = {**stats_, "n_failed": int((per_video["status"] != "ok").sum()), **summary,
-              "per_video": csv_path.name}
+    record = {**stats_, "n_failed": int((per_video["status"] != "ok").sum()), **summary, "per_video": csv_path.name}
     write_json(out, record)
     return record
 
@@ -158,8 +164,13 @@ def _label_step(out: Path, label: str | None, step: int | None) -> dict:
     return {"label": label if label else out.parent.name, "step": step}
 
 
-def motion_linearity(manifest: str | Path, out: str | Path, cfg: MotionConfig | None = None,
-                     label: str | None = None, step: int | None = None) -> dict:
+def motion_linearity(
+    manifest: str | Path,
+    out: str | Path,
+    cfg: MotionConfig | None = None,
+    label: str | None = None,
+    step: int | None = None,
+) -> dict:
     """Pearson correlation between S and optical-flow magnitude over the videos of a manifest.
 
     Args:
@@ -183,9 +194,14 @@ def motion_linearity(manifest: str | Path, out: str | Path, cfg: MotionConfig | 
         return flow_magnitude(frames, cfg.flow, source=str(path))
 
     per_video = _measure_all(df, "video", manifest.parent, measure, "optical flow")
-    summary = {"magnitude": "optical-flow magnitude", "units": f"px/frame at {cfg.flow.height}x{cfg.flow.width}",
-        "flow_backend": cfg.flow.backend, "manifest": str(manifest), **_label_step(out, label, step),
-        "config": to_dict(cfg)}
+    summary = {
+        "magnitude": "optical-flow magnitude",
+        "units": f"px/frame at {cfg.flow.height}x{cfg.flow.width}",
+        "flow_backend": cfg.flow.backend,
+        "manifest": str(manifest),
+        **_label_step(out, label, step),
+        "config": to_dict(cfg),
+    }
     return _write(per_video, out, summary, cfg.min_videos)
 
 
@@ -196,7 +212,7 @@ def cameras_of(path: Path) -> Path:
     its ``cameras`` key names (relative to it), else ``cameras.json`` beside it (the command's
     default). A ``failed`` evaluation raises :class:`CameraError` with its reason.
     """
-    from eval.camera.evaluate import recovered_cameras
+    from lionlora.eval.camera.evaluate import recovered_cameras
 
     data = read_json(path, "cameras.json or an `eval camera` result")
     if isinstance(data, dict) and "frames" in data:
@@ -225,8 +241,13 @@ def camera_magnitude(path: Path, measure: str) -> float:
     return float(np.degrees(rotation_angle(np.swapaxes(R[:-1], 1, 2) @ R[1:]).sum()))
 
 
-def camera_linearity(manifest: str | Path, out: str | Path, cfg: CameraLinearityConfig | None = None,
-                     label: str | None = None, step: int | None = None) -> dict:
+def camera_linearity(
+    manifest: str | Path,
+    out: str | Path,
+    cfg: CameraLinearityConfig | None = None,
+    label: str | None = None,
+    step: int | None = None,
+) -> dict:
     """Pearson correlation between S and recovered camera motion.
 
     Args:
@@ -238,9 +259,15 @@ def camera_linearity(manifest: str | Path, out: str | Path, cfg: CameraLinearity
     manifest, out = Path(manifest), Path(out)
     _check_outputs(manifest, out)
     df = read_manifest(manifest, "camera")
-    per_video = _measure_all(df, "camera", manifest.parent, lambda p: camera_magnitude(p, cfg.measure),
-                             "camera magnitude")
+    per_video = _measure_all(
+        df, "camera", manifest.parent, lambda p: camera_magnitude(p, cfg.measure), "camera magnitude"
+    )
     units = "cameras' units" if cfg.measure == "path_length" else "degrees"
-    summary = {"magnitude": f"camera {cfg.measure.replace('_', ' ')}", "units": units,
-               "manifest": str(manifest), **_label_step(out, label, step), "config": to_dict(cfg)}
+    summary = {
+        "magnitude": f"camera {cfg.measure.replace('_', ' ')}",
+        "units": units,
+        "manifest": str(manifest),
+        **_label_step(out, label, step),
+        "config": to_dict(cfg),
+    }
     return _write(per_video, out, summary, cfg.min_videos)

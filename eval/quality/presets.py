@@ -60,9 +60,15 @@ class Preset:
 
     def describe(self) -> dict:
         """Plain-data record of every choice (written into fvd.json)."""
-        return {**asdict(self), "value_range": list(self.value_range), "interpolation": "bilinear",
-                "align_corners": False, "antialias": False, "channel_order": "RGB",
-                "layout": "[B, 3, T, H, W]"}
+        return {
+            **asdict(self),
+            "value_range": list(self.value_range),
+            "interpolation": "bilinear",
+            "align_corners": False,
+            "antialias": False,
+            "channel_order": "RGB",
+            "layout": "[B, 3, T, H, W]",
+        }
 
 
 PRESETS: dict[str, Preset] = {
@@ -96,8 +102,9 @@ def to_unit_range(video: np.ndarray | torch.Tensor, source: str = "video") -> to
         raise VideoError(source, "values", "finite values", got="NaN or inf")
     lo, hi = (float(x.min()), float(x.max())) if x.numel() else (0.0, 0.0)
     if lo < 0.0 or hi > 1.0:
-        raise VideoError(source, "values", "float values in [0, 1] (or uint8 0..255)",
-                         got=f"range [{lo:.4g}, {hi:.4g}]")
+        raise VideoError(
+            source, "values", "float values in [0, 1] (or uint8 0..255)", got=f"range [{lo:.4g}, {hi:.4g}]"
+        )
     return x.float()
 
 
@@ -132,11 +139,12 @@ def _resize_crop(x: torch.Tensor, preset: Preset) -> torch.Tensor:
     if target != (h, w):
         x = F.interpolate(x, size=target, mode="bilinear", align_corners=False, antialias=False)
     top, left = (x.shape[-2] - s) // 2, (x.shape[-1] - s) // 2
-    return x[..., top:top + s, left:left + s]
+    return x[..., top : top + s, left : left + s]
 
 
-def preprocess(video: np.ndarray | torch.Tensor, preset: str | Preset = "videogpt",
-               frames: str = "all", source: str = "video") -> torch.Tensor:
+def preprocess(
+    video: np.ndarray | torch.Tensor, preset: str | Preset = "videogpt", frames: str = "all", source: str = "video"
+) -> torch.Tensor:
     """Turn one video into the detector input of a preset.
 
     Args:

@@ -5,7 +5,7 @@ Two weight formats are accepted, detected from the file:
 * **TorchScript** in the StyleGAN-V convention (``i3d_torchscript.pt``), called as
   ``model(x, rescale=..., resize=..., return_features=True)`` on ``[B, 3, T, H, W]`` videos;
 * a **state dict** in the VideoGPT / TATS convention (``i3d_pretrained_400.pt``), loaded with
-  ``strict=True`` into :class:`eval.quality.i3d.InceptionI3d`, which takes the same call.
+  ``strict=True`` into :class:`lionlora.eval.quality.i3d.InceptionI3d`, which takes the same call.
 
 Nothing is downloaded. A file may be pinned by its SHA-256. ``lionlora eval i3d-init`` writes a
 randomly initialised state dict plus a sidecar ``PATH.json`` that marks it, so that the demo runs
@@ -35,10 +35,14 @@ REFERENCE_WEIGHTS = (
     "or the StyleGAN-V TorchScript 'i3d_torchscript.pt' (linked from "
     "github.com/universome/stylegan-v, src/metrics/frechet_video_distance.py)"
 )
-RANDOM_NOTE = ("randomly initialised I3D (lionlora eval i3d-init): FVD values are NOT comparable "
-               "to the paper or to any published FVD")
-USER_NOTE = ("user-provided weights: comparable to published FVDs only if they are the reference "
-             "Kinetics-400 I3D (VideoGPT/TATS i3d_pretrained_400.pt or StyleGAN-V i3d_torchscript.pt)")
+RANDOM_NOTE = (
+    "randomly initialised I3D (lionlora eval i3d-init): FVD values are NOT comparable "
+    "to the paper or to any published FVD"
+)
+USER_NOTE = (
+    "user-provided weights: comparable to published FVDs only if they are the reference "
+    "Kinetics-400 I3D (VideoGPT/TATS i3d_pretrained_400.pt or StyleGAN-V i3d_torchscript.pt)"
+)
 
 
 def _is_torchscript(path: Path) -> bool:
@@ -74,8 +78,13 @@ class I3DDetector:
         return RANDOM_NOTE if self.random_init else USER_NOTE
 
     def describe(self) -> dict:
-        return {"path": str(self.path), "sha256": self.sha256, "format": self.format,
-                "random_init": self.random_init, "note": self.note}
+        return {
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "format": self.format,
+            "random_init": self.random_init,
+            "note": self.note,
+        }
 
     @torch.no_grad()
     def __call__(self, batch: torch.Tensor, rescale: bool, resize: bool) -> np.ndarray:
@@ -90,13 +99,17 @@ class I3DDetector:
 def check_weights_file(path: str | Path | None, sha256: str | None = None) -> tuple[Path, str]:
     """The weights path and its SHA-256; a missing file or a pin mismatch is an error."""
     if path is None or str(path) == "":
-        raise DependencyError(f"no I3D weights given (--i3d PATH or eval_quality.i3d): expected {REFERENCE_WEIGHTS}; "
-                              "nothing is downloaded. For a demo only, `lionlora eval i3d-init --out PATH` "
-                              "writes random weights.")
+        raise DependencyError(
+            f"no I3D weights given (--i3d PATH or eval_quality.i3d): expected {REFERENCE_WEIGHTS}; "
+            "nothing is downloaded. For a demo only, `lionlora eval i3d-init --out PATH` "
+            "writes random weights."
+        )
     path = Path(path)
     if not path.is_file():
-        raise DependencyError(f"I3D weights not found at {path}: expected {REFERENCE_WEIGHTS}; "
-                              "nothing is downloaded, place the file there or pass --i3d PATH")
+        raise DependencyError(
+            f"I3D weights not found at {path}: expected {REFERENCE_WEIGHTS}; "
+            "nothing is downloaded, place the file there or pass --i3d PATH"
+        )
     digest = sha256_file(path)
     if sha256 and digest.lower() != sha256.lower():
         raise InputError(path, "sha256", f"the pinned SHA-256 {sha256}", got=digest)
@@ -124,7 +137,7 @@ def load_i3d(path: str | Path | None, sha256: str | None = None, device: str = "
             weights and where they are published).
         InputError: the file is neither format, or a state dict whose keys or shapes do not match.
     """
-    from eval.quality.i3d import InceptionI3d
+    from lionlora.eval.quality.i3d import InceptionI3d
 
     path, digest = check_weights_file(path, sha256)
     dev = resolve_device(device, "I3D")
@@ -138,18 +151,28 @@ def load_i3d(path: str | Path | None, sha256: str | None = None, device: str = "
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # torch raises several unrelated types for foreign files
-            raise InputError(path, "", "a TorchScript archive or a torch.save'd state dict",
-                             got=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+            raise InputError(
+                path,
+                "",
+                "a TorchScript archive or a torch.save'd state dict",
+                got=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            ) from None
         if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
             state = state["state_dict"]
         if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
             raise InputError(path, "", "a state dict (mapping of names to tensors)", got=type(state).__name__)
-        model = InceptionI3d(num_classes=int(state["logits.conv3d.bias"].shape[0]) if "logits.conv3d.bias" in state else 400)
+        model = InceptionI3d(
+            num_classes=int(state["logits.conv3d.bias"].shape[0]) if "logits.conv3d.bias" in state else 400
+        )
         try:
             model.load_state_dict(state, strict=True)
         except RuntimeError as exc:
-            raise InputError(path, "state dict", "the VideoGPT/TATS Inception-I3D layout (strict load)",
-                             got=str(exc).replace("\n", " ")) from None
+            raise InputError(
+                path,
+                "state dict",
+                "the VideoGPT/TATS Inception-I3D layout (strict load)",
+                got=str(exc).replace("\n", " "),
+            ) from None
         model = model.to(dev)
         fmt = "state_dict"
     model.eval()
@@ -166,7 +189,7 @@ def write_random_i3d(out: str | Path, seed: int = 0, num_classes: int = 400) -> 
     weights do. Convolutions are Kaiming-normal (activations keep their scale through the ReLUs);
     BatchNorm keeps identity statistics.
     """
-    from eval.quality.i3d import InceptionI3d
+    from lionlora.eval.quality.i3d import InceptionI3d
 
     out = Path(out)
     torch.manual_seed(seed)
@@ -178,7 +201,15 @@ def write_random_i3d(out: str | Path, seed: int = 0, num_classes: int = 400) -> 
     torch.save(model.state_dict(), buffer)
     write_bytes(out, buffer.getvalue())
     digest = sha256_file(out)
-    write_json(out.with_name(out.name + ".json"), {
-        "random_init": True, "seed": seed, "sha256": digest, "format": "state_dict",
-        "layout": "VideoGPT/TATS InceptionI3d", "note": RANDOM_NOTE})
+    write_json(
+        out.with_name(out.name + ".json"),
+        {
+            "random_init": True,
+            "seed": seed,
+            "sha256": digest,
+            "format": "state_dict",
+            "layout": "VideoGPT/TATS InceptionI3d",
+            "note": RANDOM_NOTE,
+        },
+    )
     return out

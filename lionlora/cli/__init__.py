@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lionlora",
         description="LiON-LoRA toolkit: datasets, training and evaluation for camera- and "
-                    "motion-controllable video generation.",
+        "motion-controllable video generation.",
     )
     parser.add_argument("--version", action="version", version=f"lionlora {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -45,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # tqdm reads TQDM_DISABLE when first imported, which command registration may do: decide first
-    quiet = any(a in ("-q", "--quiet") for a in argv[: next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))])
+    quiet = any(
+        a in ("-q", "--quiet")
+        for a in argv[: next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))]
+    )
     if quiet:
         import os
 

@@ -9,29 +9,51 @@ from lionlora.config import add_config_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from lionlora.lora.analyze import AnalyzeConfig
-    from lionlora.lora.generate import GenerateConfig
-    from lionlora.lora.tiny import TinyModelConfig
-    from lionlora.lora.train import TrainConfig
+    from lionlora.apps.analyze import AnalyzeConfig
+    from lionlora.apps.demo_model import TinyModelConfig
+    from lionlora.apps.generate import GenerateConfig
+    from lionlora.apps.train import TrainConfig
 
     t = sub.add_parser("train", help="train one LiON-LoRA adapter (LoRA + scaling token) on a pairs manifest")
     add_config_options(t, TrainConfig)
     t.set_defaults(func=_train)
 
     g = sub.add_parser("generate", help="image-to-video with any number of fused LiON-LoRA adapters")
-    g.add_argument("--image", type=Path, required=True, help="conditioning first frame (image, or a video's first frame)")
+    g.add_argument(
+        "--image", type=Path, required=True, help="conditioning first frame (image, or a video's first frame)"
+    )
     g.add_argument("--prompt", required=True, help="text prompt")
-    g.add_argument("--lora", action="append", default=[], metavar="NAME=PATH:S",
-                   help="adapter NAME stored at PATH (folder or adapter.safetensors) at scaling value S (repeatable)")
-    g.add_argument("--weight", action="append", default=[], metavar="NAME=X",
-                   help="lambda_i of adapter NAME (eq. 3; default 1)")
+    g.add_argument(
+        "--lora",
+        action="append",
+        default=[],
+        metavar="NAME=PATH:S",
+        help="adapter NAME stored at PATH (folder or adapter.safetensors) at scaling value S (repeatable)",
+    )
+    g.add_argument(
+        "--weight", action="append", default=[], metavar="NAME=X", help="lambda_i of adapter NAME (eq. 3; default 1)"
+    )
     g.add_argument("--out", type=Path, required=True, help="output video (.mp4); a .json record is written beside it")
-    g.add_argument("--cameras", type=Path, default=None,
-                   help="GT cameras.json of the conditioning trajectory: its frames at S are written beside the video")
-    g.add_argument("--vanilla-fusion", dest="cfg_fusion", action="store_const", const="vanilla",
-                   help="baseline of Fig. 2: vanilla fusion (eq. 3), joint attention, no norm consistency")
-    g.add_argument("--adapter-scale", dest="cfg_adapter_scale", action="store_const", const=True,
-                   help="baseline of Fig. 10: S multiplies the LoRA output; no scaling token")
+    g.add_argument(
+        "--cameras",
+        type=Path,
+        default=None,
+        help="GT cameras.json of the conditioning trajectory: its frames at S are written beside the video",
+    )
+    g.add_argument(
+        "--vanilla-fusion",
+        dest="cfg_fusion",
+        action="store_const",
+        const="vanilla",
+        help="baseline of Fig. 2: vanilla fusion (eq. 3), joint attention, no norm consistency",
+    )
+    g.add_argument(
+        "--adapter-scale",
+        dest="cfg_adapter_scale",
+        action="store_const",
+        const=True,
+        help="baseline of Fig. 10: S multiplies the LoRA output; no scaling token",
+    )
     add_config_options(g, GenerateConfig, skip=("adapter_scale",))
     g.set_defaults(func=_generate)
 
@@ -41,10 +63,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.set_defaults(func=_demo_model)
 
     a = sub.add_parser("analyze", help="per-block cosine similarity (Fig. 4) and output norms (Fig. 5) of LoRAs")
-    a.add_argument("--lora", action="append", default=[], required=True, metavar="NAME=PATH",
-                   help="adapter NAME stored at PATH (repeatable; ':S' suffixes are ignored)")
-    a.add_argument("--image", action="append", type=Path, default=[], required=True,
-                   help="conditioning image or video (repeatable; each is one sample per timestep)")
+    a.add_argument(
+        "--lora",
+        action="append",
+        default=[],
+        required=True,
+        metavar="NAME=PATH",
+        help="adapter NAME stored at PATH (repeatable; ':S' suffixes are ignored)",
+    )
+    a.add_argument(
+        "--image",
+        action="append",
+        type=Path,
+        default=[],
+        required=True,
+        help="conditioning image or video (repeatable; each is one sample per timestep)",
+    )
     a.add_argument("--prompt", default="", help="text prompt of the probe")
     a.add_argument("--out", type=Path, required=True, help="output folder (CSV, PNG, summary.json)")
     add_config_options(a, AnalyzeConfig)
@@ -52,31 +86,35 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from lionlora.apps.train import TrainConfig, train
     from lionlora.config import config_from_args
-    from lionlora.lora.train import TrainConfig, train
 
     cfg = config_from_args(TrainConfig, args)
     s = train(cfg)
-    print(f"{cfg.lora}: {s['steps']} steps (resumed from {s['resumed_from']}), loss {s['final_loss']:.4f}, "
-          f"eval loss {s['eval_loss_before']} -> {s['eval_loss_after']} -> {cfg.out}")
+    print(
+        f"{cfg.lora}: {s['steps']} steps (resumed from {s['resumed_from']}), loss {s['final_loss']:.4f}, "
+        f"eval loss {s['eval_loss_before']} -> {s['eval_loss_after']} -> {cfg.out}"
+    )
     return 0
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from lionlora.apps.generate import GenerateConfig, apply_weights, generate_to_file, parse_lora_spec
     from lionlora.config import config_from_args
-    from lionlora.lora.generate import GenerateConfig, apply_weights, generate_to_file, parse_lora_spec
 
     cfg = config_from_args(GenerateConfig, args)
     specs = apply_weights([parse_lora_spec(s) for s in args.lora], args.weight)
     rec = generate_to_file(cfg, args.image, args.prompt, specs, args.out, cameras=args.cameras)
-    print(f"{args.out}: {rec['frames']} frames {rec['width']}x{rec['height']}, "
-          f"{len(specs)} LoRA(s), {cfg.fusion} fusion, {rec['seconds']:.1f} s")
+    print(
+        f"{args.out}: {rec['frames']} frames {rec['width']}x{rec['height']}, "
+        f"{len(specs)} LoRA(s), {cfg.fusion} fusion, {rec['seconds']:.1f} s"
+    )
     return 0
 
 
 def _demo_model(args: argparse.Namespace) -> int:
+    from lionlora.apps.demo_model import TinyModelConfig, save_tiny_model
     from lionlora.config import config_from_args
-    from lionlora.lora.tiny import TinyModelConfig, save_tiny_model
 
     out = save_tiny_model(args.out, config_from_args(TinyModelConfig, args))
     print(f"{out}: tiny CogVideoX I2V pipeline")
@@ -84,9 +122,9 @@ def _demo_model(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    from lionlora.apps.analyze import AnalyzeConfig, analyze
+    from lionlora.apps.generate import parse_lora_spec
     from lionlora.config import config_from_args
-    from lionlora.lora.analyze import AnalyzeConfig, analyze
-    from lionlora.lora.generate import parse_lora_spec
 
     cfg = config_from_args(AnalyzeConfig, args)
     loras = {spec.name: spec.path for spec in (parse_lora_spec(item, require_scale=False) for item in args.lora)}

@@ -9,7 +9,7 @@ from lionlora.config import add_config_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from pipelines.synth.config import SynthConfig
+    from lionlora.pipelines.synth.config import SynthConfig
 
     p = sub.add_parser("scene", help="embedded scene generation and DL3DV scene inspection")
     ssub = p.add_subparsers(dest="scene_command", metavar="ACTION", required=True)
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _synth(args: argparse.Namespace) -> int:
     from lionlora.config import config_from_args
-    from pipelines.synth import SynthConfig, synth_scene
+    from lionlora.pipelines.synth import SynthConfig, synth_scene
 
     cfg = config_from_args(SynthConfig, args)
     synth_scene(args.out, cfg)
@@ -40,8 +40,10 @@ def _check(args: argparse.Namespace) -> int:
     scene = load_scene(args.scene, downsample=args.downsample)
     K = scene.cameras.intrinsics
     n_pts = 0 if scene.points is None else len(scene.points)
-    print(f"{scene.root}: {len(scene)} frames, images_{scene.downsample} {K.width}x{K.height}, "
-          f"fx={K.fx:.1f}, {n_pts} SfM points, path length {scene.cameras.path_length():.3f}")
+    print(
+        f"{scene.root}: {len(scene)} frames, images_{scene.downsample} {K.width}x{K.height}, "
+        f"fx={K.fx:.1f}, {n_pts} SfM points, path length {scene.cameras.path_length():.3f}"
+    )
     for w in scene.warnings:
         print(f"warning: {w}")
     return 0

@@ -9,22 +9,28 @@ from lionlora.config import add_config_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from pipelines.gaussians.config import ReconstructConfig
-    from pipelines.render.config import RenderConfig
+    from lionlora.pipelines.gaussians.config import ReconstructConfig
+    from lionlora.pipelines.render.config import RenderConfig
 
-    r = sub.add_parser("reconstruct", help="3D Gaussian Splatting of a DL3DV-format scene -> point_cloud.ply + metrics.json",
-                       description="Optimise 3D Gaussians on a scene (every 8th image held out for PSNR/SSIM) and "
-                                   "write OUT/point_cloud.ply (standard 3DGS layout), OUT/metrics.json, "
-                                   "OUT/heldout.png and the resolved config.")
+    r = sub.add_parser(
+        "reconstruct",
+        help="3D Gaussian Splatting of a DL3DV-format scene -> point_cloud.ply + metrics.json",
+        description="Optimise 3D Gaussians on a scene (every 8th image held out for PSNR/SSIM) and "
+        "write OUT/point_cloud.ply (standard 3DGS layout), OUT/metrics.json, "
+        "OUT/heldout.png and the resolved config.",
+    )
     r.add_argument("--scene", type=Path, required=True, help="scene folder (transforms.json, images_N/, colmap/)")
     r.add_argument("--out", type=Path, required=True, help="output folder")
     add_config_options(r, ReconstructConfig)
     r.set_defaults(func=_reconstruct)
 
-    v = sub.add_parser("render", help="render a camera-primitive clip from 3D Gaussians -> clip.mp4 + cameras.json",
-                       description="Render the clip of a primitive (pan_left, pan_right, pan_up, pan_down, dolly_in, "
-                                   "dolly_out, orbit_left, orbit_right) or of several joined with '+', starting at "
-                                   "a scene camera, with distances scaled by the start view's median depth.")
+    v = sub.add_parser(
+        "render",
+        help="render a camera-primitive clip from 3D Gaussians -> clip.mp4 + cameras.json",
+        description="Render the clip of a primitive (pan_left, pan_right, pan_up, pan_down, dolly_in, "
+        "dolly_out, orbit_left, orbit_right) or of several joined with '+', starting at "
+        "a scene camera, with distances scaled by the start view's median depth.",
+    )
     v.add_argument("--splat", type=Path, required=True, help="3DGS .ply (from lionlora reconstruct)")
     v.add_argument("--scene", type=Path, required=True, help="the scene folder (start camera and intrinsics)")
     v.add_argument("--primitive", required=True, metavar="NAME[+NAME...]", help="camera primitive(s)")
@@ -35,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _reconstruct(args: argparse.Namespace) -> int:
     from lionlora.config import config_from_args
-    from pipelines.gaussians import ReconstructConfig, reconstruct
+    from lionlora.pipelines.gaussians import ReconstructConfig, reconstruct
 
     m = reconstruct(args.scene, args.out, config_from_args(ReconstructConfig, args))
     init = "" if m.get("psnr_init") is None else f" (initialisation {m['psnr_init']:.2f} dB)"
@@ -47,7 +53,7 @@ def _reconstruct(args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace) -> int:
     from lionlora.config import config_from_args
-    from pipelines.render import RenderConfig, render_clip
+    from lionlora.pipelines.render import RenderConfig, render_clip
 
     meta = render_clip(args.splat, args.scene, args.primitive, args.out, config_from_args(RenderConfig, args))
     print(f"{args.out}: {meta['primitive']}, {meta['frames']} frames, median depth {meta['median_depth']:.3f}")

@@ -32,11 +32,9 @@ class Intrinsics:
     def __post_init__(self) -> None:
         vals = (self.fx, self.fy, self.cx, self.cy)
         if not all(np.isfinite(v) for v in vals) or self.fx <= 0 or self.fy <= 0:
-            raise CameraError("intrinsics", "fx/fy", "finite positive focal lengths",
-                              got=(self.fx, self.fy))
+            raise CameraError("intrinsics", "fx/fy", "finite positive focal lengths", got=(self.fx, self.fy))
         if int(self.width) <= 0 or int(self.height) <= 0:
-            raise CameraError("intrinsics", "width/height", "positive image size",
-                              got=(self.width, self.height))
+            raise CameraError("intrinsics", "width/height", "positive image size", got=(self.width, self.height))
 
     @property
     def K(self) -> np.ndarray:
@@ -51,7 +49,7 @@ class Intrinsics:
     def has_distortion(self) -> bool:
         return any(abs(d) > 0 for d in self.dist)
 
-    def scaled(self, width: int, height: int) -> "Intrinsics":
+    def scaled(self, width: int, height: int) -> Intrinsics:
         """Intrinsics of the same camera for an image resized to ``width x height``.
 
         With the pixel-edge origin, resizing by factors (sx, sy) maps every coordinate
@@ -59,10 +57,17 @@ class Intrinsics:
         """
         sx = width / self.width
         sy = height / self.height
-        return replace(self, fx=self.fx * sx, fy=self.fy * sy, cx=self.cx * sx, cy=self.cy * sy,
-                       width=int(width), height=int(height))
+        return replace(
+            self,
+            fx=self.fx * sx,
+            fy=self.fy * sy,
+            cx=self.cx * sx,
+            cy=self.cy * sy,
+            width=int(width),
+            height=int(height),
+        )
 
-    def cropped(self, x0: float, y0: float, width: int, height: int) -> "Intrinsics":
+    def cropped(self, x0: float, y0: float, width: int, height: int) -> Intrinsics:
         """Intrinsics after cropping the window starting at pixel (x0, y0)."""
         return replace(self, cx=self.cx - x0, cy=self.cy - y0, width=int(width), height=int(height))
 
@@ -80,7 +85,7 @@ class Intrinsics:
         return np.stack([(uu - self.cx) / self.fx, (vv - self.cy) / self.fy, np.ones_like(uu)], -1)
 
     @staticmethod
-    def from_fov(fov_x_deg: float, width: int, height: int) -> "Intrinsics":
+    def from_fov(fov_x_deg: float, width: int, height: int) -> Intrinsics:
         """Square-pixel intrinsics with the given horizontal field of view, centred."""
         f = 0.5 * width / np.tan(np.deg2rad(fov_x_deg) / 2)
         return Intrinsics(f, f, width / 2, height / 2, width, height)
@@ -121,21 +126,21 @@ class Trajectory:
         """Camera-to-world rotations ``[N, 3, 3]``."""
         return self.c2w[:, :3, :3]
 
-    def validate(self, source: str) -> "Trajectory":
+    def validate(self, source: str) -> Trajectory:
         """Check every pose is finite and rigid; raise :class:`CameraError` naming the frame."""
         check_rigid(self.c2w, source, "frames")
         return self
 
-    def relative(self) -> "Trajectory":
+    def relative(self) -> Trajectory:
         """The same trajectory expressed relative to its first camera."""
         return replace(self, c2w=relative_to_first(self.c2w))
 
-    def subset(self, indices) -> "Trajectory":
+    def subset(self, indices) -> Trajectory:
         idx = np.asarray(indices, dtype=int)
         names = None if self.names is None else [self.names[i] for i in idx]
         return replace(self, c2w=self.c2w[idx], names=names)
 
-    def with_image_size(self, width: int, height: int) -> "Trajectory":
+    def with_image_size(self, width: int, height: int) -> Trajectory:
         """The same cameras with intrinsics rescaled for images of ``width x height``."""
         return replace(self, intrinsics=self.intrinsics.scaled(width, height))
 

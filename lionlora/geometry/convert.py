@@ -21,9 +21,7 @@ from lionlora.geometry.se3 import make_pose, se3_inverse
 CV_GL_FLIP = np.diag([1.0, -1.0, -1.0, 1.0])
 
 #: nerfstudio's default ``applied_transform`` from ``ns-process-data`` (COLMAP -> json world).
-NERFSTUDIO_COLMAP_APPLIED_TRANSFORM = np.array(
-    [[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 0.0]]
-)
+NERFSTUDIO_COLMAP_APPLIED_TRANSFORM = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 0.0]])
 
 
 def opengl_to_opencv(c2w_gl: np.ndarray) -> np.ndarray:

@@ -81,7 +81,9 @@ def check_rigid(T: ArrayLike, source: str, field: str, atol: float = 1e-4) -> np
         R = M[:3, :3]
         if not np.allclose(R.T @ R, np.eye(3), atol=atol) or np.linalg.det(R) < 0:
             raise CameraError(
-                source, where, "a rigid transform (orthonormal rotation, det +1, no scale)",
+                source,
+                where,
+                "a rigid transform (orthonormal rotation, det +1, no scale)",
                 got=f"R^T R deviates by {np.abs(R.T @ R - np.eye(3)).max():.3g}, det {np.linalg.det(R):.4g}",
             )
         if not np.allclose(M[3], [0, 0, 0, 1], atol=atol):
@@ -128,7 +130,7 @@ class Sim3:
         """4x4 matrix with the scale folded into the rotation block."""
         return make_pose(self.scale * self.R, self.t)
 
-    def inverse(self) -> "Sim3":
+    def inverse(self) -> Sim3:
         Rt = self.R.T
         return Sim3(1.0 / self.scale, Rt, -(Rt @ self.t) / self.scale)
 
@@ -148,20 +150,21 @@ def umeyama(src: ArrayLike, dst: ArrayLike, with_scale: bool = True) -> Sim3:
     src = np.asarray(src, dtype=np.float64)
     dst = np.asarray(dst, dtype=np.float64)
     if src.shape != dst.shape or src.ndim != 2 or src.shape[1] != 3:
-        raise CameraError("umeyama", "points", "two [N, 3] arrays of the same shape",
-                          got=f"{src.shape} and {dst.shape}")
+        raise CameraError(
+            "umeyama", "points", "two [N, 3] arrays of the same shape", got=f"{src.shape} and {dst.shape}"
+        )
     n = src.shape[0]
     if n < 3:
         raise CameraError("umeyama", "points", "at least 3 point pairs", got=n)
     if ((src - src.mean(0)) ** 2).sum() / n <= MIN_SPREAD:
-        raise CameraError("umeyama", "points", "source points that are not all identical",
-                          got="zero spread")
+        raise CameraError("umeyama", "points", "source points that are not all identical", got="zero spread")
     scale, R, t = umeyama_batched(src, dst, with_scale)
     return Sim3(float(scale), R, t)
 
 
-def umeyama_batched(src: np.ndarray, dst: np.ndarray,
-                    with_scale: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def umeyama_batched(
+    src: np.ndarray, dst: np.ndarray, with_scale: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`umeyama` over point sets ``[..., N, 3]``, without the checks.
 
     A source without spread (mean squared distance to its centroid <= ``MIN_SPREAD``) gets scale 0
@@ -173,7 +176,7 @@ def umeyama_batched(src: np.ndarray, dst: np.ndarray,
     n = src.shape[-2]
     mu_s, mu_d = src.mean(axis=-2), dst.mean(axis=-2)
     xs, xd = src - mu_s[..., None, :], dst - mu_d[..., None, :]
-    var_s = (xs ** 2).sum(axis=(-2, -1)) / n
+    var_s = (xs**2).sum(axis=(-2, -1)) / n
     cov = np.einsum("...ni,...nj->...ij", xd, xs) / n
     U, D, Vt = np.linalg.svd(cov)
     S = np.ones(D.shape)

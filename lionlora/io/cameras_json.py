@@ -58,11 +58,9 @@ def _intrinsics(data: dict, source: Path, image_size: tuple[int, int] | None) ->
         fy = _number(data, "fl_y", source, "") if "fl_y" in data else fx
     elif "camera_angle_x" in data:
         fx = 0.5 * w / math.tan(0.5 * _number(data, "camera_angle_x", source, ""))
-        fy = (0.5 * h / math.tan(0.5 * _number(data, "camera_angle_y", source, ""))
-              if "camera_angle_y" in data else fx)
+        fy = 0.5 * h / math.tan(0.5 * _number(data, "camera_angle_y", source, "")) if "camera_angle_y" in data else fx
     else:
-        raise CameraError(source, "fl_x", "focal lengths 'fl_x'/'fl_y' or 'camera_angle_x'",
-                          got="missing")
+        raise CameraError(source, "fl_x", "focal lengths 'fl_x'/'fl_y' or 'camera_angle_x'", got="missing")
     cx = _number(data, "cx", source, "") if "cx" in data else w / 2.0
     cy = _number(data, "cy", source, "") if "cy" in data else h / 2.0
     dist = tuple(_number(data, k, source, "") if k in data else 0.0 for k in _DIST_KEYS)
@@ -99,14 +97,18 @@ def read_cameras(path: str | Path, image_size: tuple[int, int] | None = None) ->
         try:
             M = np.asarray(fr["transform_matrix"], dtype=np.float64)
         except (TypeError, ValueError):
-            raise CameraError(path, f"frames[{i}].transform_matrix", "a 4x4 numeric matrix",
-                              got=fr["transform_matrix"]) from None
+            raise CameraError(
+                path, f"frames[{i}].transform_matrix", "a 4x4 numeric matrix", got=fr["transform_matrix"]
+            ) from None
         mats.append(check_rigid(M, str(path), f"frames[{i}].transform_matrix"))
         for key in _INTRINSIC_KEYS:
             if key in fr and key in data and not math.isclose(float(fr[key]), float(data[key]), rel_tol=1e-6):
-                raise CameraError(path, f"frames[{i}].{key}",
-                                  f"the shared value {data[key]} (per-frame intrinsics are not supported)",
-                                  got=fr[key])
+                raise CameraError(
+                    path,
+                    f"frames[{i}].{key}",
+                    f"the shared value {data[key]} (per-frame intrinsics are not supported)",
+                    got=fr[key],
+                )
     c2w = opengl_to_opencv(np.stack(mats))
     if "applied_transform" in data:
         A = np.asarray(data["applied_transform"], dtype=np.float64)
@@ -115,9 +117,9 @@ def read_cameras(path: str | Path, image_size: tuple[int, int] | None = None) ->
         c2w = undo_applied_transform(c2w, A)
     names = [fr.get("file_path") for fr in frames]
     metadata = data.get("lionlora", {}) if isinstance(data.get("lionlora", {}), dict) else {}
-    return Trajectory(c2w=c2w, intrinsics=intr,
-                      names=names if all(isinstance(n, str) for n in names) else None,
-                      metadata=metadata)
+    return Trajectory(
+        c2w=c2w, intrinsics=intr, names=names if all(isinstance(n, str) for n in names) else None, metadata=metadata
+    )
 
 
 def cameras_to_dict(traj: Trajectory, metadata: dict[str, Any] | None = None) -> dict:
@@ -125,8 +127,12 @@ def cameras_to_dict(traj: Trajectory, metadata: dict[str, Any] | None = None) ->
     K = traj.intrinsics
     out: dict[str, Any] = {
         "camera_model": "OPENCV" if K.has_distortion else "PINHOLE",
-        "w": int(K.width), "h": int(K.height),
-        "fl_x": float(K.fx), "fl_y": float(K.fy), "cx": float(K.cx), "cy": float(K.cy),
+        "w": int(K.width),
+        "h": int(K.height),
+        "fl_x": float(K.fx),
+        "fl_y": float(K.fy),
+        "cx": float(K.cx),
+        "cy": float(K.cy),
     }
     if K.has_distortion:
         out.update({k: float(v) for k, v in zip(_DIST_KEYS, K.dist)})

@@ -9,8 +9,9 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,8 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp" + (suffix if suffix is not None else path.suffix),
+        prefix=f".{path.name}.",
+        suffix=".tmp" + (suffix if suffix is not None else path.suffix),
         dir=path.parent,
     )
     os.close(fd)
@@ -95,9 +97,8 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
 def write_npy(path: str | Path, array: np.ndarray) -> Path:
     """Write one array as ``.npy`` atomically."""
     path = Path(path)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.save(f, array)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, array)
     return path
 
 
@@ -143,8 +144,12 @@ def atomic_dir(path: str | Path, marker: str) -> Iterator[Path]:
 
     path = Path(path)
     if path.exists() and (not path.is_dir() or (any(path.iterdir()) and not (path / marker).exists())):
-        raise InputError(path, "", f"a new or empty folder, or a previous output of this stage (with {marker})",
-                         got="an existing folder with other content")
+        raise InputError(
+            path,
+            "",
+            f"a new or empty folder, or a previous output of this stage (with {marker})",
+            got="an existing folder with other content",
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:

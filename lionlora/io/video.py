@@ -9,10 +9,10 @@ through a temporary file beside the target that is renamed on success (see
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -108,8 +108,9 @@ def iter_video(path: str | Path, stride: int = 1, max_frames: int | None = None)
                 if max_frames is not None and kept >= max_frames:
                     return
         except av.error.FFmpegError as exc:
-            raise VideoError(path, "", "an uncorrupted video stream",
-                             got=f"decoding failed after {kept} frames: {exc}") from None
+            raise VideoError(
+                path, "", "an uncorrupted video stream", got=f"decoding failed after {kept} frames: {exc}"
+            ) from None
     if kept == 0:
         raise VideoError(path, "", "at least one decodable frame", got="0 frames")
 
@@ -124,8 +125,12 @@ def read_video(path: str | Path, stride: int = 1, max_frames: int | None = None)
     if stride == 1 and max_frames is None:
         declared = probe_video(path).frames
         if declared > 0 and len(frames) < declared - 2:
-            raise VideoError(path, "", f"{declared} frames as declared by the container",
-                             got=f"{len(frames)} decodable frames (truncated file?)")
+            raise VideoError(
+                path,
+                "",
+                f"{declared} frames as declared by the container",
+                got=f"{len(frames)} decodable frames (truncated file?)",
+            )
     return np.stack(frames)
 
 
@@ -141,8 +146,11 @@ def walk_files(folder: str | Path, suffixes, skip=()) -> list[Path]:
     for root, dirs, files in os.walk(folder):
         root_path = Path(root)
         dirs[:] = [d for d in dirs if not d.startswith(".") and (root_path / d).resolve() not in skip]
-        found += [root_path / f for f in files
-                  if not f.startswith(".") and Path(f).suffix.lower() in suffixes and (root_path / f).is_file()]
+        found += [
+            root_path / f
+            for f in files
+            if not f.startswith(".") and Path(f).suffix.lower() in suffixes and (root_path / f).is_file()
+        ]
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 
@@ -199,7 +207,7 @@ def cover_frame(frame: np.ndarray, height: int, width: int) -> np.ndarray:
         return frame
     nh, nw, y0, x0 = cover_window(h, w, height, width)
     interp = cv2.INTER_AREA if nh < h else cv2.INTER_LINEAR
-    return np.ascontiguousarray(cv2.resize(frame, (nw, nh), interpolation=interp)[y0:y0 + height, x0:x0 + width])
+    return np.ascontiguousarray(cv2.resize(frame, (nw, nh), interpolation=interp)[y0 : y0 + height, x0 : x0 + width])
 
 
 def resize_cover(frames: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -214,8 +222,9 @@ def read_frames_dir(folder: str | Path) -> np.ndarray:
     shape = frames[0].shape
     for f, img in zip(files, frames):
         if img.shape != shape:
-            raise VideoError(f, "size", f"the size of the first frame {shape[1]}x{shape[0]}",
-                             got=f"{img.shape[1]}x{img.shape[0]}")
+            raise VideoError(
+                f, "size", f"the size of the first frame {shape[1]}x{shape[0]}", got=f"{img.shape[1]}x{img.shape[0]}"
+            )
     return np.stack(frames)
 
 
@@ -227,8 +236,9 @@ def load_frames(path: str | Path) -> np.ndarray:
 
 def _check_frame(frame: np.ndarray, path: Path) -> np.ndarray:
     if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
-        raise VideoError(path, "frames", "uint8 RGB frames [H, W, 3]",
-                         got=f"{frame.dtype} array of shape {frame.shape}")
+        raise VideoError(
+            path, "frames", "uint8 RGB frames [H, W, 3]", got=f"{frame.dtype} array of shape {frame.shape}"
+        )
     return frame
 
 
@@ -255,7 +265,7 @@ class VideoWriter:
         self._stream = None
         self.frames_written = 0
 
-    def __enter__(self) -> "VideoWriter":
+    def __enter__(self) -> VideoWriter:
         from lionlora.io.files import atomic_path
 
         self._ctx = atomic_path(self.path)
@@ -269,8 +279,7 @@ class VideoWriter:
         h, w = frame.shape[:2]
         if self._container is None:
             if h % 2 or w % 2:
-                raise VideoError(self.path, "size", "even width and height (H.264 yuv420p)",
-                                 got=f"{w}x{h}")
+                raise VideoError(self.path, "size", "even width and height (H.264 yuv420p)", got=f"{w}x{h}")
             self._container = av.open(str(self._tmp), mode="w", format="mp4")
             rate = Fraction(self.fps).limit_denominator(1001)
             self._stream = self._container.add_stream("libx264", rate=rate)
@@ -278,8 +287,12 @@ class VideoWriter:
             self._stream.pix_fmt = "yuv420p"
             self._stream.options = {"crf": str(self.crf), "preset": self.preset}
         elif (h, w) != (self._stream.height, self._stream.width):
-            raise VideoError(self.path, "frames", f"all frames {self._stream.width}x{self._stream.height}",
-                             got=f"{w}x{h} at frame {self.frames_written}")
+            raise VideoError(
+                self.path,
+                "frames",
+                f"all frames {self._stream.width}x{self._stream.height}",
+                got=f"{w}x{h} at frame {self.frames_written}",
+            )
         for packet in self._stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
             self._container.mux(packet)
         self.frames_written += 1
@@ -306,4 +319,3 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: float = 24.
         for frame in frames:
             writer.write(frame)
     return Path(path)
-

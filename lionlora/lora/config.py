@@ -2,8 +2,8 @@
 
 :class:`AdapterConfig` is what an adapter file records about itself (``adapter.json``);
 :class:`FusionConfig` says how several adapters are combined at inference. The training and
-generation stages have their own configs in :mod:`lionlora.lora.train` and
-:mod:`lionlora.lora.generate`.
+generation stages have their own configs in :mod:`lionlora.apps.train` and
+:mod:`lionlora.apps.generate`.
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ class AdapterConfig:
     block_stop: int | None = opt(None, "block after the last one with LoRA (default: all blocks)")
     scaling_token: bool = opt(True, "append the scaling token E = linear(gamma(S)) (eqs. 5-7)")
     fourier_freqs: int = opt(8, "J, number of Fourier frequencies of gamma(S) (eq. 5)")
-    s_min: float = opt(49 / 600, "smallest scaling value S the adapter was trained on (paper: 49/600 camera, 49/240 motion)")
+    s_min: float = opt(
+        49 / 600, "smallest scaling value S the adapter was trained on (paper: 49/600 camera, 49/240 motion)"
+    )
     width: int = opt(0, "transformer width the adapter was built for (filled in when it is created)")
     num_layers: int = opt(0, "number of transformer blocks of the model (filled in when it is created)")
 
@@ -57,8 +59,12 @@ class AdapterConfig:
         if not self.target_modules:
             raise ConfigError("AdapterConfig", "target_modules", "at least one module suffix", got=self.target_modules)
         if self.block_start < 0 or (self.block_stop is not None and self.block_stop <= self.block_start):
-            raise ConfigError("AdapterConfig", "block_start/block_stop", "0 <= block_start < block_stop",
-                              got=(self.block_start, self.block_stop))
+            raise ConfigError(
+                "AdapterConfig",
+                "block_start/block_stop",
+                "0 <= block_start < block_stop",
+                got=(self.block_start, self.block_stop),
+            )
         if not 1 <= self.fourier_freqs <= 16:
             raise ConfigError("AdapterConfig", "fourier_freqs", "J in [1, 16]", got=self.fourier_freqs)
         if not 0.0 < self.s_min <= 1.0:
@@ -88,7 +94,8 @@ class FusionConfig:
 
     mode: Literal["lion", "vanilla"] = opt("lion", "lion (eq. 4 + eq. 8) or vanilla fusion (eq. 3)")
     norm: Literal["sample", "token", "none"] = opt(
-        "sample", "axes of the norm of eq. 4: per sample over tokens and channels, per token over channels, or off")
+        "sample", "axes of the norm of eq. 4: per sample over tokens and channels, per token over channels, or off"
+    )
 
     def __post_init__(self) -> None:
         if self.mode == "vanilla" and self.norm != "none":

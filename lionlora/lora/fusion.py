@@ -23,8 +23,8 @@ Both read one :class:`FusionState`, which :class:`lionlora.lora.lion.LionLoRA` f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 
@@ -174,7 +174,7 @@ class LionAttnProcessor:
         text = encoder_hidden_states[:, :text_len]
         if n_tok:
             tokens = encoder_hidden_states[:, text_len:]  # [B, k, C]
-            enc = torch.cat([torch.cat([text, tokens[:, i:i + 1]], dim=1) for i in range(k)], dim=0)
+            enc = torch.cat([torch.cat([text, tokens[:, i : i + 1]], dim=1) for i in range(k)], dim=0)
         else:
             enc = text.repeat(k, 1, 1)
         hid = hidden_states.repeat(k, 1, 1)

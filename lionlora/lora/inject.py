@@ -32,8 +32,12 @@ def adapter_targets(transformer: nn.Module, cfg: AdapterConfig) -> list[str]:
             module = modules.get(name)
             base = getattr(module, "base_layer", module)
             if not isinstance(base, nn.Linear):
-                raise ConfigError("AdapterConfig", "target_modules",
-                                  f"linear layers of a CogVideoX block, e.g. {', '.join(BLOCK_LINEARS)}", got=suffix)
+                raise ConfigError(
+                    "AdapterConfig",
+                    "target_modules",
+                    f"linear layers of a CogVideoX block, e.g. {', '.join(BLOCK_LINEARS)}",
+                    got=suffix,
+                )
             names.append(name)
     return names
 
@@ -64,8 +68,14 @@ def inject_adapter(transformer: nn.Module, cfg: AdapterConfig) -> list[str]:
     if cfg.name in adapter_names(transformer):
         raise AdapterError(cfg.name, "name", "a name not yet loaded into the model", got=cfg.name)
     targets = adapter_targets(transformer, cfg)
-    lora_cfg = LoraConfig(r=cfg.rank, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.dropout,
-                          target_modules=targets, init_lora_weights=True, bias="none")
+    lora_cfg = LoraConfig(
+        r=cfg.rank,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.dropout,
+        target_modules=targets,
+        init_lora_weights=True,
+        bias="none",
+    )
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*peft_config.*")
         inject_adapter_in_model(lora_cfg, transformer, adapter_name=cfg.name)

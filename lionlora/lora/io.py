@@ -87,7 +87,7 @@ def read_adapter(path: str | Path) -> tuple[AdapterConfig, dict[str, torch.Tenso
     try:
         with safe_open(str(file), framework="pt") as f:
             meta = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open is not iterable)
     except Exception as exc:  # safetensors raises its own error type for any malformed header
         raise AdapterError(file, "", "a valid safetensors file", got=str(exc)[:80]) from None
     if meta.get("format") != FORMAT:
@@ -99,14 +99,19 @@ def read_adapter(path: str | Path) -> tuple[AdapterConfig, dict[str, torch.Tenso
     return cfg, tensors, file
 
 
-def assign_adapter_tensors(lion, name: str, tensors: dict[str, torch.Tensor], source: str | Path,
-                           dtype: torch.dtype | None = None) -> None:
+def assign_adapter_tensors(
+    lion, name: str, tensors: dict[str, torch.Tensor], source: str | Path, dtype: torch.dtype | None = None
+) -> None:
     """Put saved tensors into adapter ``name``'s parameters (same keys and shapes, or AdapterError)."""
     params = lion.adapter_parameters(name)
     missing, unexpected = sorted(set(params) - set(tensors)), sorted(set(tensors) - set(params))
     if missing or unexpected:
-        raise AdapterError(source, (missing or unexpected)[0], "the tensors the adapter config implies",
-                           got="missing" if missing else "unexpected")
+        raise AdapterError(
+            source,
+            (missing or unexpected)[0],
+            "the tensors the adapter config implies",
+            got="missing" if missing else "unexpected",
+        )
     with torch.no_grad():
         for key, p in params.items():
             t = tensors[key]
@@ -132,8 +137,9 @@ def load_adapter(lion, path: str | Path, name: str | None = None, dtype: torch.d
     if cfg.width != lion.width:
         raise AdapterError(file, "config.width", f"the model's transformer width {lion.width}", got=cfg.width)
     if cfg.num_layers != lion.num_layers:
-        raise AdapterError(file, "config.num_layers", f"the model's {lion.num_layers} transformer blocks",
-                           got=cfg.num_layers)
+        raise AdapterError(
+            file, "config.num_layers", f"the model's {lion.num_layers} transformer blocks", got=cfg.num_layers
+        )
     try:
         lion.add_adapter(cfg)
     except ConfigError as exc:

@@ -14,7 +14,7 @@ import contextlib
 import dataclasses
 import functools
 import logging
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
@@ -101,8 +101,12 @@ class LionLoRA(nn.Module):
         lo, hi = float(values.min()), float(values.max())
         # 1e-6: S may arrive as float32 (13/49 rounds below s_min in float32)
         if not (torch.isfinite(values).all() and lo >= cfg.s_min - 1e-6 and hi <= 1.0 + 1e-6):
-            raise AdapterError(source, name, f"a scaling value S in [s_min, 1] = [{cfg.s_min:.4g}, 1]",
-                               got=lo if lo < cfg.s_min else hi)
+            raise AdapterError(
+                source,
+                name,
+                f"a scaling value S in [s_min, 1] = [{cfg.s_min:.4g}, 1]",
+                got=lo if lo < cfg.s_min else hi,
+            )
 
     # -- activation -----------------------------------------------------------------------------
 
@@ -123,13 +127,18 @@ class LionLoRA(nn.Module):
             seen.add(a.name)
             if a.scale is not None:
                 if a.name not in self.tokens:
-                    raise AdapterError(a.name, "scaling_token", "an adapter trained with a scaling token "
-                                       "(use the adapter-scale mode for this one)", got=False)
+                    raise AdapterError(
+                        a.name,
+                        "scaling_token",
+                        "an adapter trained with a scaling token (use the adapter-scale mode for this one)",
+                        got=False,
+                    )
                 self.check_scale(a.name, a.scale)
         with_token = [a.scale is not None for a in adapters]
         if fusion.branch_attention and any(with_token) and not all(with_token):
-            raise AdapterError("adapters", "scale", "scaling tokens for all fused adapters or for none (lion fusion)",
-                               got=with_token)
+            raise AdapterError(
+                "adapters", "scale", "scaling tokens for all fused adapters or for none (lion fusion)", got=with_token
+            )
         previous = (self.state.adapters, self.state.fusion)
         self.state.adapters, self.state.fusion = list(adapters), fusion
         try:
@@ -137,8 +146,9 @@ class LionLoRA(nn.Module):
         finally:
             self.state.adapters, self.state.fusion = previous
 
-    def forward(self, *args, adapters: Sequence[ActiveAdapter] | None = None,
-                fusion: FusionConfig | None = None, **kwargs):
+    def forward(
+        self, *args, adapters: Sequence[ActiveAdapter] | None = None, fusion: FusionConfig | None = None, **kwargs
+    ):
         """The transformer's forward with ``adapters`` active (as they are when None).
 
         With gradient checkpointing the blocks run again in the backward pass: keep the adapters

@@ -23,7 +23,8 @@ With one adapter alpha equals its own norm and eq. 4 is the identity; it is skip
 
 from __future__ import annotations
 
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 import torch
 
@@ -74,8 +75,9 @@ def equalise_norms(deltas: torch.Tensor, axes: NormAxes = "sample", rows: torch.
     return (deltas.to(factor.dtype) * factor).to(deltas.dtype)
 
 
-def fuse(deltas: torch.Tensor, weights: Sequence[float], axes: NormAxes = "sample",
-         rows: torch.Tensor | None = None) -> torch.Tensor:
+def fuse(
+    deltas: torch.Tensor, weights: Sequence[float], axes: NormAxes = "sample", rows: torch.Tensor | None = None
+) -> torch.Tensor:
     """The fused update of one layer: ``sum_i lambda_i * delta_i`` after eq. 4 (unless ``axes='none'``).
 
     Args:

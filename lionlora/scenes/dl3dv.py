@@ -108,8 +108,9 @@ def _available_downsamples(root: Path) -> list[int]:
     return [n for n in DOWNSAMPLES if (root / image_folder(n)).is_dir()]
 
 
-def load_scene(root: str | Path, downsample: int | None = None, check_images: bool = True,
-               require_points: bool = False) -> Scene:
+def load_scene(
+    root: str | Path, downsample: int | None = None, check_images: bool = True, require_points: bool = False
+) -> Scene:
     """Load a DL3DV-format scene folder.
 
     Args:
@@ -125,45 +126,56 @@ def load_scene(root: str | Path, downsample: int | None = None, check_images: bo
     root = Path(root)
     tf = root / "transforms.json"
     if not tf.is_file():
-        raise SceneError(root, "transforms.json", "a DL3DV/nerfstudio scene folder with transforms.json",
-                         got="missing")
+        raise SceneError(root, "transforms.json", "a DL3DV/nerfstudio scene folder with transforms.json", got="missing")
     cams = read_cameras(tf)
     if cams.names is None:
         raise SceneError(tf, "frames[].file_path", "a file_path for every frame", got="missing")
     available = _available_downsamples(root)
     if downsample is None:
         if not available:
-            raise SceneError(root, "images_N", f"an image folder ({', '.join(image_folder(n) for n in DOWNSAMPLES)})",
-                             got="none")
+            raise SceneError(
+                root, "images_N", f"an image folder ({', '.join(image_folder(n) for n in DOWNSAMPLES)})", got="none"
+            )
         downsample = available[0]
     if downsample not in DOWNSAMPLES:
         raise SceneError(root, "downsample", f"one of {DOWNSAMPLES}", got=downsample)
     folder = root / image_folder(downsample)
     if not folder.is_dir():
-        raise SceneError(root, image_folder(downsample), "an existing image folder",
-                         got=f"missing (present: {[image_folder(n) for n in available]})")
+        raise SceneError(
+            root,
+            image_folder(downsample),
+            "an existing image folder",
+            got=f"missing (present: {[image_folder(n) for n in available]})",
+        )
 
     order = sorted(range(len(cams)), key=lambda i: _natural_key(Path(cams.names[i]).name))
     cams = cams.subset(order)
     paths = [folder / Path(name).name for name in cams.names]
     missing = [p for p in paths if not p.is_file()]
     if missing:
-        raise SceneError(folder, Path(missing[0]).name,
-                         "an image for every frame of transforms.json",
-                         got=f"{len(missing)} of {len(paths)} images missing")
+        raise SceneError(
+            folder,
+            Path(missing[0]).name,
+            "an image for every frame of transforms.json",
+            got=f"{len(missing)} of {len(paths)} images missing",
+        )
 
     K = cams.intrinsics
     expect = (K.width / downsample, K.height / downsample)
     size = _image_size(paths[0])
     if abs(size[0] - expect[0]) > 1 or abs(size[1] - expect[1]) > 1:
-        raise SceneError(paths[0], "size",
-                         f"{expect[0]:g}x{expect[1]:g} pixels (transforms.json w x h = {K.width}x{K.height} / {downsample})",
-                         got=f"{size[0]}x{size[1]}")
+        raise SceneError(
+            paths[0],
+            "size",
+            f"{expect[0]:g}x{expect[1]:g} pixels (transforms.json w x h = {K.width}x{K.height} / {downsample})",
+            got=f"{size[0]}x{size[1]}",
+        )
     if check_images:
         for p in paths[1:]:
             if _image_size(p) != size:
-                raise SceneError(p, "size", f"{size[0]}x{size[1]} like the first image",
-                                 got="x".join(map(str, _image_size(p))))
+                raise SceneError(
+                    p, "size", f"{size[0]}x{size[1]} like the first image", got="x".join(map(str, _image_size(p)))
+                )
     cams = cams.with_image_size(*size)
     cams.names = [str(p.relative_to(root)) for p in paths]
 
@@ -198,4 +210,5 @@ def _check_points_agree(scene: Scene, rec) -> None:
     if err > 1e-2:
         scene.warnings.append(
             f"colmap/sparse/0 camera centres differ from transforms.json by {err:.1%} of the scene "
-            "extent (applied_transform missing or different?): points may not align with cameras")
+            "extent (applied_transform missing or different?): points may not align with cameras"
+        )

@@ -76,5 +76,6 @@ def resolve_scene(root: str | Path, ref: SceneRef) -> Path:
     for c in candidates:
         if (c / "transforms.json").is_file():
             return c
-    raise SceneError(root, ref.hash, "a scene folder with transforms.json (ROOT/<batch>/<hash> or ROOT/<hash>)",
-                     got="not found")
+    raise SceneError(
+        root, ref.hash, "a scene folder with transforms.json (ROOT/<batch>/<hash> or ROOT/<hash>)", got="not found"
+    )

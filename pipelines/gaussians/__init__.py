@@ -7,17 +7,17 @@ rest is loaded on first use.
 
 import importlib
 
-from pipelines.gaussians.config import DensifyConfig, ReconstructConfig
+from lionlora.pipelines.gaussians.config import DensifyConfig, ReconstructConfig
 
 _LAZY = {
-    "Gaussians": "pipelines.gaussians.model",
-    "init_from_points": "pipelines.gaussians.model",
-    "init_from_scene": "pipelines.gaussians.model",
-    "get_engine": "pipelines.gaussians.engines",
-    "resolve_engine": "pipelines.gaussians.engines",
-    "read_ply": "pipelines.gaussians.ply",
-    "write_ply": "pipelines.gaussians.ply",
-    "reconstruct": "pipelines.gaussians.train",
+    "Gaussians": "lionlora.pipelines.gaussians.model",
+    "init_from_points": "lionlora.pipelines.gaussians.model",
+    "init_from_scene": "lionlora.pipelines.gaussians.model",
+    "get_engine": "lionlora.pipelines.gaussians.engines",
+    "resolve_engine": "lionlora.pipelines.gaussians.engines",
+    "read_ply": "lionlora.pipelines.gaussians.ply",
+    "write_ply": "lionlora.pipelines.gaussians.ply",
+    "reconstruct": "lionlora.pipelines.gaussians.train",
 }
 
 __all__ = ["ReconstructConfig", "DensifyConfig", *_LAZY]
@@ -26,4 +26,4 @@ __all__ = ["ReconstructConfig", "DensifyConfig", *_LAZY]
 def __getattr__(name: str):
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'pipelines.gaussians' has no attribute {name!r}")
+    raise AttributeError(f"module 'lionlora.pipelines.gaussians' has no attribute {name!r}")

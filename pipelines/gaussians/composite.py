@@ -51,8 +51,7 @@ class TileComposite(torch.autograd.Function):
     ``features [t1 - t0, P, F]`` and ``alpha [t1 - t0, P]`` for the intersections of tiles ``[t0, t1)``."""
 
     @staticmethod
-    def forward(ctx, means2d, conics, opacities, features, tile_ids, gauss_ids, tile_size, tiles_x, t0, t1,
-                alpha_min):
+    def forward(ctx, means2d, conics, opacities, features, tile_ids, gauss_ids, tile_size, tiles_x, t0, t1, alpha_min):
         dx, dy = _pair_offsets(means2d, tile_ids, gauss_ids, tile_size, tiles_x)
         sigma = _sigma(conics, gauss_ids, dx, dy)
         alpha = torch.clamp_max(opacities[gauss_ids, None] * torch.exp(-sigma), ALPHA_MAX)
@@ -64,7 +63,9 @@ class TileComposite(torch.autograd.Function):
         w = alpha * T
         rel = tile_ids - t0
         n_out, P = t1 - t0, tile_size * tile_size
-        out = features.new_zeros(n_out, P, features.shape[-1]).index_add_(0, rel, w[:, :, None] * features[gauss_ids][:, None])
+        out = features.new_zeros(n_out, P, features.shape[-1]).index_add_(
+            0, rel, w[:, :, None] * features[gauss_ids][:, None]
+        )
         acc = alpha.new_zeros(n_out, P).index_add_(0, rel, w)
         ctx.save_for_backward(means2d, conics, opacities, features, tile_ids, gauss_ids, alpha, T)
         ctx.geometry = (tile_size, tiles_x, t0)
@@ -95,19 +96,32 @@ class TileComposite(torch.autograd.Function):
             con = conics[gauss_ids]
             a, b, c = con[:, 0, None], con[:, 1, None], con[:, 2, None]
             d_m = -torch.stack([(g_sig * (a * dx + b * dy)).sum(1), (g_sig * (c * dy + b * dx)).sum(1)], -1)
-            d_con = torch.stack([(g_sig * 0.5 * dx * dx).sum(1), (g_sig * dx * dy).sum(1),
-                                 (g_sig * 0.5 * dy * dy).sum(1)], -1)
+            d_con = torch.stack(
+                [(g_sig * 0.5 * dx * dx).sum(1), (g_sig * dx * dy).sum(1), (g_sig * 0.5 * dy * dy).sum(1)], -1
+            )
             grads[0] = torch.zeros_like(means2d).index_add_(0, gauss_ids, d_m)
             grads[1] = torch.zeros_like(conics).index_add_(0, gauss_ids, d_con)
             grads[2] = torch.zeros_like(opacities).index_add_(0, gauss_ids, (d_alpha * e).sum(1))
         return tuple(grads)
 
 
-def composite(tile_ids: Tensor, gauss_ids: Tensor, means2d: Tensor, conics: Tensor, opacities: Tensor,
-              features: Tensor, tile_size: int, tiles_x: int, t0: int, t1: int, alpha_min: float) -> tuple[Tensor, Tensor]:
+def composite(
+    tile_ids: Tensor,
+    gauss_ids: Tensor,
+    means2d: Tensor,
+    conics: Tensor,
+    opacities: Tensor,
+    features: Tensor,
+    tile_size: int,
+    tiles_x: int,
+    t0: int,
+    t1: int,
+    alpha_min: float,
+) -> tuple[Tensor, Tensor]:
     """Composite the intersections of tiles ``[t0, t1)``: features ``[t1 - t0, P, F]``, alpha ``[t1 - t0, P]``."""
     if gauss_ids.numel() == 0:
         P = tile_size * tile_size
         return (features.new_zeros(t1 - t0, P, features.shape[-1]), features.new_zeros(t1 - t0, P))
-    return TileComposite.apply(means2d, conics, opacities, features, tile_ids, gauss_ids, tile_size, tiles_x,
-                               t0, t1, alpha_min)
+    return TileComposite.apply(
+        means2d, conics, opacities, features, tile_ids, gauss_ids, tile_size, tiles_x, t0, t1, alpha_min
+    )

@@ -8,12 +8,19 @@ from typing import Literal
 from lionlora.config import opt
 from lionlora.errors import ConfigError
 
+
 @dataclass
 class DensifyConfig:
     prune_opa: float = opt(0.005, "Gaussians with opacity below this are pruned")
-    grow_grad2d: float = opt(0.0002, "average screen-space gradient (NDC units) above which a Gaussian is cloned or split")
-    grow_scale3d: float = opt(0.01, "clone (not split) Gaussians whose largest std is at most this times the scene scale")
-    prune_scale3d: float = opt(0.1, "after the first opacity reset, prune Gaussians larger than this times the scene scale")
+    grow_grad2d: float = opt(
+        0.0002, "average screen-space gradient (NDC units) above which a Gaussian is cloned or split"
+    )
+    grow_scale3d: float = opt(
+        0.01, "clone (not split) Gaussians whose largest std is at most this times the scene scale"
+    )
+    prune_scale3d: float = opt(
+        0.1, "after the first opacity reset, prune Gaussians larger than this times the scene scale"
+    )
     refine_start_iter: int = opt(500, "first step that densifies")
     refine_stop_iter: int = opt(15000, "no densification from this step on")
     refine_every: int = opt(100, "densify every this many steps")
@@ -24,18 +31,26 @@ class DensifyConfig:
         if not 0.0 < self.prune_opa < 0.5:
             raise ConfigError("DensifyConfig", "prune_opa", "a value in (0, 0.5)", got=self.prune_opa)
         if self.grow_grad2d <= 0 or self.grow_scale3d <= 0 or self.prune_scale3d <= 0:
-            raise ConfigError("DensifyConfig", "grow_grad2d/grow_scale3d/prune_scale3d", "positive values",
-                              got=(self.grow_grad2d, self.grow_scale3d, self.prune_scale3d))
+            raise ConfigError(
+                "DensifyConfig",
+                "grow_grad2d/grow_scale3d/prune_scale3d",
+                "positive values",
+                got=(self.grow_grad2d, self.grow_scale3d, self.prune_scale3d),
+            )
         if self.refine_every < 1 or self.reset_every < 0 or self.max_gaussians < 0:
-            raise ConfigError("DensifyConfig", "refine_every/reset_every/max_gaussians",
-                              "refine_every >= 1, reset_every >= 0, max_gaussians >= 0",
-                              got=(self.refine_every, self.reset_every, self.max_gaussians))
+            raise ConfigError(
+                "DensifyConfig",
+                "refine_every/reset_every/max_gaussians",
+                "refine_every >= 1, reset_every >= 0, max_gaussians >= 0",
+                got=(self.refine_every, self.reset_every, self.max_gaussians),
+            )
 
 
 @dataclass
 class ReconstructConfig:
     engine: Literal["auto", "torch", "gsplat", "nerfstudio"] = opt(
-        "auto", "auto = gsplat where CUDA and gsplat are available, else torch (this project's CPU rasteriser)")
+        "auto", "auto = gsplat where CUDA and gsplat are available, else torch (this project's CPU rasteriser)"
+    )
     steps: int = opt(30000, "optimisation steps (one training image per step)")
     downsample: int | None = opt(None, "images_N folder to train on (None: the largest images present)")
     sh_degree: int = opt(3, "spherical-harmonics degree of the colours (0..3)")
@@ -68,20 +83,30 @@ class ReconstructConfig:
         if not 0 <= self.sh_degree <= 3:
             raise ConfigError("ReconstructConfig", "sh_degree", "an SH degree in 0..3", got=self.sh_degree)
         if self.sh_degree_interval < 1 or self.test_every < 2:
-            raise ConfigError("ReconstructConfig", "sh_degree_interval/test_every",
-                              "sh_degree_interval >= 1 and test_every >= 2",
-                              got=(self.sh_degree_interval, self.test_every))
+            raise ConfigError(
+                "ReconstructConfig",
+                "sh_degree_interval/test_every",
+                "sh_degree_interval >= 1 and test_every >= 2",
+                got=(self.sh_degree_interval, self.test_every),
+            )
         if not 0.0 <= self.ssim_lambda <= 1.0:
             raise ConfigError("ReconstructConfig", "ssim_lambda", "a weight in [0, 1]", got=self.ssim_lambda)
         if not 0.0 < self.init_opacity < 1.0 or self.init_scale <= 0 or self.random_init_points < 1:
-            raise ConfigError("ReconstructConfig", "init_opacity/init_scale/random_init_points",
-                              "opacity in (0, 1), positive scale and point count",
-                              got=(self.init_opacity, self.init_scale, self.random_init_points))
+            raise ConfigError(
+                "ReconstructConfig",
+                "init_opacity/init_scale/random_init_points",
+                "opacity in (0, 1), positive scale and point count",
+                got=(self.init_opacity, self.init_scale, self.random_init_points),
+            )
         if len(self.background) != 3:
             raise ConfigError("ReconstructConfig", "background", "an RGB triple", got=self.background)
         rates = [self.lr_means, self.lr_scales, self.lr_quats, self.lr_opacities, self.lr_sh0, self.lr_shN]
         if min(rates) <= 0 or not 0 < self.lr_means_final <= 1:
-            raise ConfigError("ReconstructConfig", "lr_*", "positive learning rates, lr_means_final in (0, 1]",
-                              got=rates + [self.lr_means_final])
+            raise ConfigError(
+                "ReconstructConfig",
+                "lr_*",
+                "positive learning rates, lr_means_final in (0, 1]",
+                got=rates + [self.lr_means_final],
+            )
         if self.tile_size not in (2, 4, 8, 16, 32):
             raise ConfigError("ReconstructConfig", "tile_size", "one of 2, 4, 8, 16, 32", got=self.tile_size)

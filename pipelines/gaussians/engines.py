@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from lionlora.errors import ConfigError
 
@@ -51,10 +51,10 @@ def get_engine(name: str) -> Engine:
         raise ConfigError("engine", "engine", f"one of {list(RASTER_ENGINES)}", got=name)
     name = resolve_engine(name)
     if name == "gsplat":
-        from pipelines.gaussians import raster_gsplat
+        from lionlora.pipelines.gaussians import raster_gsplat
 
         raster_gsplat.require_gsplat()
         return Engine("gsplat", "cuda", raster_gsplat.rasterize)
-    from pipelines.gaussians import raster_torch
+    from lionlora.pipelines.gaussians import raster_torch
 
     return Engine("torch", "cpu", raster_torch.rasterize)

@@ -35,8 +35,11 @@ def ssim(a: Tensor, b: Tensor, window: int = 11, sigma: float = 1.5, data_range:
     planes = torch.cat([xa, xb, xa * xa, xb * xb, xa * xb], 1)  # [1, 5C, H, W]
     g = _gauss_window(window, sigma, a.dtype, a.device)
     n = planes.shape[1]
-    blurred = F.conv2d(F.conv2d(planes, g.reshape(1, 1, 1, -1).expand(n, 1, 1, window), groups=n),
-                       g.reshape(1, 1, -1, 1).expand(n, 1, window, 1), groups=n)
+    blurred = F.conv2d(
+        F.conv2d(planes, g.reshape(1, 1, 1, -1).expand(n, 1, 1, window), groups=n),
+        g.reshape(1, 1, -1, 1).expand(n, 1, window, 1),
+        groups=n,
+    )
     mu_a, mu_b, aa, bb, ab = blurred.split(c, 1)
     var_a, var_b, cov = aa - mu_a**2, bb - mu_b**2, ab - mu_a * mu_b
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
@@ -48,6 +51,14 @@ def ssim_reference(a: np.ndarray, b: np.ndarray) -> float:
     """SSIM by scikit-image (Gaussian window sigma 1.5, population covariance) of ``[H, W, 3]`` in [0, 1]."""
     from skimage.metrics import structural_similarity
 
-    return float(structural_similarity(np.asarray(a, np.float64), np.asarray(b, np.float64), data_range=1.0,
-                                       channel_axis=-1, gaussian_weights=True, sigma=1.5,
-                                       use_sample_covariance=False))
+    return float(
+        structural_similarity(
+            np.asarray(a, np.float64),
+            np.asarray(b, np.float64),
+            data_range=1.0,
+            channel_axis=-1,
+            gaussian_weights=True,
+            sigma=1.5,
+            use_sample_covariance=False,
+        )
+    )

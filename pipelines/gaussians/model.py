@@ -17,7 +17,7 @@ from torch import Tensor
 from lionlora.errors import SceneError
 from lionlora.geometry.convert import matrix_to_quat_wxyz, quat_wxyz_to_matrix
 from lionlora.geometry.se3 import Sim3
-from pipelines.gaussians.sh import degree_of, num_coeffs, rgb_to_sh0, sh_rotation
+from lionlora.pipelines.gaussians.sh import degree_of, num_coeffs, rgb_to_sh0, sh_rotation
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +71,16 @@ class Gaussians:
         return {name: getattr(self, name) for name in PARAM_NAMES}
 
     @staticmethod
-    def from_params(params) -> "Gaussians":
+    def from_params(params) -> Gaussians:
         return Gaussians(**{name: params[name].detach() for name in PARAM_NAMES})
 
-    def to(self, device: str | torch.device) -> "Gaussians":
+    def to(self, device: str | torch.device) -> Gaussians:
         return Gaussians(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
 
-    def subset(self, mask: Tensor) -> "Gaussians":
+    def subset(self, mask: Tensor) -> Gaussians:
         return Gaussians(**{f.name: getattr(self, f.name)[mask] for f in fields(self)})
 
-    def transformed(self, sim: Sim3) -> "Gaussians":
+    def transformed(self, sim: Sim3) -> Gaussians:
         """The same Gaussians in a world mapped by ``x -> s R x + t`` (SH rotated exactly)."""
         dt = self.means.dtype
         means = torch.from_numpy(sim.apply(self.means.double().numpy())).to(dt)
@@ -104,8 +104,9 @@ def _knn_scales(points: np.ndarray, k: int = 3) -> np.ndarray:
     return np.clip(d, max(float(np.median(d)) * 1e-2, 1e-7), None)
 
 
-def init_from_points(points: np.ndarray, colors: np.ndarray, sh_degree: int,
-                     init_opacity: float = 0.1, init_scale: float = 1.0) -> Gaussians:
+def init_from_points(
+    points: np.ndarray, colors: np.ndarray, sh_degree: int, init_opacity: float = 0.1, init_scale: float = 1.0
+) -> Gaussians:
     """Isotropic Gaussians at SfM ``points [P, 3]`` with ``colors [P, 3]`` (uint8 or [0, 1]).
 
     Each Gaussian's size is the mean distance to its three nearest neighbours (times
@@ -140,9 +141,15 @@ def random_points(c2w: np.ndarray, n: int, extent: float = 3.0, seed: int = 0) -
     return mid + rng.uniform(-half, half, size=(n, 3)), rng.uniform(0, 1, size=(n, 3))
 
 
-def init_from_scene(scene, sh_degree: int, init_opacity: float = 0.1, init_scale: float = 1.0,
-                    random_fallback: bool = False, random_points_count: int = 20000,
-                    seed: int = 0) -> Gaussians:
+def init_from_scene(
+    scene,
+    sh_degree: int,
+    init_opacity: float = 0.1,
+    init_scale: float = 1.0,
+    random_fallback: bool = False,
+    random_points_count: int = 20000,
+    seed: int = 0,
+) -> Gaussians:
     """Gaussians for ``scene`` (a :class:`lionlora.scenes.Scene`) from its SfM points.
 
     Raises:
@@ -150,10 +157,17 @@ def init_from_scene(scene, sh_degree: int, init_opacity: float = 0.1, init_scale
     """
     if scene.points is None or len(scene.points) == 0:
         if not random_fallback:
-            raise SceneError(scene.root, "colmap/sparse/0", "SfM points to initialise the Gaussians "
-                             "(or allow the random initialisation fallback)", got="no points")
-        log.warning("%s: no SfM points; initialising %d Gaussians at random (expect a worse "
-                    "reconstruction)", scene.root, random_points_count)
+            raise SceneError(
+                scene.root,
+                "colmap/sparse/0",
+                "SfM points to initialise the Gaussians (or allow the random initialisation fallback)",
+                got="no points",
+            )
+        log.warning(
+            "%s: no SfM points; initialising %d Gaussians at random (expect a worse reconstruction)",
+            scene.root,
+            random_points_count,
+        )
         pts, rgb = random_points(scene.cameras.c2w, random_points_count, seed=seed)
         return init_from_points(pts, rgb, sh_degree, init_opacity, init_scale)
     return init_from_points(scene.points, scene.colors, sh_degree, init_opacity, init_scale)

@@ -4,7 +4,7 @@ nerfstudio trains in its own world: the scene's ``transforms.json`` world (``A @
 ``A = applied_transform``), then its dataparser's orientation, centring and scale. The dataparser
 is asked to leave poses alone, and whatever it still applied (``dataparser_transforms.json``) is
 undone together with ``A`` so that the exported Gaussians land in the scene's SfM world like the
-other engines' (SH coefficients are rotated exactly, see :func:`pipelines.gaussians.sh.sh_rotation`).
+other engines' (SH coefficients are rotated exactly, see :func:`lionlora.pipelines.gaussians.sh.sh_rotation`).
 """
 
 from __future__ import annotations
@@ -21,13 +21,15 @@ from lionlora.errors import DependencyError, LionLoraError
 from lionlora.geometry.convert import homogeneous
 from lionlora.geometry.se3 import Sim3
 from lionlora.io.files import atomic_dir, read_json, write_json
-from pipelines.gaussians.config import ReconstructConfig
-from pipelines.gaussians.ply import read_ply, write_ply
+from lionlora.pipelines.gaussians.config import ReconstructConfig
+from lionlora.pipelines.gaussians.ply import read_ply, write_ply
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = ("pip install -e '.[nerfstudio]' (about 3.5 GB; it downgrades gsplat and OpenCV, so use its own "
-                "environment), or choose --engine torch / gsplat")
+INSTALL_HINT = (
+    "pip install -e '.[nerfstudio]' (about 3.5 GB; it downgrades gsplat and OpenCV, so use its own "
+    "environment), or choose --engine torch / gsplat"
+)
 
 
 def ns_command(name: str) -> str:
@@ -51,13 +53,16 @@ def _run(cmd: list[str], log_file: Path) -> None:
 
 def _write_points_ply(path: Path, xyz: np.ndarray, rgb: np.ndarray) -> None:
     """A coloured point cloud (x y z float, red green blue uchar), binary little-endian."""
-    v = np.zeros(len(xyz), dtype=[("x", "<f4"), ("y", "<f4"), ("z", "<f4"),
-                                  ("red", "u1"), ("green", "u1"), ("blue", "u1")])
+    v = np.zeros(
+        len(xyz), dtype=[("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("red", "u1"), ("green", "u1"), ("blue", "u1")]
+    )
     v["x"], v["y"], v["z"] = xyz.T
     v["red"], v["green"], v["blue"] = np.asarray(rgb, np.uint8).T
-    header = ("ply\nformat binary_little_endian 1.0\n"
-              f"element vertex {len(v)}\nproperty float x\nproperty float y\nproperty float z\n"
-              "property uchar red\nproperty uchar green\nproperty uchar blue\nend_header\n")
+    header = (
+        "ply\nformat binary_little_endian 1.0\n"
+        f"element vertex {len(v)}\nproperty float x\nproperty float y\nproperty float z\n"
+        "property uchar red\nproperty uchar green\nproperty uchar blue\nend_header\n"
+    )
     path.write_bytes(header.encode("ascii") + v.tobytes())
 
 
@@ -91,7 +96,7 @@ def to_scene_world(run_dir: Path, applied_transform: np.ndarray) -> Sim3:
 
 
 def reconstruct_nerfstudio(scene_dir: str | Path, out: str | Path, cfg: ReconstructConfig) -> dict:
-    """Train splatfacto on ``scene_dir`` and write ``out`` like :func:`pipelines.gaussians.train.reconstruct`."""
+    """Train splatfacto on ``scene_dir`` and write ``out`` like :func:`lionlora.pipelines.gaussians.train.reconstruct`."""
     from lionlora.scenes import load_scene
 
     train_cmd, export_cmd, eval_cmd = ns_command("ns-train"), ns_command("ns-export"), ns_command("ns-eval")
@@ -101,28 +106,79 @@ def reconstruct_nerfstudio(scene_dir: str | Path, out: str | Path, cfg: Reconstr
     work.mkdir(parents=True, exist_ok=True)
     log_file = work / "nerfstudio.log"
     data = _prepare_data(scene, work)
-    _run([train_cmd, "splatfacto", "--data", str(data), "--output-dir", str(work / "runs"),
-          "--experiment-name", "lionlora", "--timestamp", "run", "--max-num-iterations", str(cfg.steps),
-          "--viewer.quit-on-train-completion", "True", "--pipeline.model.sh-degree", str(cfg.sh_degree),
-          *cfg.nerfstudio_extra, "nerfstudio-data", "--downscale-factor", str(scene.downsample),
-          "--eval-mode", "interval", "--eval-interval", str(cfg.test_every), "--orientation-method", "none",
-          "--center-method", "none", "--auto-scale-poses", "False"], log_file)
+    _run(
+        [
+            train_cmd,
+            "splatfacto",
+            "--data",
+            str(data),
+            "--output-dir",
+            str(work / "runs"),
+            "--experiment-name",
+            "lionlora",
+            "--timestamp",
+            "run",
+            "--max-num-iterations",
+            str(cfg.steps),
+            "--viewer.quit-on-train-completion",
+            "True",
+            "--pipeline.model.sh-degree",
+            str(cfg.sh_degree),
+            *cfg.nerfstudio_extra,
+            "nerfstudio-data",
+            "--downscale-factor",
+            str(scene.downsample),
+            "--eval-mode",
+            "interval",
+            "--eval-interval",
+            str(cfg.test_every),
+            "--orientation-method",
+            "none",
+            "--center-method",
+            "none",
+            "--auto-scale-poses",
+            "False",
+        ],
+        log_file,
+    )
     run_dir = work / "runs" / "lionlora" / "splatfacto" / "run"
-    _run([eval_cmd, "--load-config", str(run_dir / "config.yml"), "--output-path", str(work / "eval.json")], log_file)
-    _run([export_cmd, "gaussian-splat", "--load-config", str(run_dir / "config.yml"), "--output-dir",
-          str(work / "export")], log_file)
+    _run(
+        [eval_cmd, "--load-config", str(run_dir / "config.yml"), "--output-path", str(work / "lionlora.eval.json")],
+        log_file,
+    )
+    _run(
+        [
+            export_cmd,
+            "gaussian-splat",
+            "--load-config",
+            str(run_dir / "config.yml"),
+            "--output-dir",
+            str(work / "export"),
+        ],
+        log_file,
+    )
     meta = read_json(scene.root / "transforms.json", "a nerfstudio transforms.json")
     sim = to_scene_world(run_dir, np.asarray(meta.get("applied_transform", np.eye(4)[:3]), dtype=np.float64))
     gaussians = read_ply(work / "export" / "splat.ply").transformed(sim)
-    results = read_json(work / "eval.json", "ns-eval output").get("results", {})
+    results = read_json(work / "lionlora.eval.json", "ns-eval output").get("results", {})
     K = scene.cameras.intrinsics
-    metrics = {"engine": "nerfstudio", "steps": cfg.steps, "sh_degree": cfg.sh_degree,
-               "downsample": scene.downsample, "width": K.width, "height": K.height,
-               "psnr": results.get("psnr"), "ssim": results.get("ssim"), "lpips": results.get("lpips"),
-               "psnr_init": None, "ssim_init": None, "n_gaussians": len(gaussians), "scene": str(scene_dir)}
+    metrics = {
+        "engine": "nerfstudio",
+        "steps": cfg.steps,
+        "sh_degree": cfg.sh_degree,
+        "downsample": scene.downsample,
+        "width": K.width,
+        "height": K.height,
+        "psnr": results.get("psnr"),
+        "ssim": results.get("ssim"),
+        "lpips": results.get("lpips"),
+        "psnr_init": None,
+        "ssim_init": None,
+        "n_gaussians": len(gaussians),
+        "scene": str(scene_dir),
+    }
     from lionlora.config import dump_config
-
-    from pipelines.gaussians.train import MARKER, METRICS
+    from lionlora.pipelines.gaussians.train import MARKER, METRICS
 
     with atomic_dir(out, MARKER) as tmp:
         write_ply(tmp / "point_cloud.ply", gaussians)

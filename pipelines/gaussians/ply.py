@@ -20,22 +20,37 @@ import torch
 
 from lionlora.errors import InputError
 from lionlora.io.files import atomic_path
-from pipelines.gaussians.model import Gaussians
-from pipelines.gaussians.sh import degree_of
+from lionlora.pipelines.gaussians.model import Gaussians
+from lionlora.pipelines.gaussians.sh import degree_of
 
 _PLY_TYPES = {
-    "float": "f4", "float32": "f4", "double": "f8", "float64": "f8",
-    "uchar": "u1", "uint8": "u1", "char": "i1", "int8": "i1", "short": "i2", "int16": "i2",
-    "ushort": "u2", "uint16": "u2", "int": "i4", "int32": "i4", "uint": "u4", "uint32": "u4",
+    "float": "f4",
+    "float32": "f4",
+    "double": "f8",
+    "float64": "f8",
+    "uchar": "u1",
+    "uint8": "u1",
+    "char": "i1",
+    "int8": "i1",
+    "short": "i2",
+    "int16": "i2",
+    "ushort": "u2",
+    "uint16": "u2",
+    "int": "i4",
+    "int32": "i4",
+    "uint": "u4",
+    "uint32": "u4",
 }
 
 
 def property_names(sh_degree: int) -> list[str]:
     """The vertex properties of a 3DGS ``.ply`` with SH degree ``sh_degree``."""
     n_rest = 3 * ((sh_degree + 1) ** 2 - 1)
-    return (["x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2"]
-            + [f"f_rest_{i}" for i in range(n_rest)]
-            + ["opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"])
+    return (
+        ["x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2"]
+        + [f"f_rest_{i}" for i in range(n_rest)]
+        + ["opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"]
+    )
 
 
 def write_ply(path: str | Path, gaussians: Gaussians) -> Path:
@@ -43,17 +58,33 @@ def write_ply(path: str | Path, gaussians: Gaussians) -> Path:
     g = gaussians.to("cpu")
     n = len(g)
     rest = g.shN.detach().transpose(1, 2).reshape(n, 3 * g.shN.shape[1])  # [N, 3, K-1] -> channel-major
-    cols = [g.means, torch.zeros(n, 3), g.sh0.detach().reshape(n, 3), rest, g.opacities.detach()[:, None],
-            g.scales, g.quats]
+    cols = [
+        g.means,
+        torch.zeros(n, 3),
+        g.sh0.detach().reshape(n, 3),
+        rest,
+        g.opacities.detach()[:, None],
+        g.scales,
+        g.quats,
+    ]
     data = torch.cat([c.detach().float() for c in cols], 1).numpy().astype("<f4")
     names = property_names(g.sh_degree)
-    header = "\n".join(["ply", "format binary_little_endian 1.0", f"element vertex {n}",
-                        *[f"property float {p}" for p in names], "end_header"]) + "\n"
+    header = (
+        "\n".join(
+            [
+                "ply",
+                "format binary_little_endian 1.0",
+                f"element vertex {n}",
+                *[f"property float {p}" for p in names],
+                "end_header",
+            ]
+        )
+        + "\n"
+    )
     path = Path(path)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            fh.write(header.encode("ascii"))
-            fh.write(np.ascontiguousarray(data).tobytes())
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(header.encode("ascii"))
+        fh.write(np.ascontiguousarray(data).tobytes())
     return path
 
 
@@ -104,8 +135,9 @@ def read_ply(path: str | Path) -> Gaussians:
         dtype = np.dtype([(name, endian + t) for name, t in props])
         raw = fh.read()
     if len(raw) < count * dtype.itemsize:
-        raise InputError(path, "vertex", f"{count} vertices of {dtype.itemsize} bytes",
-                         got=f"{len(raw)} bytes (truncated file?)")
+        raise InputError(
+            path, "vertex", f"{count} vertices of {dtype.itemsize} bytes", got=f"{len(raw)} bytes (truncated file?)"
+        )
     v = np.frombuffer(raw, dtype=dtype, count=count)
     names = set(dtype.names)
     n_rest = len([p for p in names if p.startswith("f_rest_")])
@@ -114,8 +146,7 @@ def read_ply(path: str | Path) -> Gaussians:
     except ValueError:
         degree = -1
     if degree < 0:
-        raise InputError(path, "f_rest_*", "3 * ((degree + 1)^2 - 1) coefficients for an SH degree 0..3",
-                         got=n_rest)
+        raise InputError(path, "f_rest_*", "3 * ((degree + 1)^2 - 1) coefficients for an SH degree 0..3", got=n_rest)
     missing = [p for p in property_names(degree) if p not in names and p not in ("nx", "ny", "nz")]
     if missing:
         raise InputError(path, f"property {missing[0]}", "the 3DGS vertex properties", got="missing")

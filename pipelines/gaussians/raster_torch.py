@@ -1,7 +1,7 @@
 """The project's differentiable 3D Gaussian rasteriser in pure PyTorch (CPU or any device).
 
 Same inputs and outputs as ``gsplat.rasterization`` (the subset this toolkit uses), so either
-engine can sit behind :mod:`pipelines.gaussians.engines`:
+engine can sit behind :mod:`lionlora.pipelines.gaussians.engines`:
 
 1. **Projection** (EWA splatting): each 3D covariance ``Sigma = R S S^T R^T`` is moved into the
    camera frame, ``Sigma_c = W Sigma W^T``, and projected with the Jacobian of the perspective
@@ -11,7 +11,7 @@ engine can sit behind :mod:`pipelines.gaussians.engines`:
    footprint is the box of 3 standard deviations along the larger eigen-axis.
 2. **Tiles and depth order**: every Gaussian is listed once per image tile its box touches;
    the list is sorted by (tile, depth), so each tile holds its Gaussians front to back.
-3. **Alpha compositing** (:mod:`pipelines.gaussians.composite`): for each (tile, Gaussian)
+3. **Alpha compositing** (:mod:`lionlora.pipelines.gaussians.composite`): for each (tile, Gaussian)
    pair and each pixel of the tile, ``alpha = min(0.999, o * exp(-d^T Sigma_2d^-1 d / 2))``
    (zero below ``alpha_min``), and ``C = sum_i c_i alpha_i T_i`` with
    ``T_i = prod_{j<i} (1 - alpha_j)``, all pairs of a tile at once as segmented cumulative sums;
@@ -28,8 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from pipelines.gaussians.composite import composite
-from pipelines.gaussians.sh import sh_to_rgb
+from lionlora.pipelines.gaussians.composite import composite
+from lionlora.pipelines.gaussians.sh import sh_to_rgb
 
 RENDER_MODES = ("RGB", "D", "ED", "RGB+D", "RGB+ED")
 
@@ -37,11 +37,20 @@ RENDER_MODES = ("RGB", "D", "ED", "RGB+D", "RGB+ED")
 def quat_to_rotmat(quats: Tensor) -> Tensor:
     """Rotation matrices ``[..., 3, 3]`` of w-x-y-z quaternions ``[..., 4]`` (normalised here)."""
     w, x, y, z = F.normalize(quats, dim=-1).unbind(-1)
-    return torch.stack([
-        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
-    ], -1).reshape(quats.shape[:-1] + (3, 3))
+    return torch.stack(
+        [
+            1 - 2 * (y * y + z * z),
+            2 * (x * y - w * z),
+            2 * (x * z + w * y),
+            2 * (x * y + w * z),
+            1 - 2 * (x * x + z * z),
+            2 * (y * z - w * x),
+            2 * (x * z - w * y),
+            2 * (y * z + w * x),
+            1 - 2 * (x * x + y * y),
+        ],
+        -1,
+    ).reshape(quats.shape[:-1] + (3, 3))
 
 
 def covariances(quats: Tensor, scales: Tensor) -> Tensor:
@@ -50,9 +59,19 @@ def covariances(quats: Tensor, scales: Tensor) -> Tensor:
     return M @ M.transpose(-1, -2)
 
 
-def project(means: Tensor, covars: Tensor, viewmats: Tensor, Ks: Tensor, width: int, height: int,
-            near_plane: float = 0.01, far_plane: float = 1e10, eps2d: float = 0.3,
-            opacities: Tensor | None = None, alpha_min: float = 1.0 / 255.0):
+def project(
+    means: Tensor,
+    covars: Tensor,
+    viewmats: Tensor,
+    Ks: Tensor,
+    width: int,
+    height: int,
+    near_plane: float = 0.01,
+    far_plane: float = 1e10,
+    eps2d: float = 0.3,
+    opacities: Tensor | None = None,
+    alpha_min: float = 1.0 / 255.0,
+):
     """Project Gaussians into ``C`` cameras (EWA / local affine approximation).
 
     Args:
@@ -96,15 +115,23 @@ def project(means: Tensor, covars: Tensor, viewmats: Tensor, Ks: Tensor, width: 
             extend = torch.clamp(torch.sqrt(2.0 * torch.log(ratio)), max=3.0).expand_as(z)
         radii = torch.ceil(extend[..., None] * torch.sqrt(torch.stack([a, c], -1).clamp_min(0))).to(torch.int64)
         m = means2d.detach()
-        valid = ((z > near_plane) & (z < far_plane) & (det > 0) & (extend > 0)
-                 & (m[..., 0] + radii[..., 0] > 0) & (m[..., 0] - radii[..., 0] < width)
-                 & (m[..., 1] + radii[..., 1] > 0) & (m[..., 1] - radii[..., 1] < height))
+        valid = (
+            (z > near_plane)
+            & (z < far_plane)
+            & (det > 0)
+            & (extend > 0)
+            & (m[..., 0] + radii[..., 0] > 0)
+            & (m[..., 0] - radii[..., 0] < width)
+            & (m[..., 1] + radii[..., 1] > 0)
+            & (m[..., 1] - radii[..., 1] < height)
+        )
         radii = torch.where(valid[..., None], radii, torch.zeros_like(radii))
     return means2d, conics, z, radii
 
 
-def _intersections(means2d: Tensor, radii: Tensor, depths: Tensor, tile_size: int, tiles_x: int,
-                   tiles_y: int) -> tuple[Tensor, Tensor]:
+def _intersections(
+    means2d: Tensor, radii: Tensor, depths: Tensor, tile_size: int, tiles_x: int, tiles_y: int
+) -> tuple[Tensor, Tensor]:
     """(tile id, Gaussian id) of every tile a Gaussian's box touches, sorted by tile then depth."""
     ids = torch.nonzero(radii[:, 0] > 0).squeeze(1)
     if ids.numel() == 0:
@@ -141,11 +168,27 @@ def _chunks(tiles: Tensor, n_tiles: int, pixels: int, budget: int) -> list[tuple
     return [(t0, t1, first[t0], int(ends[t1 - 1])) for t0, t1 in zip(bounds[:-1], bounds[1:])]
 
 
-def rasterize(means: Tensor, quats: Tensor, scales: Tensor, opacities: Tensor, colors: Tensor,
-              viewmats: Tensor, Ks: Tensor, width: int, height: int, *, sh_degree: int | None = None,
-              backgrounds: Tensor | None = None, render_mode: str = "RGB", near_plane: float = 0.01,
-              far_plane: float = 1e10, eps2d: float = 0.3, tile_size: int = 4, alpha_min: float = 1.0 / 255.0,
-              chunk_elements: int = 1 << 23) -> tuple[Tensor, Tensor, dict]:
+def rasterize(
+    means: Tensor,
+    quats: Tensor,
+    scales: Tensor,
+    opacities: Tensor,
+    colors: Tensor,
+    viewmats: Tensor,
+    Ks: Tensor,
+    width: int,
+    height: int,
+    *,
+    sh_degree: int | None = None,
+    backgrounds: Tensor | None = None,
+    render_mode: str = "RGB",
+    near_plane: float = 0.01,
+    far_plane: float = 1e10,
+    eps2d: float = 0.3,
+    tile_size: int = 4,
+    alpha_min: float = 1.0 / 255.0,
+    chunk_elements: int = 1 << 23,
+) -> tuple[Tensor, Tensor, dict]:
     """Render Gaussians into ``C`` pinhole cameras (differentiable; gsplat's argument names).
 
     Args:
@@ -171,8 +214,19 @@ def rasterize(means: Tensor, quats: Tensor, scales: Tensor, opacities: Tensor, c
     if render_mode not in RENDER_MODES:
         raise ValueError(f"render_mode must be one of {RENDER_MODES}, got {render_mode!r}")
     C = viewmats.shape[0]
-    means2d, conics, depths, radii = project(means, covariances(quats, scales), viewmats, Ks, width, height,
-                                             near_plane, far_plane, eps2d, opacities, alpha_min)
+    means2d, conics, depths, radii = project(
+        means,
+        covariances(quats, scales),
+        viewmats,
+        Ks,
+        width,
+        height,
+        near_plane,
+        far_plane,
+        eps2d,
+        opacities,
+        alpha_min,
+    )
     tiles_x, tiles_y = math.ceil(width / tile_size), math.ceil(height / tile_size)
     n_tiles = tiles_x * tiles_y
     P = tile_size * tile_size
@@ -188,12 +242,24 @@ def rasterize(means: Tensor, quats: Tensor, scales: Tensor, opacities: Tensor, c
             feats.append(depths[ci, :, None])
         features = torch.cat(feats, -1)
         with torch.no_grad():
-            tile_ids, gauss_ids = _intersections(means2d[ci].detach(), radii[ci], depths[ci].detach(), tile_size,
-                                                 tiles_x, tiles_y)
+            tile_ids, gauss_ids = _intersections(
+                means2d[ci].detach(), radii[ci], depths[ci].detach(), tile_size, tiles_x, tiles_y
+            )
         out_f, out_a = [], []
         for t0, t1, i0, i1 in _chunks(tile_ids, n_tiles, P, chunk_elements):
-            f, a = composite(tile_ids[i0:i1], gauss_ids[i0:i1], means2d[ci], conics[ci], opacities, features,
-                              tile_size, tiles_x, t0, t1, alpha_min)
+            f, a = composite(
+                tile_ids[i0:i1],
+                gauss_ids[i0:i1],
+                means2d[ci],
+                conics[ci],
+                opacities,
+                features,
+                tile_size,
+                tiles_x,
+                t0,
+                t1,
+                alpha_min,
+            )
             out_f.append(f)
             out_a.append(a)
         feat = torch.cat(out_f, 0)
@@ -208,6 +274,5 @@ def rasterize(means: Tensor, quats: Tensor, scales: Tensor, opacities: Tensor, c
             rgbd = torch.cat([rgbd[..., :3] + (1.0 - alpha) * bg, rgbd[..., 3:]], -1)
         images.append(rgbd)
         alphas.append(alpha)
-    info = {"means2d": means2d, "radii": radii, "depths": depths, "width": width, "height": height,
-            "n_cameras": C}
+    info = {"means2d": means2d, "radii": radii, "depths": depths, "width": width, "height": height, "n_cameras": C}
     return torch.stack(images), torch.stack(alphas), info

@@ -24,14 +24,18 @@ import logging
 import torch
 from torch import Tensor
 
-from pipelines.gaussians.config import DensifyConfig
-from pipelines.gaussians.raster_torch import quat_to_rotmat
+from lionlora.pipelines.gaussians.config import DensifyConfig
+from lionlora.pipelines.gaussians.raster_torch import quat_to_rotmat
 
 log = logging.getLogger(__name__)
 
 
-def edit_gaussians(params: dict[str, Tensor], optimizers: dict[str, torch.optim.Optimizer], keep: Tensor,
-                   new: dict[str, Tensor] | None = None) -> None:
+def edit_gaussians(
+    params: dict[str, Tensor],
+    optimizers: dict[str, torch.optim.Optimizer],
+    keep: Tensor,
+    new: dict[str, Tensor] | None = None,
+) -> None:
     """Replace every parameter by ``cat(p[keep], new[name])`` in place, optimiser moments alike."""
     for name, p in list(params.items()):
         data = p.detach()[keep]
@@ -78,8 +82,15 @@ class Densifier:
             n0 = len(params["means"])
             n_dup, n_split = self._grow(params, optimizers, state)
             n_prune = self._prune(params, optimizers, step)
-            log.debug("step %d: %d Gaussians, +%d cloned, +%d split, -%d pruned -> %d", step, n0, n_dup, n_split,
-                      n_prune, len(params["means"]))
+            log.debug(
+                "step %d: %d Gaussians, +%d cloned, +%d split, -%d pruned -> %d",
+                step,
+                n0,
+                n_dup,
+                n_split,
+                n_prune,
+                len(params["means"]),
+            )
             state["grad2d"] = state["count"] = None
         if cfg.reset_every and step > 0 and step % cfg.reset_every == 0:
             self._reset_opacity(params, optimizers)

@@ -4,7 +4,7 @@ Every ``test_every``-th image (index % N == 0) is held out. Each step renders on
 image, takes ``(1 - lambda) L1 + lambda (1 - SSIM)``, steps one Adam per parameter and lets the
 densification strategy clone, split and prune. Outputs (folder written atomically)::
 
-    OUT/point_cloud.ply          the Gaussians, standard 3DGS layout (pipelines.gaussians.ply)
+    OUT/point_cloud.ply          the Gaussians, standard 3DGS layout (lionlora.pipelines.gaussians.ply)
     OUT/metrics.json             held-out PSNR/SSIM at initialisation and at the end, timings
     OUT/heldout.png              held-out images (top) and renders (bottom)
     OUT/reconstruct_config.json  the resolved config
@@ -23,13 +23,13 @@ from tqdm import tqdm
 from lionlora.config import dump_config
 from lionlora.io.files import atomic_dir, write_json
 from lionlora.io.video import write_image
-from pipelines.gaussians.config import ReconstructConfig
-from pipelines.gaussians.engines import Engine, get_engine, resolve_engine
-from pipelines.gaussians.metrics import psnr, ssim, ssim_reference
-from pipelines.gaussians.model import Gaussians, init_from_points, init_from_scene, random_points
-from pipelines.gaussians.ply import write_ply
-from pipelines.gaussians.strategy import Densifier
-from pipelines.gaussians.view import render
+from lionlora.pipelines.gaussians.config import ReconstructConfig
+from lionlora.pipelines.gaussians.engines import Engine, get_engine, resolve_engine
+from lionlora.pipelines.gaussians.metrics import psnr, ssim, ssim_reference
+from lionlora.pipelines.gaussians.model import Gaussians, init_from_points, init_from_scene, random_points
+from lionlora.pipelines.gaussians.ply import write_ply
+from lionlora.pipelines.gaussians.strategy import Densifier
+from lionlora.pipelines.gaussians.view import render
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +53,18 @@ def scene_scale(c2w: np.ndarray) -> float:
 
 
 def _optimizers(params: dict, cfg: ReconstructConfig, scale: float) -> dict[str, torch.optim.Optimizer]:
-    rates = {"means": cfg.lr_means * scale, "scales": cfg.lr_scales, "quats": cfg.lr_quats,
-             "opacities": cfg.lr_opacities, "sh0": cfg.lr_sh0, "shN": cfg.lr_shN}
-    return {name: torch.optim.Adam([{"params": [p], "lr": rates[name], "name": name}], eps=1e-15)
-            for name, p in params.items()}
+    rates = {
+        "means": cfg.lr_means * scale,
+        "scales": cfg.lr_scales,
+        "quats": cfg.lr_quats,
+        "opacities": cfg.lr_opacities,
+        "sh0": cfg.lr_sh0,
+        "shN": cfg.lr_shN,
+    }
+    return {
+        name: torch.optim.Adam([{"params": [p], "lr": rates[name], "name": name}], eps=1e-15)
+        for name, p in params.items()
+    }
 
 
 def _strategy(engine: Engine, cfg: ReconstructConfig, scale: float):
@@ -64,18 +72,32 @@ def _strategy(engine: Engine, cfg: ReconstructConfig, scale: float):
     if engine.name == "gsplat":
         from gsplat import DefaultStrategy
 
-        strategy = DefaultStrategy(prune_opa=d.prune_opa, grow_grad2d=d.grow_grad2d, grow_scale3d=d.grow_scale3d,
-                                   prune_scale3d=d.prune_scale3d, refine_start_iter=d.refine_start_iter,
-                                   refine_stop_iter=d.refine_stop_iter, reset_every=d.reset_every,
-                                   refine_every=d.refine_every, verbose=False)
+        strategy = DefaultStrategy(
+            prune_opa=d.prune_opa,
+            grow_grad2d=d.grow_grad2d,
+            grow_scale3d=d.grow_scale3d,
+            prune_scale3d=d.prune_scale3d,
+            refine_start_iter=d.refine_start_iter,
+            refine_stop_iter=d.refine_stop_iter,
+            reset_every=d.reset_every,
+            refine_every=d.refine_every,
+            verbose=False,
+        )
         return strategy, strategy.initialize_state(scene_scale=scale)
     strategy = Densifier(d, scale, seed=cfg.seed)
     return strategy, strategy.initialize_state()
 
 
 @torch.no_grad()
-def evaluate(gaussians: Gaussians, engine: Engine, scene, indices: list[int], images: dict[int, torch.Tensor],
-             background: torch.Tensor, tile_size: int) -> tuple[dict, list[np.ndarray]]:
+def evaluate(
+    gaussians: Gaussians,
+    engine: Engine,
+    scene,
+    indices: list[int],
+    images: dict[int, torch.Tensor],
+    background: torch.Tensor,
+    tile_size: int,
+) -> tuple[dict, list[np.ndarray]]:
     """Held-out PSNR (dB) and SSIM (scikit-image) of renders against ``images``; also the renders."""
     rows, renders = [], []
     K = scene.cameras.intrinsics
@@ -83,11 +105,15 @@ def evaluate(gaussians: Gaussians, engine: Engine, scene, indices: list[int], im
         img, _, _ = render(gaussians, engine, scene.cameras.c2w[i], K, background=background, tile_size=tile_size)
         pred = img[0].clamp(0, 1).float().cpu().numpy()
         gt = images[i].float().cpu().numpy()
-        rows.append({"index": i, "image": scene.cameras.names[i], "psnr": psnr(pred, gt),
-                     "ssim": ssim_reference(pred, gt)})
+        rows.append(
+            {"index": i, "image": scene.cameras.names[i], "psnr": psnr(pred, gt), "ssim": ssim_reference(pred, gt)}
+        )
         renders.append(pred)
-    summary = {"psnr": float(np.mean([r["psnr"] for r in rows])) if rows else None,
-               "ssim": float(np.mean([r["ssim"] for r in rows])) if rows else None, "per_image": rows}
+    summary = {
+        "psnr": float(np.mean([r["psnr"] for r in rows])) if rows else None,
+        "ssim": float(np.mean([r["ssim"] for r in rows])) if rows else None,
+        "per_image": rows,
+    }
     return summary, renders
 
 
@@ -96,8 +122,9 @@ def _initial_gaussians(scene, cfg: ReconstructConfig) -> tuple[Gaussians, str]:
         pts, rgb = random_points(scene.cameras.c2w, cfg.random_init_points, seed=cfg.seed)
         return init_from_points(pts, rgb, cfg.sh_degree, cfg.init_opacity, cfg.init_scale), "random"
     has_points = scene.points is not None and len(scene.points) > 0
-    g = init_from_scene(scene, cfg.sh_degree, cfg.init_opacity, cfg.init_scale, cfg.random_fallback,
-                        cfg.random_init_points, cfg.seed)
+    g = init_from_scene(
+        scene, cfg.sh_degree, cfg.init_opacity, cfg.init_scale, cfg.random_fallback, cfg.random_init_points, cfg.seed
+    )
     return g, "sfm" if has_points else "random (no SfM points)"
 
 
@@ -110,10 +137,11 @@ def optimise(scene, cfg: ReconstructConfig, engine: Engine) -> tuple[Gaussians, 
     if not train:
         from lionlora.errors import SceneError
 
-        raise SceneError(scene.root, "frames", f"more than one image per {cfg.test_every} (test_every)",
-                         got=len(scene))
-    images = {i: torch.from_numpy(scene.load_image(i)).to(dev).float() / 255.0
-              for i in tqdm(range(len(scene)), desc="load images", unit="img", leave=False)}
+        raise SceneError(scene.root, "frames", f"more than one image per {cfg.test_every} (test_every)", got=len(scene))
+    images = {
+        i: torch.from_numpy(scene.load_image(i)).to(dev).float() / 255.0
+        for i in tqdm(range(len(scene)), desc="load images", unit="img", leave=False)
+    }
     init, init_kind = _initial_gaussians(scene, cfg)
     bg = torch.tensor(cfg.background, dtype=torch.float32, device=dev)
     scale = scene_scale(scene.cameras.c2w)
@@ -132,8 +160,9 @@ def optimise(scene, cfg: ReconstructConfig, engine: Engine) -> tuple[Gaussians, 
         i = int(train[rng.integers(len(train))])
         g = Gaussians(**params)
         degree = min(step // cfg.sh_degree_interval, cfg.sh_degree)
-        img, _, info = render(g, engine, scene.cameras.c2w[i], K, sh_degree=degree, background=bg,
-                              tile_size=cfg.tile_size)
+        img, _, info = render(
+            g, engine, scene.cameras.c2w[i], K, sh_degree=degree, background=bg, tile_size=cfg.tile_size
+        )
         strategy.step_pre_backward(params, optimizers, state, step, info)
         gt = images[i]
         loss = (1 - cfg.ssim_lambda) * (img[0] - gt).abs().mean() + cfg.ssim_lambda * (1 - ssim(img[0], gt))
@@ -150,13 +179,24 @@ def optimise(scene, cfg: ReconstructConfig, engine: Engine) -> tuple[Gaussians, 
     metrics_final, renders = evaluate(final, engine, scene, test, images, bg, cfg.tile_size)
     K = scene.cameras.intrinsics
     metrics = {
-        "engine": engine.name, "steps": cfg.steps, "sh_degree": cfg.sh_degree, "downsample": scene.downsample,
-        "width": K.width, "height": K.height, "init": init_kind, "scene_scale": scale,
-        "train_images": len(train), "test_images": test,
-        "psnr": metrics_final["psnr"], "ssim": metrics_final["ssim"],
-        "psnr_init": metrics_init["psnr"], "ssim_init": metrics_init["ssim"],
-        "n_gaussians": len(final), "n_gaussians_init": len(init),
-        "seconds": seconds, "seconds_per_step": seconds / max(cfg.steps, 1),
+        "engine": engine.name,
+        "steps": cfg.steps,
+        "sh_degree": cfg.sh_degree,
+        "downsample": scene.downsample,
+        "width": K.width,
+        "height": K.height,
+        "init": init_kind,
+        "scene_scale": scale,
+        "train_images": len(train),
+        "test_images": test,
+        "psnr": metrics_final["psnr"],
+        "ssim": metrics_final["ssim"],
+        "psnr_init": metrics_init["psnr"],
+        "ssim_init": metrics_init["ssim"],
+        "n_gaussians": len(final),
+        "n_gaussians_init": len(init),
+        "seconds": seconds,
+        "seconds_per_step": seconds / max(cfg.steps, 1),
         "per_image": metrics_final["per_image"],
     }
     return final.to("cpu"), metrics, [images[i].cpu().numpy() for i in test], renders
@@ -175,7 +215,7 @@ def reconstruct(scene_dir: str | Path, out: str | Path, cfg: ReconstructConfig |
     cfg = cfg or ReconstructConfig()
     name = resolve_engine(cfg.engine) if cfg.engine != "nerfstudio" else "nerfstudio"
     if name == "nerfstudio":
-        from pipelines.gaussians.nerfstudio import reconstruct_nerfstudio
+        from lionlora.pipelines.gaussians.nerfstudio import reconstruct_nerfstudio
 
         return reconstruct_nerfstudio(scene_dir, out, cfg)
     engine = get_engine(name)
@@ -188,7 +228,13 @@ def reconstruct(scene_dir: str | Path, out: str | Path, cfg: ReconstructConfig |
             write_image(tmp / "heldout.png", _heldout_sheet(gts, renders))
         dump_config(cfg, tmp / MARKER)
         write_json(tmp / METRICS, metrics)
-    log.info("%s: held-out PSNR %.2f dB (init %.2f), SSIM %.3f, %d Gaussians -> %s", scene_dir,
-             metrics["psnr"] or float("nan"), metrics["psnr_init"] or float("nan"), metrics["ssim"] or float("nan"),
-             metrics["n_gaussians"], out)
+    log.info(
+        "%s: held-out PSNR %.2f dB (init %.2f), SSIM %.3f, %d Gaussians -> %s",
+        scene_dir,
+        metrics["psnr"] or float("nan"),
+        metrics["psnr_init"] or float("nan"),
+        metrics["ssim"] or float("nan"),
+        metrics["n_gaussians"],
+        out,
+    )
     return metrics

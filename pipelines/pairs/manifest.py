@@ -25,9 +25,9 @@ from lionlora.errors import CameraError, InputError
 from lionlora.io.cameras_json import read_cameras, write_cameras
 from lionlora.io.files import atomic_dir, write_text
 from lionlora.io.video import probe_video
+from lionlora.pipelines.pairs.config import PairsConfig
+from lionlora.pipelines.webvideo.manifest import clip_paths
 from lionlora.scaling import PAIRS_COLUMNS, sample_indices
-from pipelines.pairs.config import PairsConfig
-from pipelines.webvideo.manifest import clip_paths
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,9 @@ def read_webvideo_clips(manifest: str | Path, prompt_column: str = "prompt") -> 
         raise InputError(manifest, "", "a web-video manifest.csv", got="no such file")
     table = pd.read_csv(manifest, dtype=str, keep_default_na=False)
     if "clips" not in table.columns:
-        raise InputError(manifest, "clips", "a 'clips' column (accepted clip paths joined with ';')",
-                         got=list(table.columns))
+        raise InputError(
+            manifest, "clips", "a 'clips' column (accepted clip paths joined with ';')", got=list(table.columns)
+        )
     out = []
     for _, row in table.iterrows():
         prompt = row.get(prompt_column, "") if prompt_column else ""
@@ -93,17 +94,31 @@ def _camera_rows(clip_dir: Path, key: str, out: Path, tmp: Path, cfg: PairsConfi
     video = clip_dir / "clip.mp4"
     n_video = probe_video(video).frames
     if len(cams) < cfg.camera_frames or n_video < cfg.camera_frames:
-        skipped.append({"clip": os.path.relpath(video.resolve(), out.resolve()), "kind": "camera",
-                        "reason": f"{len(cams)} cameras / {n_video} video frames, fewer than camera_frames = "
-                                  f"{cfg.camera_frames}"})
+        skipped.append(
+            {
+                "clip": os.path.relpath(video.resolve(), out.resolve()),
+                "kind": "camera",
+                "reason": f"{len(cams)} cameras / {n_video} video frames, fewer than camera_frames = "
+                f"{cfg.camera_frames}",
+            }
+        )
         return []
     rows = []
     for s in cfg.camera_scales:
         idx = sample_indices(s, cfg.camera_frames, cfg.sample_frames, str(clip_dir))
         name = f"cameras/{key}__S{s:.4f}.json"
         write_cameras(tmp / name, cams.subset(idx), metadata={"clip": str(video), "scale": s, "frames": idx})
-        rows.append({"clip": os.path.relpath(video.resolve(), out.resolve()), "kind": "camera", "lora": primitive,
-                     "scale": s, "frames": json.dumps(idx), "cameras": name, "prompt": cfg.camera_prompt})
+        rows.append(
+            {
+                "clip": os.path.relpath(video.resolve(), out.resolve()),
+                "kind": "camera",
+                "lora": primitive,
+                "scale": s,
+                "frames": json.dumps(idx),
+                "cameras": name,
+                "prompt": cfg.camera_prompt,
+            }
+        )
     return rows
 
 
@@ -111,16 +126,34 @@ def _motion_rows(video: Path, prompt: str, out: Path, cfg: PairsConfig, skipped:
     rel = os.path.relpath(video.resolve(), out.resolve())
     n_video = probe_video(video).frames
     if n_video < cfg.motion_frames:
-        skipped.append({"clip": rel, "kind": "motion",
-                        "reason": f"{n_video} frames, fewer than motion_frames = {cfg.motion_frames}"})
+        skipped.append(
+            {
+                "clip": rel,
+                "kind": "motion",
+                "reason": f"{n_video} frames, fewer than motion_frames = {cfg.motion_frames}",
+            }
+        )
         return []
-    return [{"clip": rel, "kind": "motion", "lora": "motion", "scale": s,
-             "frames": json.dumps(sample_indices(s, cfg.motion_frames, cfg.sample_frames, str(video))),
-             "cameras": "", "prompt": prompt} for s in cfg.motion_scales]
+    return [
+        {
+            "clip": rel,
+            "kind": "motion",
+            "lora": "motion",
+            "scale": s,
+            "frames": json.dumps(sample_indices(s, cfg.motion_frames, cfg.sample_frames, str(video))),
+            "cameras": "",
+            "prompt": prompt,
+        }
+        for s in cfg.motion_scales
+    ]
 
 
-def build_pairs(out: str | Path, camera_clips: list[str | Path] = (), webvideos: str | Path | None = None,
-                cfg: PairsConfig | None = None) -> pd.DataFrame:
+def build_pairs(
+    out: str | Path,
+    camera_clips: list[str | Path] = (),
+    webvideos: str | Path | None = None,
+    cfg: PairsConfig | None = None,
+) -> pd.DataFrame:
     """Write the pairs folder ``out`` (see the module docstring) and return the manifest table."""
     cfg = cfg or PairsConfig()
     out = Path(out)
@@ -140,6 +173,11 @@ def build_pairs(out: str | Path, camera_clips: list[str | Path] = (), webvideos:
         write_text(tmp / MANIFEST, table.to_csv(index=False))
     for s in skipped:
         log.warning("not paired: %s (%s)", s["clip"], s["reason"])
-    log.info("%d pairs (%d camera, %d motion) -> %s", len(table), int(np.sum(table["kind"] == "camera")),
-             int(np.sum(table["kind"] == "motion")), out / MANIFEST)
+    log.info(
+        "%d pairs (%d camera, %d motion) -> %s",
+        len(table),
+        int(np.sum(table["kind"] == "camera")),
+        int(np.sum(table["kind"] == "motion")),
+        out / MANIFEST,
+    )
     return table

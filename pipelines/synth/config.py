@@ -27,10 +27,15 @@ class SynthConfig:
             if n not in (1, 2, 4, 8):
                 raise ConfigError("SynthConfig", "downsamples", "values among 1, 2, 4, 8", got=n)
             if self.width % n or self.height % n:
-                raise ConfigError("SynthConfig", "width/height", f"sizes divisible by {n}",
-                                  got=(self.width, self.height))
+                raise ConfigError(
+                    "SynthConfig", "width/height", f"sizes divisible by {n}", got=(self.width, self.height)
+                )
         if not 10.0 <= self.fov_x_deg <= 150.0:
             raise ConfigError("SynthConfig", "fov_x_deg", "a field of view in [10, 150] degrees", got=self.fov_x_deg)
         if self.supersample < 1 or self.boxes < 0 or self.points < 100:
-            raise ConfigError("SynthConfig", "supersample/boxes/points", "supersample >= 1, boxes >= 0, points >= 100",
-                              got=(self.supersample, self.boxes, self.points))
+            raise ConfigError(
+                "SynthConfig",
+                "supersample/boxes/points",
+                "supersample >= 1, boxes >= 0, points >= 100",
+                got=(self.supersample, self.boxes, self.points),
+            )

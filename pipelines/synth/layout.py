@@ -20,8 +20,20 @@ ROOM_Z = (-4.0, 10.0)
 
 # Photographs bundled with scikit-image (no download): name -> loader attribute.
 TEXTURE_NAMES = (
-    "astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry",
-    "retina", "brick", "grass", "gravel", "camera", "coins", "moon", "motorcycle",
+    "astronaut",
+    "chelsea",
+    "coffee",
+    "rocket",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "retina",
+    "brick",
+    "grass",
+    "gravel",
+    "camera",
+    "coins",
+    "moon",
+    "motorcycle",
 )
 
 
@@ -84,11 +96,11 @@ def _box_faces(center_xz: np.ndarray, size: np.ndarray, yaw: float) -> list[tupl
     ey = np.array([0.0, -size[1], 0.0])  # up is -y
     base = np.array([center_xz[0], FLOOR_Y, center_xz[1]]) - ex / 2 - ez / 2
     return [
-        (base, ex, ey),                 # front (z-)
-        (base + ez, ey, ex),            # back
-        (base, ey, ez),                 # left
-        (base + ex, ez, ey),            # right
-        (base + ey, ez, ex),            # top
+        (base, ex, ey),  # front (z-)
+        (base + ez, ey, ex),  # back
+        (base, ey, ez),  # left
+        (base + ex, ez, ey),  # right
+        (base + ey, ez, ex),  # top
     ]
 
 
@@ -100,9 +112,9 @@ def build_room(seed: int, boxes: int = 7, textures: list[np.ndarray] | None = No
     x0, x1, z0, z1 = -ROOM_X, ROOM_X, ROOM_Z[0], ROOM_Z[1]
     h = FLOOR_Y - CEILING_Y
     quads: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [
-        (np.array([x0, CEILING_Y, z1]), np.array([x1 - x0, 0, 0]), np.array([0, h, 0])),   # back wall
-        (np.array([x0, CEILING_Y, z0]), np.array([0, 0, z1 - z0]), np.array([0, h, 0])),   # left wall
-        (np.array([x1, CEILING_Y, z1]), np.array([0, 0, z0 - z1]), np.array([0, h, 0])),   # right wall
+        (np.array([x0, CEILING_Y, z1]), np.array([x1 - x0, 0, 0]), np.array([0, h, 0])),  # back wall
+        (np.array([x0, CEILING_Y, z0]), np.array([0, 0, z1 - z0]), np.array([0, h, 0])),  # left wall
+        (np.array([x1, CEILING_Y, z1]), np.array([0, 0, z0 - z1]), np.array([0, h, 0])),  # right wall
         (np.array([x0, FLOOR_Y, z0]), np.array([x1 - x0, 0, 0]), np.array([0, 0, z1 - z0])),  # floor
         (np.array([x0, CEILING_Y, z1]), np.array([x1 - x0, 0, 0]), np.array([0, 0, z0 - z1])),  # ceiling
     ]
@@ -147,14 +159,20 @@ def capture_path(seed: int, frames: int) -> np.ndarray:
     rng = np.random.default_rng(seed + 7919)
     t = np.linspace(0.0, 1.0, frames)
     phase = rng.uniform(0, 2 * np.pi, size=3)
-    eye = np.stack([
-        -1.8 + 3.6 * t + 0.1 * np.sin(2 * np.pi * t + phase[0]),
-        -0.3 + 0.15 * np.sin(2 * np.pi * t + phase[1]),
-        -1.2 + 0.8 * t + 0.1 * np.sin(np.pi * t + phase[2]),
-    ], axis=1)
-    target = np.stack([
-        0.6 * (t - 0.5) + rng.uniform(-0.3, 0.3),
-        np.full_like(t, 0.2),
-        np.full_like(t, 6.0),
-    ], axis=1)
+    eye = np.stack(
+        [
+            -1.8 + 3.6 * t + 0.1 * np.sin(2 * np.pi * t + phase[0]),
+            -0.3 + 0.15 * np.sin(2 * np.pi * t + phase[1]),
+            -1.2 + 0.8 * t + 0.1 * np.sin(np.pi * t + phase[2]),
+        ],
+        axis=1,
+    )
+    target = np.stack(
+        [
+            0.6 * (t - 0.5) + rng.uniform(-0.3, 0.3),
+            np.full_like(t, 0.2),
+            np.full_like(t, 6.0),
+        ],
+        axis=1,
+    )
     return np.stack([look_at(e, g, down=np.array([0.0, 1.0, 0.0])) for e, g in zip(eye, target)])

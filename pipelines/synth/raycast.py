@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from lionlora.geometry.camera import Intrinsics
-from pipelines.synth.layout import Room
+from lionlora.pipelines.synth.layout import Room
 
 _CHUNK = 1 << 16
 
@@ -52,19 +52,19 @@ def cast(room: Room, eye: np.ndarray, dirs: np.ndarray) -> tuple[np.ndarray, np.
         t of the nearest hit ``[M]`` (inf where nothing is hit), its quad index ``[M]`` and the
         quad-local coordinates ``a, b`` ``[M]``.
     """
-    n = np.cross(room.u, room.v)                       # [Q, 3] (unnormalised)
-    uu = (room.u ** 2).sum(1)
-    vv = (room.v ** 2).sum(1)
-    oc = eye[None, :] - room.origin                    # [Q, 3]
-    num = -(oc * n).sum(1)                             # [Q]
+    n = np.cross(room.u, room.v)  # [Q, 3] (unnormalised)
+    uu = (room.u**2).sum(1)
+    vv = (room.v**2).sum(1)
+    oc = eye[None, :] - room.origin  # [Q, 3]
+    num = -(oc * n).sum(1)  # [Q]
     ocu = (oc * room.u).sum(1)
     ocv = (oc * room.v).sum(1)
     M = dirs.shape[0]
     t_best = np.full(M, np.inf)
     q_best = np.zeros(M, np.int64)
     for start in range(0, M, _CHUNK):
-        d = dirs[start:start + _CHUNK]
-        den = d @ n.T                                  # [m, Q]
+        d = dirs[start : start + _CHUNK]
+        den = d @ n.T  # [m, Q]
         with np.errstate(divide="ignore", invalid="ignore"):
             t = num[None, :] / den
         a = (ocu[None, :] + t * (d @ room.u.T)) / uu[None, :]
@@ -72,8 +72,8 @@ def cast(room: Room, eye: np.ndarray, dirs: np.ndarray) -> tuple[np.ndarray, np.
         ok = (np.abs(den) > 1e-12) & (t > 1e-6) & (a >= 0) & (a <= 1) & (b >= 0) & (b <= 1)
         t = np.where(ok, t, np.inf)
         q = t.argmin(1)
-        t_best[start:start + _CHUNK] = t[np.arange(len(q)), q]
-        q_best[start:start + _CHUNK] = q
+        t_best[start : start + _CHUNK] = t[np.arange(len(q)), q]
+        q_best[start : start + _CHUNK] = q
     hit = np.isfinite(t_best)
     p = eye[None, :] + np.where(hit, t_best, 0.0)[:, None] * dirs
     rel = p - room.origin[q_best]
@@ -82,7 +82,9 @@ def cast(room: Room, eye: np.ndarray, dirs: np.ndarray) -> tuple[np.ndarray, np.
     return t_best, q_best, a, b
 
 
-def render_view(room: Room, c2w: np.ndarray, intrinsics: Intrinsics, supersample: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def render_view(
+    room: Room, c2w: np.ndarray, intrinsics: Intrinsics, supersample: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
     """Render colour and depth of the room seen by one camera.
 
     Args:
@@ -95,7 +97,7 @@ def render_view(room: Room, c2w: np.ndarray, intrinsics: Intrinsics, supersample
         minimum over the supersampled block, inf where nothing is hit).
     """
     K = intrinsics.scaled(intrinsics.width * supersample, intrinsics.height * supersample)
-    rays = K.rays().reshape(-1, 3)                     # camera frame, z = 1
+    rays = K.rays().reshape(-1, 3)  # camera frame, z = 1
     dirs = rays @ c2w[:3, :3].T
     t, q, a, b = cast(room, c2w[:3, 3], dirs)
     color = np.zeros((rays.shape[0], 3), np.float32)

@@ -14,10 +14,10 @@ from lionlora.geometry.convert import NERFSTUDIO_COLMAP_APPLIED_TRANSFORM, apply
 from lionlora.geometry.se3 import se3_inverse
 from lionlora.io.files import atomic_dir, write_json
 from lionlora.io.video import write_image
+from lionlora.pipelines.synth.config import SynthConfig
+from lionlora.pipelines.synth.layout import build_room, capture_path
+from lionlora.pipelines.synth.raycast import render_view, surface_color
 from lionlora.scenes.dl3dv import image_folder
-from pipelines.synth.config import SynthConfig
-from pipelines.synth.layout import build_room, capture_path
-from pipelines.synth.raycast import render_view, surface_color
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,9 @@ def _visibility(xyz: np.ndarray, c2w: np.ndarray, K: Intrinsics, depth: np.ndarr
     return visible, uv
 
 
-def _write_colmap(model_dir: Path, traj: Trajectory, xyz: np.ndarray, rgb: np.ndarray,
-                  vis: np.ndarray, uv: np.ndarray) -> int:
+def _write_colmap(
+    model_dir: Path, traj: Trajectory, xyz: np.ndarray, rgb: np.ndarray, vis: np.ndarray, uv: np.ndarray
+) -> int:
     """COLMAP binary model: one PINHOLE camera, posed images with keypoints, points with tracks."""
     import pycolmap
 
@@ -68,8 +69,7 @@ def _write_colmap(model_dir: Path, traj: Trajectory, xyz: np.ndarray, rgb: np.nd
     for i in range(len(traj)):
         seen = np.flatnonzero(vis[i] & keep)
         point_idx[i] = {int(p): k for k, p in enumerate(seen)}
-        img = pycolmap.Image(name=traj.names[i], keypoints=uv[i, seen].astype(np.float64),
-                             camera_id=1, image_id=i + 1)
+        img = pycolmap.Image(name=traj.names[i], keypoints=uv[i, seen].astype(np.float64), camera_id=1, image_id=i + 1)
         rec.add_image_with_trivial_frame(img, pycolmap.Rigid3d(se3_inverse(traj.c2w[i])[:3, :4]))
     for p in np.flatnonzero(keep):
         track = pycolmap.Track()
@@ -117,18 +117,34 @@ def synth_scene(out: str | Path, cfg: SynthConfig | None = None) -> Path:
         A = NERFSTUDIO_COLMAP_APPLIED_TRANSFORM
         gl = apply_transform(opencv_to_opengl(c2w), A)
         transforms = {
-            "w": cfg.width, "h": cfg.height, "fl_x": K.fx, "fl_y": K.fy, "cx": K.cx, "cy": K.cy,
-            "k1": 0.0, "k2": 0.0, "p1": 0.0, "p2": 0.0, "camera_model": "OPENCV",
-            "frames": [{"file_path": f"images/{frame_name(i)}", "transform_matrix": gl[i].tolist(),
-                        "colmap_im_id": i + 1} for i in range(cfg.frames)],
+            "w": cfg.width,
+            "h": cfg.height,
+            "fl_x": K.fx,
+            "fl_y": K.fy,
+            "cx": K.cx,
+            "cy": K.cy,
+            "k1": 0.0,
+            "k2": 0.0,
+            "p1": 0.0,
+            "p2": 0.0,
+            "camera_model": "OPENCV",
+            "frames": [
+                {"file_path": f"images/{frame_name(i)}", "transform_matrix": gl[i].tolist(), "colmap_im_id": i + 1}
+                for i in range(cfg.frames)
+            ],
             "applied_transform": A.tolist(),
         }
         write_json(tmp / "transforms.json", transforms)
-        write_json(tmp / "scene_info.json", {
-            "frames": cfg.frames, "points3D": n_points,
-            "median_depth_per_frame": depth_medians, "median_depth": float(np.median(depth_medians)),
-            "world": "x right, y down, z forward (COLMAP model frame); transforms.json is A @ world",
-        })
+        write_json(
+            tmp / "scene_info.json",
+            {
+                "frames": cfg.frames,
+                "points3D": n_points,
+                "median_depth_per_frame": depth_medians,
+                "median_depth": float(np.median(depth_medians)),
+                "world": "x right, y down, z forward (COLMAP model frame); transforms.json is A @ world",
+            },
+        )
         write_json(tmp / MARKER, to_dict(cfg))
     log.info("embedded scene: %d frames, %d points -> %s", cfg.frames, n_points, out)
     return out

@@ -30,7 +30,7 @@ import numpy as np
 
 from lionlora.errors import CameraError, ConfigError
 from lionlora.geometry.camera import Intrinsics, Trajectory
-from pipelines.trajectories.config import OPPOSITES, ORBITS, PRIMITIVES, TRANSLATIONS, TrajectoryConfig
+from lionlora.pipelines.trajectories.config import OPPOSITES, ORBITS, PRIMITIVES, TRANSLATIONS, TrajectoryConfig
 
 VERTICAL_AXIS = "start camera up (-y of its OpenCV frame)"
 
@@ -44,8 +44,9 @@ def parse_primitive(name: str) -> list[str]:
     parts = [p.strip() for p in str(name).split("+")]
     for p in parts:
         if p not in PRIMITIVES:
-            raise ConfigError("primitive", "primitive", f"one of {list(PRIMITIVES)} or several joined with '+'",
-                              got=name)
+            raise ConfigError(
+                "primitive", "primitive", f"one of {list(PRIMITIVES)} or several joined with '+'", got=name
+            )
     if len(set(parts)) != len(parts):
         raise ConfigError("primitive", "primitive", "each primitive at most once", got=name)
     for a, b in OPPOSITES:
@@ -64,8 +65,7 @@ def _rot_y(theta: np.ndarray) -> np.ndarray:
 def _motion(parts: list[str], t: np.ndarray, depth: float, cfg: TrajectoryConfig) -> np.ndarray:
     """Relative poses ``M(t) [len(t), 4, 4]`` of the fused primitive ``parts``."""
     t = np.asarray(t, dtype=np.float64)
-    offset = sum((cfg.k[p] * depth * np.asarray(TRANSLATIONS[p]) for p in parts if p in TRANSLATIONS),
-                 np.zeros(3))
+    offset = sum((cfg.k[p] * depth * np.asarray(TRANSLATIONS[p]) for p in parts if p in TRANSLATIONS), np.zeros(3))
     angle = sum(ORBITS[p] * math.radians(cfg.angle_deg[p]) for p in parts if p in ORBITS)
     R = _rot_y(angle * t)
     pivot = np.array([0.0, 0.0, depth])
@@ -110,8 +110,14 @@ def relative_poses(name: str, n_frames: int, median_depth: float, cfg: Trajector
     return M
 
 
-def primitive_trajectory(name: str, start_c2w: np.ndarray, intrinsics: Intrinsics, n_frames: int,
-                         median_depth: float, cfg: TrajectoryConfig | None = None) -> Trajectory:
+def primitive_trajectory(
+    name: str,
+    start_c2w: np.ndarray,
+    intrinsics: Intrinsics,
+    n_frames: int,
+    median_depth: float,
+    cfg: TrajectoryConfig | None = None,
+) -> Trajectory:
     """The clip cameras ``start_c2w @ M(t)`` with metadata (primitive, median depth, magnitudes, pivot)."""
     cfg = cfg or TrajectoryConfig()
     parts = parse_primitive(name)

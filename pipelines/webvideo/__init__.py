@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import importlib
 
-from pipelines.webvideo.config import CoTrackerConfig, FilterConfig, KltConfig
+from lionlora.pipelines.webvideo.config import CoTrackerConfig, FilterConfig, KltConfig
 
 _LAZY = {
-    "FilterSummary": "curate", "filter_videos": "curate",
-    "TRACKERS": "tracking", "CoTrackerTracker": "tracking", "KltTracker": "tracking", "Tracks": "tracking",
+    "FilterSummary": "curate",
+    "filter_videos": "curate",
+    "TRACKERS": "tracking",
+    "CoTrackerTracker": "tracking",
+    "KltTracker": "tracking",
+    "Tracks": "tracking",
     "make_tracker": "tracking",
 }
 
@@ -25,5 +29,5 @@ __all__ = ["CoTrackerConfig", "FilterConfig", "KltConfig", *_LAZY]
 
 def __getattr__(name: str):
     if name in _LAZY:
-        return getattr(importlib.import_module(f"pipelines.webvideo.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'pipelines.webvideo' has no attribute {name!r}")
+        return getattr(importlib.import_module(f"lionlora.pipelines.webvideo.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'lionlora.pipelines.webvideo' has no attribute {name!r}")

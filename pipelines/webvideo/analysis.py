@@ -18,10 +18,10 @@ import numpy as np
 
 from lionlora.errors import ConfigError
 from lionlora.flow import pair_magnitudes
-from pipelines.webvideo.clips import ClipPlan, iter_clip_frames
-from pipelines.webvideo.config import FilterConfig
-from pipelines.webvideo.static import border_points, camera_motion
-from pipelines.webvideo.tracking import Tracker
+from lionlora.pipelines.webvideo.clips import ClipPlan, iter_clip_frames
+from lionlora.pipelines.webvideo.config import FilterConfig
+from lionlora.pipelines.webvideo.static import border_points, camera_motion
+from lionlora.pipelines.webvideo.tracking import Tracker
 
 
 @dataclass
@@ -56,8 +56,12 @@ def analysis_queries(cfg: FilterConfig) -> np.ndarray:
     h, w = track_size(cfg)
     queries = border_points(h, w, cfg.grid_size, cfg.border)
     if len(queries) < cfg.min_points:
-        raise ConfigError("FilterConfig", "grid_size/border",
-                          f"at least min_points={cfg.min_points} grid points in the border band", got=len(queries))
+        raise ConfigError(
+            "FilterConfig",
+            "grid_size/border",
+            f"at least min_points={cfg.min_points} grid points in the border band",
+            got=len(queries),
+        )
     return queries
 
 
@@ -67,14 +71,18 @@ def analyse_video(path: str | Path, plan: ClipPlan, cfg: FilterConfig, tracker: 
     queries = analysis_queries(cfg)
     stats, flows = [], []
     for _, group in itertools.groupby(iter_clip_frames(path, plan, cfg), key=lambda item: item[0]):
-        frames = np.stack([f if f.shape[:2] == (h, w) else cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA)
-                           for _, f in group])
+        frames = np.stack(
+            [f if f.shape[:2] == (h, w) else cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for _, f in group]
+        )
         stats.append(camera_motion(tracker(frames, queries), h, w, cfg.min_points))
         flows.append(pair_magnitudes(frames, cfg.flow, source=str(path)))
     worst = max(s.motion for s in stats)
     return VideoAnalysis(
-        camera_motion=worst, lost=any(s.lost for s in stats), border_points=len(queries),
-        min_visible=min(s.min_visible for s in stats), motion=float(np.concatenate(flows).mean()),
+        camera_motion=worst,
+        lost=any(s.lost for s in stats),
+        border_points=len(queries),
+        min_visible=min(s.min_visible for s in stats),
+        motion=float(np.concatenate(flows).mean()),
         clips=len(stats),
     )
 
@@ -95,11 +103,15 @@ def decide(a: VideoAnalysis, cfg: FilterConfig) -> Decision:
     reasons = []
     static = not a.lost and a.camera_motion <= cfg.max_camera_motion
     if a.lost:
-        reasons.append(f"camera moves: only {a.min_visible} of {a.border_points} border points stayed "
-                       f"visible (min_points {cfg.min_points})")
+        reasons.append(
+            f"camera moves: only {a.min_visible} of {a.border_points} border points stayed "
+            f"visible (min_points {cfg.min_points})"
+        )
     elif not static:
-        reasons.append(f"camera moves: border displacement {a.camera_motion:.4f} of min(H, W) "
-                       f"> max_camera_motion {cfg.max_camera_motion:g}")
+        reasons.append(
+            f"camera moves: border displacement {a.camera_motion:.4f} of min(H, W) "
+            f"> max_camera_motion {cfg.max_camera_motion:g}"
+        )
     enough = a.motion >= cfg.min_motion
     if not enough:
         reasons.append(f"too little motion: mean flow {a.motion:.3f} px/frame < min_motion {cfg.min_motion:g}")

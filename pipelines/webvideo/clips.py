@@ -13,15 +13,15 @@ import itertools
 import logging
 import math
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 from lionlora.errors import VideoError
 from lionlora.io.video import VideoInfo, VideoWriter, cover_frame, iter_video
-from pipelines.webvideo.config import FilterConfig
+from lionlora.pipelines.webvideo.config import FilterConfig
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,12 @@ def iter_clip_frames(path: str | Path, plan: ClipPlan, cfg: FilterConfig) -> Ite
             if k == needed:
                 return
             target = source_index(k, plan.source_fps, cfg.fps)
-    raise VideoError(path, "", f"{plan.declared} frames as the container declares",
-                     got=f"a stream that ends after {decoded} frames (truncated file?)")
+    raise VideoError(
+        path,
+        "",
+        f"{plan.declared} frames as the container declares",
+        got=f"a stream that ends after {decoded} frames (truncated file?)",
+    )
 
 
 def write_clips(path: str | Path, plan: ClipPlan, cfg: FilterConfig, folder: str | Path) -> list[Path]:

@@ -29,8 +29,11 @@ class KltConfig:
     window: int = opt(21, "LK window side in pixels (odd)")
     levels: int = opt(3, "pyramid levels above the full-resolution image")
     fb_threshold: float = opt(1.0, "forward-backward error (px) above which a point is lost")
-    min_eig: float = opt(1e-3, "LK minimum-eigenvalue threshold: points in flat image regions are lost "
-                               "(OpenCV's default 1e-4 keeps points on blank walls, which read as static)")
+    min_eig: float = opt(
+        1e-3,
+        "LK minimum-eigenvalue threshold: points in flat image regions are lost "
+        "(OpenCV's default 1e-4 keeps points on blank walls, which read as static)",
+    )
 
     def __post_init__(self) -> None:
         if self.window < 3 or self.window % 2 == 0:
@@ -38,8 +41,12 @@ class KltConfig:
         if not 0 <= self.levels <= 8:
             raise ConfigError("KltConfig", "levels", "an integer in [0, 8]", got=self.levels)
         if not self.fb_threshold > 0 or not self.min_eig >= 0:
-            raise ConfigError("KltConfig", "fb_threshold/min_eig", "fb_threshold > 0 and min_eig >= 0",
-                              got=(self.fb_threshold, self.min_eig))
+            raise ConfigError(
+                "KltConfig",
+                "fb_threshold/min_eig",
+                "fb_threshold > 0 and min_eig >= 0",
+                got=(self.fb_threshold, self.min_eig),
+            )
 
 
 @dataclass
@@ -59,13 +66,19 @@ class CoTrackerConfig:
 class FilterConfig:
     tracker: Literal["klt", "cotracker"] = opt("klt", "point tracker of the static-camera test")
     grid_size: int = opt(24, "query points: a grid_size x grid_size regular grid over the frame")
-    border: float = opt(0.15, "border band width as a fraction of min(H, W): grid points this close "
-                              "to an edge are tracked")
-    max_camera_motion: float = opt(0.01, "static camera: the median border displacement from the first "
-                                         "frame stays below this fraction of min(H, W)")
+    border: float = opt(
+        0.15, "border band width as a fraction of min(H, W): grid points this close to an edge are tracked"
+    )
+    max_camera_motion: float = opt(
+        0.01,
+        "static camera: the median border displacement from the first frame stays below this fraction of min(H, W)",
+    )
     min_points: int = opt(8, "fewest border points that must stay visible (fewer: the camera moved)")
-    min_motion: float = opt(0.1, "minimum mean optical-flow magnitude (px per frame at the flow "
-                                 "analysis resolution) for a video to have enough object motion")
+    min_motion: float = opt(
+        0.1,
+        "minimum mean optical-flow magnitude (px per frame at the flow "
+        "analysis resolution) for a video to have enough object motion",
+    )
     track_short_side: int = opt(240, "frames are tracked at this short side (never upscaled)")
     clip_frames: int = opt(240, "frames per output clip (the paper's object-motion length)")
     fps: float = opt(24.0, "frame rate of the clips; sources are resampled to it by nearest frame")
@@ -109,5 +122,5 @@ class FilterConfig:
         data["analysis_version"] = ANALYSIS_VERSION
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
-    def replace(self, **changes) -> "FilterConfig":
+    def replace(self, **changes) -> FilterConfig:
         return dataclasses.replace(self, **changes)

@@ -1,9 +1,9 @@
 """``lionlora filter``: curate a folder of web videos into static-camera clips with enough motion.
 
-For each input (see :mod:`pipelines.webvideo.intake`): probe it, plan its clips, reject it when it
+For each input (see :mod:`lionlora.pipelines.webvideo.intake`): probe it, plan its clips, reject it when it
 is too short for one clip, otherwise track border points and measure optical flow in each planned
-clip (:mod:`pipelines.webvideo.analysis`), and cut the clips of accepted videos
-(:mod:`pipelines.webvideo.clips`). A file that cannot be read becomes a row with status ``error``
+clip (:mod:`lionlora.pipelines.webvideo.analysis`), and cut the clips of accepted videos
+(:mod:`lionlora.pipelines.webvideo.clips`). A file that cannot be read becomes a row with status ``error``
 and the reason; the run goes on. Rows are saved in ``.manifest.cache.csv`` after every video, and
 ``manifest.csv`` is written when the run completes. A re-run reuses every row (from either file)
 whose input (path, size, modification time) and config fingerprint are unchanged and whose clips
@@ -25,13 +25,21 @@ from tqdm import tqdm
 from lionlora.config import dump_config
 from lionlora.errors import ConfigError, DependencyError, LionLoraError, VideoError
 from lionlora.io.video import VIDEO_EXTENSIONS, probe_video
-from pipelines.webvideo.analysis import analyse_video, analysis_queries, decide
-from pipelines.webvideo.clips import plan_clips, write_clips
-from pipelines.webvideo.config import FilterConfig
-from pipelines.webvideo.intake import InputVideo, discover
-from pipelines.webvideo.manifest import (CACHE, COLUMNS, MANIFEST, clip_paths, fmt_bool, fmt_float, read_manifest,
-                                         write_manifest)
-from pipelines.webvideo.tracking import Tracker, make_tracker
+from lionlora.pipelines.webvideo.analysis import analyse_video, analysis_queries, decide
+from lionlora.pipelines.webvideo.clips import plan_clips, write_clips
+from lionlora.pipelines.webvideo.config import FilterConfig
+from lionlora.pipelines.webvideo.intake import InputVideo, discover
+from lionlora.pipelines.webvideo.manifest import (
+    CACHE,
+    COLUMNS,
+    MANIFEST,
+    clip_paths,
+    fmt_bool,
+    fmt_float,
+    read_manifest,
+    write_manifest,
+)
+from lionlora.pipelines.webvideo.tracking import Tracker, make_tracker
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +60,13 @@ def clip_folder(rel: str) -> str:
 
 
 def _identity(video: InputVideo, cfg: FilterConfig) -> dict:
-    return {"video": video.rel, "bytes": str(video.bytes), "mtime_ns": str(video.mtime_ns),
-            "config": cfg.fingerprint(), "tracker": cfg.tracker}
+    return {
+        "video": video.rel,
+        "bytes": str(video.bytes),
+        "mtime_ns": str(video.mtime_ns),
+        "config": cfg.fingerprint(),
+        "tracker": cfg.tracker,
+    }
 
 
 def process_video(video: InputVideo, cfg: FilterConfig, out: Path, tracker: Tracker) -> dict:
@@ -68,21 +81,29 @@ def process_video(video: InputVideo, cfg: FilterConfig, out: Path, tracker: Trac
         if folder.exists():
             shutil.rmtree(folder)  # clips of an earlier run with another input or config
         if not video.supported:
-            raise VideoError(video.path, "extension", f"one of {', '.join(VIDEO_EXTENSIONS)}",
-                             got=video.path.suffix)
+            raise VideoError(video.path, "extension", f"one of {', '.join(VIDEO_EXTENSIONS)}", got=video.path.suffix)
         info = probe_video(video.path)
         row.update(frames=str(info.frames), fps=fmt_float(info.fps), width=str(info.width), height=str(info.height))
         plan = plan_clips(info, cfg)
         if plan.clips == 0:
-            row.update(status="ok", keep=fmt_bool(False),
-                       reason=f"too short: {plan.available} frames at {cfg.fps:g} fps, a clip needs {cfg.clip_frames}")
+            row.update(
+                status="ok",
+                keep=fmt_bool(False),
+                reason=f"too short: {plan.available} frames at {cfg.fps:g} fps, a clip needs {cfg.clip_frames}",
+            )
             return row
         analysis = analyse_video(video.path, plan, cfg, tracker)
         decision = decide(analysis, cfg)
-        row.update(status="ok", keep=fmt_bool(decision.keep), reason=decision.reason,
-                   static_camera=fmt_bool(decision.static_camera),
-                   camera_motion=fmt_float(analysis.camera_motion), motion=fmt_float(analysis.motion),
-                   border_points=str(analysis.border_points), min_visible=str(analysis.min_visible))
+        row.update(
+            status="ok",
+            keep=fmt_bool(decision.keep),
+            reason=decision.reason,
+            static_camera=fmt_bool(decision.static_camera),
+            camera_motion=fmt_float(analysis.camera_motion),
+            motion=fmt_float(analysis.motion),
+            border_points=str(analysis.border_points),
+            min_visible=str(analysis.min_visible),
+        )
         if decision.keep:
             paths = write_clips(video.path, plan, cfg, folder)
             row["clips"] = ";".join(p.relative_to(out).as_posix() for p in paths)
@@ -103,8 +124,11 @@ def process_video(video: InputVideo, cfg: FilterConfig, out: Path, tracker: Trac
 def _reusable(row: dict | None, video: InputVideo, cfg: FilterConfig, out: Path) -> bool:
     if row is None:
         return False
-    same = (row.get("bytes"), row.get("mtime_ns"), row.get("config")) == \
-        (str(video.bytes), str(video.mtime_ns), cfg.fingerprint())
+    same = (row.get("bytes"), row.get("mtime_ns"), row.get("config")) == (
+        str(video.bytes),
+        str(video.mtime_ns),
+        cfg.fingerprint(),
+    )
     return same and all((out / p).is_file() for p in clip_paths(row))
 
 
@@ -158,8 +182,9 @@ def filter_videos(input_dir: str | Path, out: str | Path, cfg: FilterConfig | No
     present = {v.rel for v in videos}
     for rel in set(previous) - present:  # inputs that disappeared: drop their clips
         shutil.rmtree(out / clip_folder(rel), ignore_errors=True)
-    log.info("%s: %d videos, %d to analyse, %d unchanged since the last run", input_dir, len(videos),
-             len(todo), len(rows))
+    log.info(
+        "%s: %d videos, %d to analyse, %d unchanged since the last run", input_dir, len(videos), len(todo), len(rows)
+    )
     bar = tqdm(total=len(todo), desc="filter", unit="video")
     if todo and cfg.workers == 1:
         tracker = make_tracker(cfg)

@@ -15,8 +15,25 @@ from pathlib import Path
 from lionlora.errors import InputError
 from lionlora.io.video import VIDEO_EXTENSIONS, walk_files
 
-OTHER_VIDEO_EXTENSIONS = (".flv", ".wmv", ".m4v", ".mpg", ".mpeg", ".3gp", ".ts", ".m2ts", ".mts",
-                          ".ogv", ".vob", ".asf", ".rm", ".rmvb", ".f4v", ".divx", ".gif")
+OTHER_VIDEO_EXTENSIONS = (
+    ".flv",
+    ".wmv",
+    ".m4v",
+    ".mpg",
+    ".mpeg",
+    ".3gp",
+    ".ts",
+    ".m2ts",
+    ".mts",
+    ".ogv",
+    ".vob",
+    ".asf",
+    ".rm",
+    ".rmvb",
+    ".f4v",
+    ".divx",
+    ".gif",
+)
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,26 @@ from pathlib import Path
 from lionlora.errors import InputError
 from lionlora.io.files import write_csv
 
-COLUMNS = ("video", "status", "keep", "reason", "static_camera", "camera_motion", "motion", "frames", "fps",
-           "width", "height", "clips", "border_points", "min_visible", "tracker", "bytes", "mtime_ns", "config")
+COLUMNS = (
+    "video",
+    "status",
+    "keep",
+    "reason",
+    "static_camera",
+    "camera_motion",
+    "motion",
+    "frames",
+    "fps",
+    "width",
+    "height",
+    "clips",
+    "border_points",
+    "min_visible",
+    "tracker",
+    "bytes",
+    "mtime_ns",
+    "config",
+)
 
 MANIFEST = "manifest.csv"
 #: every row computed so far, rewritten after each video; it survives an interrupted run and a

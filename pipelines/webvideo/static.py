@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lionlora.errors import InputError
-from pipelines.webvideo.tracking import Tracks
+from lionlora.pipelines.webvideo.tracking import Tracks
 
 
 def grid_points(height: int, width: int, grid_size: int) -> np.ndarray:

@@ -61,7 +61,7 @@ def _photo(name: str) -> np.ndarray:
 def _sprite(name: str, radius: int) -> tuple[np.ndarray, np.ndarray]:
     """A round cut-out of a photograph and its soft alpha, ``[2r, 2r, 3]`` and ``[2r, 2r, 1]``."""
     img = cover_frame(_photo(name), 2 * radius, 2 * radius).astype(np.float32)
-    yy, xx = np.mgrid[:2 * radius, :2 * radius] + 0.5 - radius
+    yy, xx = np.mgrid[: 2 * radius, : 2 * radius] + 0.5 - radius
     alpha = np.clip(radius - np.hypot(xx, yy), 0, 1.5) / 1.5
     return img, alpha[..., None].astype(np.float32)
 
@@ -76,7 +76,7 @@ def _paste(canvas: np.ndarray, sprite: tuple[np.ndarray, np.ndarray], cx: float,
     a1, b1 = min(2 * r, H - y0), min(2 * r, W - x0)
     if a1 <= a0 or b1 <= b0:
         return
-    region = canvas[y0 + a0:y0 + a1, x0 + b0:x0 + b1]
+    region = canvas[y0 + a0 : y0 + a1, x0 + b0 : x0 + b1]
     al = alpha[a0:a1, b0:b1]
     region[:] = region * (1 - al) + img[a0:a1, b0:b1] * al
 
@@ -95,7 +95,7 @@ def _camera(kind: str, t: np.ndarray, size: float, rng: np.random.Generator) -> 
         # smoothed random walk: a hand-held camera drifting and trembling by a few percent
         steps = rng.normal(0, 1, (len(t) + 8, 3))
         kernel = np.hanning(9) / np.hanning(9).sum()
-        smooth = np.stack([np.convolve(steps[:, i], kernel, "valid") for i in range(3)], 1)[:len(t)]
+        smooth = np.stack([np.convolve(steps[:, i], kernel, "valid") for i in range(3)], 1)[: len(t)]
         walk = np.cumsum(smooth, axis=0)
         walk -= walk[0]
         cam[:, 0] = 0.003 * size * walk[:, 0]
@@ -126,14 +126,16 @@ def _objects(kind: str, t: np.ndarray, height: int, width: int, rng: np.random.G
     return out
 
 
-def make_video(kind: str, frames: int = 61, height: int = 240, width: int = 360, seed: int = 0,
-               noise: float = 2.0) -> np.ndarray:
+def make_video(
+    kind: str, frames: int = 61, height: int = 240, width: int = 360, seed: int = 0, noise: float = 2.0
+) -> np.ndarray:
     """One labelled video ``[T, H, W, 3]`` uint8 of :data:`KINDS` ``kind``."""
     if kind not in KINDS:
         raise ConfigError("make_video", "kind", f"one of {sorted(KINDS)}", got=kind)
     if frames < 2 or height < 32 or width < 32:
-        raise ConfigError("make_video", "frames/height/width", "frames >= 2 and a size of at least 32x32",
-                          got=(frames, height, width))
+        raise ConfigError(
+            "make_video", "frames/height/width", "frames >= 2 and a size of at least 32x32", got=(frames, height, width)
+        )
     rng = np.random.default_rng(seed + sorted(KINDS).index(kind))
     pad = int(0.25 * max(height, width))  # scene margin that camera motion can bring into view
     scene = cover_frame(_photo(KINDS[kind].background), height + 2 * pad, width + 2 * pad).astype(np.float32)
@@ -151,16 +153,25 @@ def make_video(kind: str, frames: int = 61, height: int = 240, width: int = 360,
         a = np.exp(-log_s) * np.array([[np.cos(roll), -np.sin(roll)], [np.sin(roll), np.cos(roll)]])
         off = centre + np.array([tx, ty]) - a @ np.array([(width - 1) / 2, (height - 1) / 2])
         M = np.hstack([a, off[:, None]])
-        view = cv2.warpAffine(canvas, M, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REFLECT)
+        view = cv2.warpAffine(
+            canvas, M, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT
+        )
         view += rng.normal(0, noise, view.shape).astype(np.float32)
         out[i] = np.clip(view + 0.5, 0, 255).astype(np.uint8)
     return out
 
 
-def write_labelled_set(out: str | Path, frames: int = 61, height: int = 240, width: int = 360, fps: float = 12.0,
-                       seed: int = 0, kinds: list[str] | None = None, short: int = 0,
-                       broken: bool = False) -> Path:
+def write_labelled_set(
+    out: str | Path,
+    frames: int = 61,
+    height: int = 240,
+    width: int = 360,
+    fps: float = 12.0,
+    seed: int = 0,
+    kinds: list[str] | None = None,
+    short: int = 0,
+    broken: bool = False,
+) -> Path:
     """Write the labelled videos as ``OUT/<kind>.mp4`` and their labels as ``OUT/labels.csv``.
 
     Args:
@@ -179,13 +190,27 @@ def write_labelled_set(out: str | Path, frames: int = 61, height: int = 240, wid
         rows.append({"video": f"{kind}.mp4", "keep": k.keep, "static": k.static, "moving": k.moving, "what": k.what})
     if short:
         write_video(out / "short.mp4", make_video("static_objects", short, height, width, seed), fps=fps)
-        rows.append({"video": "short.mp4", "keep": False, "static": True, "moving": True,
-                     "what": f"static camera, objects moving, only {short} frames"})
+        rows.append(
+            {
+                "video": "short.mp4",
+                "keep": False,
+                "static": True,
+                "moving": True,
+                "what": f"static camera, objects moving, only {short} frames",
+            }
+        )
     if broken:
         paths = write_broken_videos(out / "broken", make_video("still", frames, height, width, seed), fps)
         for p in paths:
-            rows.append({"video": p.relative_to(out).as_posix(), "keep": False, "static": "", "moving": "",
-                         "what": "broken file"})
+            rows.append(
+                {
+                    "video": p.relative_to(out).as_posix(),
+                    "keep": False,
+                    "static": "",
+                    "moving": "",
+                    "what": "broken file",
+                }
+            )
     write_csv(out / "labels.csv", rows, list(rows[0]))
     log.info("wrote %d labelled videos to %s", len(rows), out)
     return out
@@ -216,8 +241,11 @@ def _remux_faststart(src: Path, dst: Path) -> Path:
 
     from lionlora.io.files import atomic_path
 
-    with atomic_path(dst) as tmp, av.open(str(src)) as inp, \
-            av.open(str(tmp), "w", format="mp4", options={"movflags": "faststart"}) as out:
+    with (
+        atomic_path(dst) as tmp,
+        av.open(str(src)) as inp,
+        av.open(str(tmp), "w", format="mp4", options={"movflags": "faststart"}) as out,
+    ):
         stream = out.add_stream_from_template(inp.streams.video[0])
         for packet in inp.demux(inp.streams.video[0]):
             if packet.dts is not None:

@@ -16,15 +16,16 @@ Backends (:data:`TRACKERS`):
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 import cv2
 import numpy as np
 
 from lionlora.device import resolve_device
 from lionlora.errors import DependencyError, InputError
-from pipelines.webvideo.config import CoTrackerConfig, FilterConfig, KltConfig
+from lionlora.pipelines.webvideo.config import CoTrackerConfig, FilterConfig, KltConfig
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,9 @@ class Tracks:
 
     def __post_init__(self) -> None:
         if self.xy.ndim != 3 or self.xy.shape[2] != 2 or self.visible.shape != self.xy.shape[:2]:
-            raise InputError("Tracks", "xy/visible", "xy [T, N, 2] and visible [T, N]",
-                             got=(self.xy.shape, self.visible.shape))
+            raise InputError(
+                "Tracks", "xy/visible", "xy [T, N, 2] and visible [T, N]", got=(self.xy.shape, self.visible.shape)
+            )
 
 
 class Tracker(Protocol):
@@ -73,7 +75,8 @@ class KltTracker:
     def __init__(self, cfg: KltConfig | None = None):
         self.cfg = cfg or KltConfig()
         self._lk = dict(
-            winSize=(self.cfg.window, self.cfg.window), maxLevel=self.cfg.levels,
+            winSize=(self.cfg.window, self.cfg.window),
+            maxLevel=self.cfg.levels,
             criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01),
             minEigThreshold=self.cfg.min_eig,
         )
@@ -132,8 +135,12 @@ def cotracker_outputs(tracks, visibility, n_frames: int, n_points: int) -> Track
     if vis.ndim == 4 and vis.shape[-1] == 1:
         vis = vis[..., 0]
     if xy.shape != (1, n_frames, n_points, 2) or vis.shape != (1, n_frames, n_points):
-        raise InputError("cotracker", "outputs", f"tracks [1, {n_frames}, {n_points}, 2] and visibility "
-                         f"[1, {n_frames}, {n_points}]", got=(xy.shape, vis.shape))
+        raise InputError(
+            "cotracker",
+            "outputs",
+            f"tracks [1, {n_frames}, {n_points}, 2] and visibility [1, {n_frames}, {n_points}]",
+            got=(xy.shape, vis.shape),
+        )
     return Tracks(xy[0].astype(np.float32), vis[0].astype(bool))
 
 
@@ -144,16 +151,20 @@ class CoTrackerTracker:
         self.cfg = cfg or CoTrackerConfig()
         ckpt = self.cfg.checkpoint
         if ckpt is None or not ckpt.is_file():
-            raise DependencyError(f"the cotracker tracker needs a local CoTracker3 checkpoint, got "
-                                  f"cotracker.checkpoint={ckpt}: {COTRACKER_INSTALL}")
+            raise DependencyError(
+                f"the cotracker tracker needs a local CoTracker3 checkpoint, got "
+                f"cotracker.checkpoint={ckpt}: {COTRACKER_INSTALL}"
+            )
         try:
             from cotracker.predictor import CoTrackerPredictor
         except ImportError as exc:
-            raise DependencyError(f"the cotracker tracker needs the 'cotracker' package ({exc}): "
-                                  f"{COTRACKER_INSTALL}") from None
+            raise DependencyError(
+                f"the cotracker tracker needs the 'cotracker' package ({exc}): {COTRACKER_INSTALL}"
+            ) from None
         self.device = resolve_device(self.cfg.device, "CoTracker")
-        self.model = CoTrackerPredictor(checkpoint=str(ckpt), offline=True, v2=False,
-                                        window_len=self.cfg.window_len).to(self.device)
+        self.model = CoTrackerPredictor(
+            checkpoint=str(ckpt), offline=True, v2=False, window_len=self.cfg.window_len
+        ).to(self.device)
         log.info("CoTracker3 loaded from %s on %s", ckpt, self.device)
 
     def __call__(self, frames: np.ndarray, queries: np.ndarray) -> Tracks:

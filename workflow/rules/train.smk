@@ -1,10 +1,10 @@
 # LiON-LoRA on CogVideoX: the model, one adapter per primitive / motion LoRA, generated videos.
 #
-# config["train"]: the options of `lionlora train` (lionlora.lora.train.TrainConfig) plus
+# config["train"]: the options of `lionlora train` (lionlora.apps.train.TrainConfig) plus
 #   model     "demo" (the tiny random-init model written by `lionlora demo-model`) or a hub id / folder
 #   adapters  the adapters to train: values of the `lora` column of RESULTS/pairs/manifest.csv
 #   launch    a command put before `lionlora` (e.g. "accelerate launch --multi_gpu --num_processes 4")
-# config["generate"]: the options of `lionlora generate` (lionlora.lora.generate.GenerateConfig) plus
+# config["generate"]: the options of `lionlora generate` (lionlora.apps.generate.GenerateConfig) plus
 #   methods     lionlora | vanilla (Fig. 2) | adapter_scale (Fig. 10) | base (CogVideoX without LoRA)
 #   primitives  clips to condition on: RESULTS/clips/{scene}/{primitive}/ (fused ones joined with '+')
 #   scale       the scaling value S of every LoRA (and of the GT cameras written beside each video)

@@ -24,10 +24,10 @@ from typing import Literal
 
 import numpy as np
 
+from lionlora.apps.model import PAPER_MODEL
 from lionlora.config import opt
 from lionlora.errors import AdapterError, ConfigError
 from lionlora.lora.config import check_name
-from lionlora.lora.model import PAPER_MODEL
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,11 @@ def parse_lora_spec(text: str, require_scale: bool = True) -> LoraSpec:
     With ``require_scale=False``, ``NAME=PATH`` is accepted too (S = 1) and ``:S`` is read only
     when it is a number.
     """
-    expected = ("NAME=PATH:S, e.g. orbit_left=results/lora/orbit_left:0.8" if require_scale
-                else "NAME=PATH[:S], e.g. orbit_left=results/lora/orbit_left")
+    expected = (
+        "NAME=PATH:S, e.g. orbit_left=results/lora/orbit_left:0.8"
+        if require_scale
+        else "NAME=PATH[:S], e.g. orbit_left=results/lora/orbit_left"
+    )
     if "=" not in text or (require_scale and ":" not in text.split("=", 1)[1]):
         raise ConfigError("--lora", "", expected, got=text)
     name, rest = text.split("=", 1)
@@ -132,17 +135,18 @@ def check_specs(specs: list[LoraSpec], cfg: GenerateConfig) -> None:
             if spec.scale < 0:
                 raise AdapterError("--lora", spec.name, "an adapter scale >= 0", got=spec.scale)
         elif acfg.scaling_token and not acfg.s_min - 1e-6 <= spec.scale <= 1.0 + 1e-6:
-            raise AdapterError("--lora", spec.name, f"a scaling value S in [s_min, 1] = [{acfg.s_min:.4g}, 1]",
-                               got=spec.scale)
+            raise AdapterError(
+                "--lora", spec.name, f"a scaling value S in [s_min, 1] = [{acfg.s_min:.4g}, 1]", got=spec.scale
+            )
 
 
 class Generator:
     """A loaded pipeline with its adapters; call :meth:`__call__` for each video."""
 
     def __init__(self, cfg: GenerateConfig, specs: list[LoraSpec], pipe=None):
+        from lionlora.apps.model import load_pipeline, model_geometry
         from lionlora.lora.io import load_adapter
         from lionlora.lora.lion import LionLoRA
-        from lionlora.lora.model import load_pipeline, model_geometry
 
         check_specs(specs, cfg)
         self.cfg, self.specs = cfg, specs
@@ -167,7 +171,7 @@ class Generator:
         return adapters, FusionConfig(mode=self.cfg.fusion, norm=self.cfg.norm)
 
     def size(self) -> tuple[int, int, int]:
-        from lionlora.lora.model import video_size
+        from lionlora.apps.model import video_size
 
         return video_size(self.pipe, self.cfg.frames, self.cfg.height, self.cfg.width, "GenerateConfig")
 
@@ -183,10 +187,19 @@ class Generator:
         adapters, fusion = self.active()
         generator = torch.Generator("cpu").manual_seed(self.cfg.seed)
         with self.lion.activate(adapters, fusion), torch.no_grad():
-            out = self.pipe(image=first, prompt=prompt, negative_prompt=self.cfg.negative_prompt or None,
-                            height=height, width=width, num_frames=frames, num_inference_steps=self.cfg.steps,
-                            guidance_scale=self.cfg.cfg, generator=generator, output_type="np",
-                            max_sequence_length=self.geometry["text_tokens"])
+            out = self.pipe(
+                image=first,
+                prompt=prompt,
+                negative_prompt=self.cfg.negative_prompt or None,
+                height=height,
+                width=width,
+                num_frames=frames,
+                num_inference_steps=self.cfg.steps,
+                guidance_scale=self.cfg.cfg,
+                generator=generator,
+                output_type="np",
+                max_sequence_length=self.geometry["text_tokens"],
+            )
         video = np.asarray(out.frames[0], dtype=np.float32)
         return (video * 255.0).round().clip(0, 255).astype(np.uint8)
 
@@ -201,8 +214,9 @@ def read_condition_image(path: str | Path) -> np.ndarray:
     return read_image(path)
 
 
-def write_gt_cameras(cameras: str | Path, out: Path, scale: float, frames: int, height: int, width: int,
-                     extra: dict) -> Path:
+def write_gt_cameras(
+    cameras: str | Path, out: Path, scale: float, frames: int, height: int, width: int, extra: dict
+) -> Path:
     """Write beside ``out`` the GT cameras of the frames a video at scaling value S shows.
 
     The source trajectory is sampled like a training pair: ``frames`` cameras uniform over its
@@ -220,8 +234,15 @@ def write_gt_cameras(cameras: str | Path, out: Path, scale: float, frames: int, 
     return write_cameras(out.parent / "cameras.json", sub, metadata={**extra, "source_frames": indices})
 
 
-def generate_to_file(cfg: GenerateConfig, image: str | Path, prompt: str, specs: list[LoraSpec], out: str | Path,
-                     cameras: str | Path | None = None, generator: Generator | None = None) -> dict:
+def generate_to_file(
+    cfg: GenerateConfig,
+    image: str | Path,
+    prompt: str,
+    specs: list[LoraSpec],
+    out: str | Path,
+    cameras: str | Path | None = None,
+    generator: Generator | None = None,
+) -> dict:
     """Generate one video to ``out`` (mp4, atomically) with ``out``'s ``.json`` record beside it."""
     from lionlora.config import to_dict
     from lionlora.io.files import write_json
@@ -232,10 +253,16 @@ def generate_to_file(cfg: GenerateConfig, image: str | Path, prompt: str, specs:
     gen = generator or Generator(cfg, specs)
     video = gen(read_condition_image(image), prompt)
     write_video(out, list(video), fps=cfg.fps)
-    record = {"image": str(image), "prompt": prompt, "frames": int(video.shape[0]),
-              "height": int(video.shape[1]), "width": int(video.shape[2]),
-              "loras": [{"name": s.name, "path": str(s.path), "scale": s.scale, "weight": s.weight} for s in specs],
-              "seconds": round(time.time() - started, 2), "config": to_dict(cfg)}
+    record = {
+        "image": str(image),
+        "prompt": prompt,
+        "frames": int(video.shape[0]),
+        "height": int(video.shape[1]),
+        "width": int(video.shape[2]),
+        "loras": [{"name": s.name, "path": str(s.path), "scale": s.scale, "weight": s.weight} for s in specs],
+        "seconds": round(time.time() - started, 2),
+        "config": to_dict(cfg),
+    }
     if cameras is not None:
         scales = {s.scale for s in specs}
         scale = cfg.cameras_scale
@@ -243,8 +270,9 @@ def generate_to_file(cfg: GenerateConfig, image: str | Path, prompt: str, specs:
             if len(scales) > 1:
                 raise ConfigError("--cameras-scale", "", "a value when the LoRAs have different S", got=sorted(scales))
             scale = scales.pop() if scales else 1.0
-        write_gt_cameras(cameras, out, scale, video.shape[0], video.shape[1], video.shape[2],
-                         {"generated": out.name, "scale": scale})
+        write_gt_cameras(
+            cameras, out, scale, video.shape[0], video.shape[1], video.shape[2], {"generated": out.name, "scale": scale}
+        )
         record["cameras"] = {"source": str(cameras), "scale": scale}
     write_json(out.with_suffix(".json"), record)
     return record

@@ -1,7 +1,7 @@
 """Loading CogVideoX image-to-video pipelines: a hub id or a local folder, one code path.
 
 The real model (``THUDM/CogVideoX-5b-I2V``) and the tiny demo model written by
-:func:`lionlora.lora.tiny.save_tiny_model` are both read here with diffusers'
+:func:`lionlora.apps.demo_model.save_tiny_model` are both read here with diffusers'
 ``CogVideoXImageToVideoPipeline.from_pretrained``.
 """
 
@@ -61,7 +61,9 @@ def load_pipeline(model: str | Path, dtype: str = "auto", device: str = "auto"):
         pipe = CogVideoXImageToVideoPipeline.from_pretrained(text, **{_dtype_keyword(): torch_dtype})
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DependencyError(f"{text}: cannot load the CogVideoX I2V pipeline (local folder or hub id): {first}") from None
+        raise DependencyError(
+            f"{text}: cannot load the CogVideoX I2V pipeline (local folder or hub id): {first}"
+        ) from None
     pipe.to(dev)
     log.info("loaded %s (%s, %s)", text, dev, torch_dtype)
     return pipe
@@ -96,9 +98,12 @@ def video_size(pipe, frames: int | None, height: int | None, width: int | None, 
     if (frames - 1) % g["temporal"]:
         raise ConfigError(source, "frames", f"{g['temporal']}k + 1 frames", got=frames)
     if tc.use_learned_positional_embeddings and (height, width) != (g["height"], g["width"]):
-        raise ConfigError(source, "height/width",
-                          f"the model's native {g['width']}x{g['height']} (it has learned positional embeddings)",
-                          got=f"{width}x{height}")
+        raise ConfigError(
+            source,
+            "height/width",
+            f"the model's native {g['width']}x{g['height']} (it has learned positional embeddings)",
+            got=f"{width}x{height}",
+        )
     step = g["spatial"] * tc.patch_size
     if height % step or width % step:
         raise ConfigError(source, "height/width", f"multiples of {step}", got=(height, width))

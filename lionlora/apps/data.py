@@ -78,10 +78,22 @@ def read_pairs(manifest: str | Path, lora: str | None = None) -> list[Pair]:
             raise InputError(manifest, f"row {row}: scale", "a scaling value S in (0, 1]", got=rec["scale"])
         clip = manifest.parent / rec["clip"]
         if not clip.exists():
-            raise InputError(manifest, f"row {row}: clip", "an existing clip (relative to the manifest)", got=rec["clip"])
+            raise InputError(
+                manifest, f"row {row}: clip", "an existing clip (relative to the manifest)", got=rec["clip"]
+            )
         cameras = manifest.parent / rec["cameras"] if rec["cameras"] else None
-        pairs.append(Pair(clip, rec["kind"], rec["lora"], scale, _parse_frames(rec["frames"], manifest, row),
-                          cameras, rec["prompt"], row))
+        pairs.append(
+            Pair(
+                clip,
+                rec["kind"],
+                rec["lora"],
+                scale,
+                _parse_frames(rec["frames"], manifest, row),
+                cameras,
+                rec["prompt"],
+                row,
+            )
+        )
     if lora is not None and not pairs:
         raise InputError(manifest, "lora", f"rows for the adapter '{lora}'", got=sorted(set(table["lora"])))
     return pairs
@@ -158,8 +170,17 @@ class LatentCache:
     def pair_key(self, pair: Pair) -> str:
         """Cache key of a pair's latents: the clip (path, size, modification time), frames and size."""
         stat = pair.clip.stat()
-        return self._key("pair", {"clip": str(pair.clip.resolve()), "size": stat.st_size, "mtime": stat.st_mtime_ns,
-                                  "frames": subsample(pair.frames, self.frames), "h": self.height, "w": self.width})
+        return self._key(
+            "pair",
+            {
+                "clip": str(pair.clip.resolve()),
+                "size": stat.st_size,
+                "mtime": stat.st_mtime_ns,
+                "frames": subsample(pair.frames, self.frames),
+                "h": self.height,
+                "w": self.width,
+            },
+        )
 
     def pair_latents(self, pair: Pair) -> dict[str, torch.Tensor]:
         """``latents`` ``[T, C, h, w]`` and ``image_latents`` ``[1, C, h, w]`` (scaled as the pipeline does)."""
@@ -179,8 +200,12 @@ class LatentCache:
 
         def compute():
             with torch.no_grad():
-                embeds, _ = self.pipe.encode_prompt(prompt=prompt, do_classifier_free_guidance=False,
-                                                    max_sequence_length=length, device=self.pipe.text_encoder.device)
+                embeds, _ = self.pipe.encode_prompt(
+                    prompt=prompt,
+                    do_classifier_free_guidance=False,
+                    max_sequence_length=length,
+                    device=self.pipe.text_encoder.device,
+                )
             return {"embeds": embeds[0]}
 
         return self._load_or(key, compute)["embeds"]

@@ -25,9 +25,9 @@ from typing import Literal
 
 import numpy as np
 
+from lionlora.apps.model import PAPER_MODEL
 from lionlora.config import opt
 from lionlora.errors import ConfigError
-from lionlora.lora.model import PAPER_MODEL
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +69,26 @@ class _Accumulator:
 
     def rows(self, sample: str) -> tuple[list[dict], list[dict]]:
         blocks = sorted({b for b, _ in self.sq})
-        norms = [{"sample": sample, "block": b, "lora": n, "norm": float(np.sqrt(self.sq[(b, n)]))}
-                 for b in blocks for n in self.names if (b, n) in self.sq]
+        norms = [
+            {"sample": sample, "block": b, "lora": n, "norm": float(np.sqrt(self.sq[(b, n)]))}
+            for b in blocks
+            for n in self.names
+            if (b, n) in self.sq
+        ]
         sims = []
         for b in blocks:
             for a, c in itertools.combinations(self.names, 2):
                 if (b, a, c) in self.dot:
                     den = np.sqrt(self.sq[(b, a)] * self.sq[(b, c)])
-                    sims.append({"sample": sample, "block": b, "lora_a": a, "lora_b": c,
-                                 "cosine": float(self.dot[(b, a, c)] / den) if den > 0 else 0.0})
+                    sims.append(
+                        {
+                            "sample": sample,
+                            "block": b,
+                            "lora_a": a,
+                            "lora_b": c,
+                            "cosine": float(self.dot[(b, a, c)] / den) if den > 0 else 0.0,
+                        }
+                    )
         return sims, norms
 
 
@@ -85,11 +96,11 @@ def probe(lion, pipe, image: np.ndarray, prompt: str, timestep: int, seed: int, 
     """Run the base model once on one sample and record every adapter's per-block outputs."""
     import torch
 
-    from lionlora.lora.config import FusionConfig
+    from lionlora.apps.data import encode_video, to_model_pixels
+    from lionlora.apps.model import model_geometry
     from lionlora.io.video import resize_cover
-    from lionlora.lora.data import encode_video, to_model_pixels
+    from lionlora.lora.config import FusionConfig
     from lionlora.lora.fusion import ActiveAdapter
-    from lionlora.lora.model import model_geometry
 
     g = model_geometry(pipe)
     first = resize_cover(image[None], g["height"], g["width"])
@@ -105,8 +116,9 @@ def probe(lion, pipe, image: np.ndarray, prompt: str, timestep: int, seed: int, 
     dev, dtype = pipe.transformer.device, pipe.transformer.dtype
     inputs = torch.cat([noisy, cond], dim=2).to(dev, dtype)
     with torch.no_grad():
-        embeds, _ = pipe.encode_prompt(prompt=prompt, do_classifier_free_guidance=False,
-                                       max_sequence_length=g["text_tokens"], device=dev)
+        embeds, _ = pipe.encode_prompt(
+            prompt=prompt, do_classifier_free_guidance=False, max_sequence_length=g["text_tokens"], device=dev
+        )
     rope = None
     if pipe.transformer.config.use_rotary_positional_embeddings:
         rope = pipe._prepare_rotary_positional_embeddings(g["height"], g["width"], latent_frames, dev)
@@ -114,8 +126,13 @@ def probe(lion, pipe, image: np.ndarray, prompt: str, timestep: int, seed: int, 
     lion.state.probe = acc
     try:
         with lion.activate([ActiveAdapter(n) for n in lion.configs], FusionConfig(mode="vanilla")), torch.no_grad():
-            lion.transformer(hidden_states=inputs, encoder_hidden_states=embeds.to(dtype), timestep=t.to(dev),
-                             image_rotary_emb=rope, return_dict=False)
+            lion.transformer(
+                hidden_states=inputs,
+                encoder_hidden_states=embeds.to(dtype),
+                timestep=t.to(dev),
+                image_rotary_emb=rope,
+                return_dict=False,
+            )
     finally:
         lion.state.probe = None
     return acc
@@ -127,15 +144,17 @@ def analyze(cfg: AnalyzeConfig, loras: dict[str, Path], images: list[Path], prom
     import pandas as pd
     from tqdm.auto import tqdm
 
+    from lionlora.apps.generate import read_condition_image
+    from lionlora.apps.model import load_pipeline, model_geometry
     from lionlora.config import to_dict
     from lionlora.io.files import write_json, write_text
-    from lionlora.lora.generate import read_condition_image
     from lionlora.lora.io import load_adapter
     from lionlora.lora.lion import LionLoRA
-    from lionlora.lora.model import load_pipeline, model_geometry
 
     if len(loras) < 1 or not images:
-        raise ConfigError("analyze", "--lora/--image", "at least one adapter and one image", got=(len(loras), len(images)))
+        raise ConfigError(
+            "analyze", "--lora/--image", "at least one adapter and one image", got=(len(loras), len(images))
+        )
     out = Path(out)
     pipe = load_pipeline(cfg.model, cfg.dtype, cfg.device)
     lion = LionLoRA(pipe.transformer)
@@ -182,12 +201,24 @@ def _plot(sim_df, norm_df, out: Path) -> None:
             stats = part.groupby("block").cosine.agg(["mean", "std"]).fillna(0.0)
             ax.errorbar(stats.index, stats["mean"], yerr=stats["std"], marker="o", ms=3, capsize=2, label=f"{a} / {b}")
         ax.axhline(0.0, color="k", lw=0.5)
-        finish(fig, ax, "transformer block", "cosine similarity", "LoRA outputs: cosine similarity per block (Fig. 4)",
-               out / "similarity.png")
+        finish(
+            fig,
+            ax,
+            "transformer block",
+            "cosine similarity",
+            "LoRA outputs: cosine similarity per block (Fig. 4)",
+            out / "similarity.png",
+        )
     fig, ax = new_axes()
     for name, part in norm_df.groupby("lora"):
         ax.scatter(part.block, part.norm, s=8, alpha=0.6, label=name)
         ax.plot(*zip(*part.groupby("block").norm.mean().items()), lw=1)
     ax.set_yscale("log")
-    finish(fig, ax, "transformer block", "output norm", "LoRA output norms per block and sample (Fig. 5)",
-           out / "norms.png")
+    finish(
+        fig,
+        ax,
+        "transformer block",
+        "output norm",
+        "LoRA output norms per block and sample (Fig. 5)",
+        out / "norms.png",
+    )

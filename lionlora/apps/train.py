@@ -16,15 +16,16 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Literal
+from typing import TYPE_CHECKING, Literal
 
+from lionlora.apps.model import PAPER_MODEL
 from lionlora.config import opt, to_dict
 from lionlora.device import resolve_device
 from lionlora.errors import ConfigError
 from lionlora.lora.config import BLOCK_LINEARS, AdapterConfig, check_name
-from lionlora.lora.model import PAPER_MODEL
 
 if TYPE_CHECKING:
     import torch
@@ -52,7 +53,8 @@ class TrainConfig:
     steps: int = opt(4000, "optimisation steps")
     learning_rate: float = opt(5e-4, "peak learning rate")
     lr_scheduler: Literal["constant", "constant_with_warmup", "linear", "cosine"] = opt(
-        "constant_with_warmup", "learning-rate schedule")
+        "constant_with_warmup", "learning-rate schedule"
+    )
     warmup_steps: int = opt(100, "linear warm-up steps")
     weight_decay: float = opt(1e-4, "AdamW weight decay")
     max_grad_norm: float = opt(1.0, "gradient clipping (0: off)")
@@ -81,27 +83,44 @@ class TrainConfig:
         if self.learning_rate <= 0 or not math.isfinite(self.learning_rate):
             raise ConfigError("TrainConfig", "learning_rate", "a positive number", got=self.learning_rate)
         if self.batch_size % self.micro_batch_size:
-            raise ConfigError("TrainConfig", "batch_size", f"a multiple of micro_batch_size={self.micro_batch_size}",
-                              got=self.batch_size)
+            raise ConfigError(
+                "TrainConfig",
+                "batch_size",
+                f"a multiple of micro_batch_size={self.micro_batch_size}",
+                got=self.batch_size,
+            )
         if self.frames is not None and (self.frames < 1 or (self.frames - 1) % 4):
-            raise ConfigError("TrainConfig", "frames", "4k + 1 frames (CogVideoX's VAE compresses time by 4)",
-                              got=self.frames)
+            raise ConfigError(
+                "TrainConfig", "frames", "4k + 1 frames (CogVideoX's VAE compresses time by 4)", got=self.frames
+            )
         if self.s_min is not None and not 0 < self.s_min <= 1:
             raise ConfigError("TrainConfig", "s_min", "a value in (0, 1]", got=self.s_min)
         if self.warmup_steps < 0 or self.keep_checkpoints < 1 or self.eval_pairs < 0:
-            raise ConfigError("TrainConfig", "warmup_steps/keep_checkpoints/eval_pairs",
-                              "warmup_steps >= 0, keep_checkpoints >= 1, eval_pairs >= 0",
-                              got=(self.warmup_steps, self.keep_checkpoints, self.eval_pairs))
+            raise ConfigError(
+                "TrainConfig",
+                "warmup_steps/keep_checkpoints/eval_pairs",
+                "warmup_steps >= 0, keep_checkpoints >= 1, eval_pairs >= 0",
+                got=(self.warmup_steps, self.keep_checkpoints, self.eval_pairs),
+            )
 
     def adapter_config(self, s_min: float) -> AdapterConfig:
-        return AdapterConfig(name=self.lora, rank=self.lora_rank, alpha=self.lora_alpha, dropout=self.lora_dropout,
-                             target_modules=list(self.target_modules), block_start=self.block_start,
-                             block_stop=self.block_stop, scaling_token=self.scaling_token,
-                             fourier_freqs=self.fourier_freqs, s_min=s_min)
+        return AdapterConfig(
+            name=self.lora,
+            rank=self.lora_rank,
+            alpha=self.lora_alpha,
+            dropout=self.lora_dropout,
+            target_modules=list(self.target_modules),
+            block_start=self.block_start,
+            block_stop=self.block_stop,
+            scaling_token=self.scaling_token,
+            fourier_freqs=self.fourier_freqs,
+            s_min=s_min,
+        )
 
 
-def diffusion_loss(model, noise_scheduler, batch: dict, generator: torch.Generator, rope,
-                   timesteps: torch.Tensor | None = None) -> torch.Tensor:
+def diffusion_loss(
+    model, noise_scheduler, batch: dict, generator: torch.Generator, rope, timesteps: torch.Tensor | None = None
+) -> torch.Tensor:
     """v-prediction MSE of CogVideoX I2V on one batch (see the module docstring).
 
     Args:
@@ -127,8 +146,14 @@ def diffusion_loss(model, noise_scheduler, batch: dict, generator: torch.Generat
     transformer = getattr(model, "module", model).transformer
     if transformer.config.ofs_embed_dim:
         ofs = inputs.new_full((n,), 2.0)
-    pred = model(hidden_states=inputs, encoder_hidden_states=batch["prompt_embeds"], timestep=timesteps, ofs=ofs,
-                 image_rotary_emb=rope, return_dict=False)[0]
+    pred = model(
+        hidden_states=inputs,
+        encoder_hidden_states=batch["prompt_embeds"],
+        timestep=timesteps,
+        ofs=ofs,
+        image_rotary_emb=rope,
+        return_dict=False,
+    )[0]
     return torch.nn.functional.mse_loss(pred.float(), target.float())
 
 
@@ -144,7 +169,6 @@ def collate(samples: list[dict], prompts: list[torch.Tensor], device, dtype) -> 
         "image_latents": torch.cat([image, pad], dim=1).to(device, dtype),
         "prompt_embeds": torch.stack(prompts).to(device, dtype),
     }
-
 
 
 def train(cfg: TrainConfig, callback: Callable[[int, float], None] | None = None) -> dict:
@@ -173,17 +197,20 @@ class _Trainer:
         cfg = self.cfg
         cuda = resolve_device(cfg.device, "train").type == "cuda"
         mp = cfg.mixed_precision if cfg.mixed_precision != "auto" else ("bf16" if cuda else "no")
-        acc = Accelerator(mixed_precision=mp, cpu=not cuda, log_with="tensorboard",
-                          project_config=ProjectConfiguration(project_dir=str(self.out),
-                                                              logging_dir=str(self.out / "logs")))
+        acc = Accelerator(
+            mixed_precision=mp,
+            cpu=not cuda,
+            log_with="tensorboard",
+            project_config=ProjectConfiguration(project_dir=str(self.out), logging_dir=str(self.out / "logs")),
+        )
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(mp, torch.float32)
         return acc, dtype
 
     def _data(self, pipe, acc, frames: int, height: int, width: int):
         from tqdm.auto import tqdm
 
+        from lionlora.apps.data import LatentCache, read_pairs
         from lionlora.errors import InputError
-        from lionlora.lora.data import LatentCache, read_pairs
 
         cfg = self.cfg
         pairs = read_pairs(cfg.manifest, cfg.lora)
@@ -192,15 +219,17 @@ class _Trainer:
             if p.scale < s_min:
                 raise InputError(cfg.manifest, f"row {p.row}: scale", f"S in [s_min, 1] = [{s_min}, 1]", got=p.scale)
             if len(p.frames) < frames:
-                raise InputError(cfg.manifest, f"row {p.row}: frames", f"at least {frames} frame indices",
-                                 got=len(p.frames))
+                raise InputError(
+                    cfg.manifest, f"row {p.row}: frames", f"at least {frames} frame indices", got=len(p.frames)
+                )
         cache = LatentCache(cfg.cache_dir or self.out / "cache", pipe, cfg.model, frames, height, width)
         with acc.main_process_first():
             samples = [cache.pair_latents(p) for p in tqdm(pairs, desc=f"latents {cfg.lora}", **_bar(acc))]
             prompts = {p.prompt: cache.prompt_embeds(p.prompt) for p in pairs}
         # what the run trains on: a checkpoint made on other data is not resumed
-        fingerprint = hashlib.sha256(json.dumps([[cache.pair_key(p), p.scale, p.prompt] for p in pairs])
-                                     .encode()).hexdigest()
+        fingerprint = hashlib.sha256(
+            json.dumps([[cache.pair_key(p), p.scale, p.prompt] for p in pairs]).encode()
+        ).hexdigest()
         return pairs, samples, prompts, s_min, fingerprint
 
     def run(self, callback) -> dict:
@@ -208,21 +237,25 @@ class _Trainer:
         from diffusers.optimization import get_scheduler
         from tqdm.auto import tqdm
 
-        from lionlora.lora.checkpoint import list_checkpoints, load_checkpoint, prune_checkpoints, save_checkpoint
-        from lionlora.lora.data import SampleOrder, step_generator
+        from lionlora.apps.checkpoint import list_checkpoints, load_checkpoint, prune_checkpoints, save_checkpoint
+        from lionlora.apps.data import SampleOrder, step_generator
+        from lionlora.apps.model import load_pipeline, video_size
         from lionlora.lora.fusion import ActiveAdapter
         from lionlora.lora.lion import LionLoRA
-        from lionlora.lora.model import load_pipeline, video_size
 
         cfg, started = self.cfg, time.time()
         acc, dtype = self._accelerator()
         world = acc.num_processes
         if cfg.batch_size % (cfg.micro_batch_size * world):
-            raise ConfigError("TrainConfig", "batch_size", f"a multiple of micro_batch_size x {world} processes",
-                              got=cfg.batch_size)
+            raise ConfigError(
+                "TrainConfig", "batch_size", f"a multiple of micro_batch_size x {world} processes", got=cfg.batch_size
+            )
         accum = cfg.batch_size // (cfg.micro_batch_size * world)
-        pipe = load_pipeline(cfg.model, dtype={torch.bfloat16: "bfloat16", torch.float16: "float16"}.get(dtype, "float32"),
-                             device=str(acc.device))
+        pipe = load_pipeline(
+            cfg.model,
+            dtype={torch.bfloat16: "bfloat16", torch.float16: "float16"}.get(dtype, "float32"),
+            device=str(acc.device),
+        )
         frames, height, width = video_size(pipe, cfg.frames, cfg.height, cfg.width, "TrainConfig")
         pairs, samples, prompts, s_min, fingerprint = self._data(pipe, acc, frames, height, width)
         pipe.vae.to("cpu")
@@ -235,8 +268,9 @@ class _Trainer:
         if cfg.gradient_checkpointing:
             pipe.transformer.enable_gradient_checkpointing()
         optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-        lr_sched = get_scheduler(cfg.lr_scheduler, optimizer, num_warmup_steps=cfg.warmup_steps,
-                                 num_training_steps=cfg.steps)
+        lr_sched = get_scheduler(
+            cfg.lr_scheduler, optimizer, num_warmup_steps=cfg.warmup_steps, num_training_steps=cfg.steps
+        )
         ckpt_dir = self.out / "checkpoints"
         start, losses, eval_before = 0, [], None
         found = list_checkpoints(ckpt_dir) if cfg.resume else []
@@ -276,8 +310,9 @@ class _Trainer:
 
         if start == 0:
             eval_before = eval_loss()
-        acc.init_trackers("lionlora", config={k: v for k, v in to_dict(cfg).items()
-                                              if isinstance(v, (int, float, str, bool))})
+        acc.init_trackers(
+            "lionlora", config={k: v for k, v in to_dict(cfg).items() if isinstance(v, (int, float, str, bool))}
+        )
         order = SampleOrder(len(pairs), cfg.seed)
         model.train()
         bar = tqdm(total=cfg.steps, initial=start, desc=f"train {cfg.lora}", **_bar(acc))
@@ -309,19 +344,41 @@ class _Trainer:
             if done % cfg.checkpoint_every == 0 or done == cfg.steps:
                 acc.wait_for_everyone()
                 if acc.is_main_process:
-                    save_checkpoint(ckpt_dir, done, lion, cfg.lora, optimizer, lr_sched,
-                                    {"losses": losses, "eval_loss_before": eval_before, "train_config": to_dict(cfg),
-                                     "data_fingerprint": fingerprint})
+                    save_checkpoint(
+                        ckpt_dir,
+                        done,
+                        lion,
+                        cfg.lora,
+                        optimizer,
+                        lr_sched,
+                        {
+                            "losses": losses,
+                            "eval_loss_before": eval_before,
+                            "train_config": to_dict(cfg),
+                            "data_fingerprint": fingerprint,
+                        },
+                    )
                     prune_checkpoints(ckpt_dir, cfg.keep_checkpoints)
             if callback is not None:
                 callback(done, value)
         bar.close()
         eval_after = eval_loss()
-        summary = {"adapter": cfg.lora, "steps": cfg.steps, "resumed_from": start, "s_min": s_min,
-                   "pairs": len(pairs), "frames": frames, "height": height, "width": width,
-                   "final_loss": losses[-1] if losses else None, "eval_loss_before": eval_before,
-                   "eval_loss_after": eval_after, "seconds_this_run": round(time.time() - started, 2),
-                   "processes": world, "gradient_accumulation": accum}
+        summary = {
+            "adapter": cfg.lora,
+            "steps": cfg.steps,
+            "resumed_from": start,
+            "s_min": s_min,
+            "pairs": len(pairs),
+            "frames": frames,
+            "height": height,
+            "width": width,
+            "final_loss": losses[-1] if losses else None,
+            "eval_loss_before": eval_before,
+            "eval_loss_after": eval_after,
+            "seconds_this_run": round(time.time() - started, 2),
+            "processes": world,
+            "gradient_accumulation": accum,
+        }
         if acc.is_main_process:
             self._write_outputs(lion, summary, losses)
         acc.end_training()
@@ -348,15 +405,18 @@ def _stale(checkpoint: Path, fingerprint: str, acc) -> bool:
     pairs): its folder is then moved to ``checkpoints.stale`` and training starts from step 0."""
     import shutil
 
+    from lionlora.apps.checkpoint import STATE_FILE
     from lionlora.io.files import read_json
-    from lionlora.lora.checkpoint import STATE_FILE
 
     saved = read_json(checkpoint / STATE_FILE, "a training checkpoint").get("data_fingerprint")
     if saved == fingerprint:
         return False
     folder = checkpoint.parent
-    log.warning("%s: checkpoints made on other training data; starting from step 0 (old ones moved to %s)",
-                folder, folder.with_name("checkpoints.stale"))
+    log.warning(
+        "%s: checkpoints made on other training data; starting from step 0 (old ones moved to %s)",
+        folder,
+        folder.with_name("checkpoints.stale"),
+    )
     acc.wait_for_everyone()
     if acc.is_main_process:
         shutil.rmtree(folder.with_name("checkpoints.stale"), ignore_errors=True)

@@ -5,7 +5,7 @@ concatenated on channels, a T5 text encoder, the 3D causal VAE with 8x spatial a
 compression, the v-prediction DDIM scheduler) at toy sizes: a 2-block transformer of width 32, a
 VAE with 8-16 channels and a 2-layer T5 whose SentencePiece tokenizer is trained here on a small
 built-in text. It is written with ``save_pretrained`` and read back by
-:func:`lionlora.lora.model.load_pipeline`, the same code that reads a hub id or a local copy of
+:func:`lionlora.apps.model.load_pipeline`, the same code that reads a hub id or a local copy of
 the real model. Its weights are random: it exercises the code paths, it does not make videos
 worth watching.
 """
@@ -72,15 +72,20 @@ class TinyModelConfig:
 
     def __post_init__(self) -> None:
         if self.height % 16 or self.width % 16 or self.height <= 0 or self.width <= 0:
-            raise ConfigError("TinyModelConfig", "height/width", "positive multiples of 16",
-                              got=(self.height, self.width))
+            raise ConfigError(
+                "TinyModelConfig", "height/width", "positive multiples of 16", got=(self.height, self.width)
+            )
         if self.frames < 1 or (self.frames - 1) % 4:
             raise ConfigError("TinyModelConfig", "frames", "4k + 1 frames", got=self.frames)
         if self.head_dim % 8 or self.head_dim <= 0:
             raise ConfigError("TinyModelConfig", "head_dim", "a positive multiple of 8", got=self.head_dim)
         if self.layers < 1 or self.heads < 1 or self.text_tokens < 2:
-            raise ConfigError("TinyModelConfig", "layers/heads/text_tokens", "layers >= 1, heads >= 1, text_tokens >= 2",
-                              got=(self.layers, self.heads, self.text_tokens))
+            raise ConfigError(
+                "TinyModelConfig",
+                "layers/heads/text_tokens",
+                "layers >= 1, heads >= 1, text_tokens >= 2",
+                got=(self.layers, self.heads, self.text_tokens),
+            )
 
 
 def train_tokenizer(vocab_size: int):
@@ -90,9 +95,17 @@ def train_tokenizer(vocab_size: int):
 
     proto = io.BytesIO()
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(_CORPUS.splitlines()), model_writer=proto, vocab_size=vocab_size,
-        model_type="unigram", pad_id=0, eos_id=1, unk_id=2, bos_id=-1, hard_vocab_limit=False,
-        minloglevel=2, num_threads=1,
+        sentence_iterator=iter(_CORPUS.splitlines()),
+        model_writer=proto,
+        vocab_size=vocab_size,
+        model_type="unigram",
+        pad_id=0,
+        eos_id=1,
+        unk_id=2,
+        bos_id=-1,
+        hard_vocab_limit=False,
+        minloglevel=2,
+        num_threads=1,
     )
     sp = spm.SentencePieceProcessor(model_proto=proto.getvalue())
     vocab = [(sp.id_to_piece(i), float(sp.get_score(i))) for i in range(sp.get_piece_size())]
@@ -113,27 +126,52 @@ def build_tiny_pipeline(cfg: TinyModelConfig | None = None):
     cfg = cfg or TinyModelConfig()
     torch.manual_seed(cfg.seed)
     tokenizer = train_tokenizer(cfg.vocab_size)
-    text_encoder = T5EncoderModel(T5Config(
-        vocab_size=len(tokenizer), d_model=cfg.text_dim, d_kv=8, d_ff=2 * cfg.text_dim, num_layers=2,
-        num_heads=4, relative_attention_num_buckets=8, relative_attention_max_distance=32,
-        dropout_rate=0.0, feed_forward_proj="gated-gelu", pad_token_id=0, eos_token_id=1,
-    )).eval()
+    text_encoder = T5EncoderModel(
+        T5Config(
+            vocab_size=len(tokenizer),
+            d_model=cfg.text_dim,
+            d_kv=8,
+            d_ff=2 * cfg.text_dim,
+            num_layers=2,
+            num_heads=4,
+            relative_attention_num_buckets=8,
+            relative_attention_max_distance=32,
+            dropout_rate=0.0,
+            feed_forward_proj="gated-gelu",
+            pad_token_id=0,
+            eos_token_id=1,
+        )
+    ).eval()
     vae = AutoencoderKLCogVideoX(
-        block_out_channels=(8, 8, 16, 16), latent_channels=cfg.latent_channels, layers_per_block=1,
-        norm_num_groups=4, temporal_compression_ratio=4, sample_height=cfg.height, sample_width=cfg.width,
+        block_out_channels=(8, 8, 16, 16),
+        latent_channels=cfg.latent_channels,
+        layers_per_block=1,
+        norm_num_groups=4,
+        temporal_compression_ratio=4,
+        sample_height=cfg.height,
+        sample_width=cfg.width,
     ).eval()
     spatial = 2 ** (len(vae.config.block_out_channels) - 1)
     transformer = CogVideoXTransformer3DModel(
-        num_attention_heads=cfg.heads, attention_head_dim=cfg.head_dim,
-        in_channels=2 * cfg.latent_channels, out_channels=cfg.latent_channels,
-        time_embed_dim=4 * cfg.heads * cfg.head_dim // 2, text_embed_dim=cfg.text_dim, num_layers=cfg.layers,
-        sample_width=cfg.width // spatial, sample_height=cfg.height // spatial, sample_frames=cfg.frames,
-        patch_size=2, max_text_seq_length=cfg.text_tokens,
-        use_rotary_positional_embeddings=True, use_learned_positional_embeddings=True,
+        num_attention_heads=cfg.heads,
+        attention_head_dim=cfg.head_dim,
+        in_channels=2 * cfg.latent_channels,
+        out_channels=cfg.latent_channels,
+        time_embed_dim=4 * cfg.heads * cfg.head_dim // 2,
+        text_embed_dim=cfg.text_dim,
+        num_layers=cfg.layers,
+        sample_width=cfg.width // spatial,
+        sample_height=cfg.height // spatial,
+        sample_frames=cfg.frames,
+        patch_size=2,
+        max_text_seq_length=cfg.text_tokens,
+        use_rotary_positional_embeddings=True,
+        use_learned_positional_embeddings=True,
     )
     scheduler = CogVideoXDDIMScheduler(**SCHEDULER_CONFIG)
-    return CogVideoXImageToVideoPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae,
-                                         transformer=transformer, scheduler=scheduler)
+    return CogVideoXImageToVideoPipeline(
+        tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=scheduler
+    )
 
 
 def save_tiny_model(out: str | Path, cfg: TinyModelConfig | None = None) -> Path:

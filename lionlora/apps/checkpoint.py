@@ -8,7 +8,7 @@
   the resolved config; written last, it marks the folder as complete.
 
 Random numbers and the sample order are pure functions of (seed, step) (see
-:mod:`lionlora.lora.data`), so the step number restores them: a resumed run repeats the
+:mod:`lionlora.apps.data`), so the step number restores them: a resumed run repeats the
 uninterrupted run's schedule exactly.
 """
 
@@ -53,12 +53,15 @@ def save_checkpoint(folder: Path, step: int, lion, name: str, optimizer, lr_sche
     with atomic_dir(path, STATE_FILE) as tmp:
         save_adapter(lion, name, tmp)
         save_file(tensors, str(tmp / "optimizer.safetensors"))
-        write_json(tmp / STATE_FILE, {
-            "step": step,
-            "optimizer": {"param_groups": opt_state["param_groups"], "scalars": scalars},
-            "lr_scheduler": lr_scheduler.state_dict(),
-            **extra,
-        })
+        write_json(
+            tmp / STATE_FILE,
+            {
+                "step": step,
+                "optimizer": {"param_groups": opt_state["param_groups"], "scalars": scalars},
+                "lr_scheduler": lr_scheduler.state_dict(),
+                **extra,
+            },
+        )
     return path
 
 
