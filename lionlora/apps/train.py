@@ -48,6 +48,11 @@ class TrainConfig:
     block_start: int = opt(0, "first block with LoRA")
     block_stop: int | None = opt(None, "block after the last one with LoRA (default: all)")
     scaling_token: bool = opt(True, "train the scaling token (false: a vanilla LoRA for the adapter-scale baseline)")
+    variant: Literal["lion", "plain"] = opt(
+        "lion",
+        "lion: LoRA + scaling token (the method); plain: a plain LoRA without token (turns scaling_token off), "
+        "the adapter of the paper's vanilla-fusion and adapter-scale baselines",
+    )
     fourier_freqs: int = opt(8, "J of gamma(S) (eq. 5)")
     s_min: float | None = opt(None, "smallest S (default: the smallest S of the adapter's manifest rows)")
     steps: int = opt(4000, "optimisation steps")
@@ -77,6 +82,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.lora is not None:
             check_name(self.lora, "TrainConfig", "lora")
+        if self.variant not in ("lion", "plain"):
+            raise ConfigError("TrainConfig", "variant", "'lion' or 'plain'", got=self.variant)
+        if self.variant == "plain":
+            self.scaling_token = False  # a plain LoRA has no token (norm consistency only acts when fusing)
         for key in ("steps", "batch_size", "micro_batch_size", "checkpoint_every", "log_every", "lora_rank"):
             if getattr(self, key) < 1:
                 raise ConfigError("TrainConfig", key, "an integer >= 1", got=getattr(self, key))
@@ -369,6 +378,8 @@ class _Trainer:
             "resumed_from": start,
             "s_min": s_min,
             "pairs": len(pairs),
+            "variant": cfg.variant,
+            "scenes": training_scenes(pairs),
             "frames": frames,
             "height": height,
             "width": width,
@@ -393,6 +404,12 @@ class _Trainer:
         write_text(self.out / "loss.csv", "step,loss\n" + "".join(f"{i + 1},{v:.6g}\n" for i, v in enumerate(losses)))
         _plot_losses(losses, self.out / "loss.png", self.cfg.lora)
         save_adapter(lion, self.cfg.lora, self.out, extra={"training": summary})
+
+
+def training_scenes(pairs) -> list[str]:
+    """Scenes whose clips trained the adapter: the ``{scene}`` of camera pairs' ``.../{scene}/{primitive}/clip.mp4``
+    (the render stage's layout); motion pairs come from web videos and name no scene."""
+    return sorted({Path(p.clip).parent.parent.name for p in pairs if p.kind == "camera"})
 
 
 def _bar(acc) -> dict:

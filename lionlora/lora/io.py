@@ -6,7 +6,8 @@ An adapter folder (``{RESULTS}/lora/{name}/``) holds
   ``lora.<module>.lora_B.weight`` ``[d_out, r]`` for every adapted linear layer of the
   transformer (``<module>`` like ``transformer_blocks.3.attn1.to_q``) and
   ``token.proj.weight`` ``[width, 2J]`` / ``token.proj.bias`` ``[width]``; the file's
-  metadata holds ``format`` and the adapter's config as JSON, so the file is self-contained;
+  metadata holds ``format`` and the adapter's config as JSON, so the file is self-contained
+  (and ``training_scenes``, a JSON list of the scenes whose clips trained it, when known);
 * ``adapter.json``: the same config, readable, plus what the training run adds (steps, losses).
 
 Pickle checkpoints (``.bin``, ``.pt``, ``.ckpt``, ...) are refused: unpickling runs code.
@@ -73,8 +74,12 @@ def save_adapter(lion, name: str, out_dir: str | Path, extra: dict | None = None
     cfg = lion.configs[name]
     tensors = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in lion.adapter_parameters(name).items()}
     config = to_dict(cfg)
+    metadata = {"format": FORMAT, "config": json.dumps(config)}
+    scenes = (extra or {}).get("training", {}).get("scenes")
+    if scenes is not None:
+        metadata["training_scenes"] = json.dumps(sorted(scenes))
     with atomic_path(out_dir / ADAPTER_FILE) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": FORMAT, "config": json.dumps(config)})
+        save_file(tensors, str(tmp), metadata=metadata)
     write_json(out_dir / CONFIG_FILE, {"format": FORMAT, "config": config, **(extra or {})})
     return out_dir
 
@@ -97,6 +102,29 @@ def read_adapter(path: str | Path) -> tuple[AdapterConfig, dict[str, torch.Tenso
     except json.JSONDecodeError:
         raise AdapterError(file, "metadata.config", "the adapter config as JSON") from None
     return cfg, tensors, file
+
+
+def read_training_scenes(path: str | Path) -> list[str] | None:
+    """Scenes whose clips trained the adapter at ``path`` (folder or file), from the file's
+    ``training_scenes`` metadata; None when not recorded (an adapter of another toolkit, a
+    diffusers LoRA file)."""
+    from safetensors import safe_open
+
+    file = adapter_file(path)
+    try:
+        with safe_open(str(file), framework="pt") as f:
+            meta = f.metadata() or {}
+    except Exception as exc:  # safetensors raises its own error type for any malformed header
+        raise AdapterError(file, "", "a valid safetensors file", got=str(exc)[:80]) from None
+    if "training_scenes" not in meta:
+        return None
+    try:
+        scenes = json.loads(meta["training_scenes"])
+    except json.JSONDecodeError:
+        scenes = None
+    if not isinstance(scenes, list) or not all(isinstance(s, str) for s in scenes):
+        raise AdapterError(file, "metadata.training_scenes", "a JSON list of scene names", got=meta["training_scenes"])
+    return scenes
 
 
 def assign_adapter_tensors(
