@@ -99,7 +99,7 @@ def test_paper_config_plans_dl3dv_scenes(tmp_path, scene_dir):
     assert out.returncode == 0, out.stderr + out.stdout
     assert "scene_check" in out.stdout and h in out.stdout
     planned = dict(re.findall(r"^(\w+)\s+(\d+)$", out.stdout, re.M))
-    # 8 basic + 6 fused clips, 8 camera LoRAs, 4 methods x 14 clips generated and evaluated
+    # 8 basic + 6 fused clips, 8 camera LoRAs and their 8 plain baselines, 4 methods x 14 clips generated and evaluated
     assert {
         k: planned.get(k)
         for k in (
@@ -113,7 +113,7 @@ def test_paper_config_plans_dl3dv_scenes(tmp_path, scene_dir):
     } == {
         "reconstruct": "1",
         "render_clip": "14",
-        "train_lora": "8",
+        "train_lora": "16",
         "generate_video": "56",
         "eval_camera_generated": "56",
         "eval_camera_table": "1",

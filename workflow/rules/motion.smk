@@ -1,7 +1,7 @@
 # Motion-strength sweeps (Fig. 6, Fig. 10): one conditioning image, the motion LoRA at several
 # scaling values S, per run:
 #   lionlora            the final adapter, S through the scaling token (LiON-LoRA)
-#   adapter_scale       the final adapter, S as the LoRA adapter scale (Fig. 10 baseline)
+#   adapter_scale       the plain LoRA (RESULTS/lora_plain, no token), S as its adapter scale (Fig. 10 baseline)
 #   lionlora_stepN      the adapter's training checkpoint at step N (Fig. 6 series)
 # Each run writes {RESULTS}/generated/{run}/motion/S{s}.mp4 and a manifest (video,scale) that
 # `lionlora eval motion` reads (rules/eval_quality.smk).
@@ -20,10 +20,10 @@ _MOTION_ADAPTER = _MOTION.get("adapter", "motion")
 
 def motion_runs():
     """run name -> (adapter folder, extra flags of `lionlora generate`)."""
-    final = f"{RESULTS}/lora/{_MOTION_ADAPTER}"
+    final = adapter_dir(_MOTION_ADAPTER)
     runs = {}
     for run in _MOTION.get("runs", []):
-        runs[run] = (final, "--adapter-scale" if run == "adapter_scale" else "")
+        runs[run] = (adapter_dir(_MOTION_ADAPTER, run), "--adapter-scale" if run == "adapter_scale" else "")
     for step in _MOTION.get("series", []):
         runs[f"lionlora_step{step}"] = (f"{final}/checkpoints/step_{int(step):06d}", "")
     return runs
@@ -39,7 +39,7 @@ if _MOTION:
         input:
             image=f"{RESULTS}/{_MOTION['image']}",
             # the checkpoints are written by the same training run as the final adapter
-            adapter=f"{RESULTS}/lora/{_MOTION_ADAPTER}/adapter.safetensors",
+            adapter=lambda wc: f"{adapter_dir(_MOTION_ADAPTER, wc.run)}/adapter.safetensors",
             model=lora_model_input,
         output:
             f"{RESULTS}/generated/{{run}}/motion/S{{scale}}.mp4",

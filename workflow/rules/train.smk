@@ -5,7 +5,9 @@
 #   adapters  the adapters to train: values of the `lora` column of RESULTS/pairs/manifest.csv
 #   launch    a command put before `lionlora` (e.g. "accelerate launch --multi_gpu --num_processes 4")
 # config["generate"]: the options of `lionlora generate` (lionlora.apps.generate.GenerateConfig) plus
-#   methods     lionlora | vanilla (Fig. 2) | adapter_scale (Fig. 10) | base (CogVideoX without LoRA)
+#   methods     lionlora | vanilla (Fig. 2) | adapter_scale (Fig. 10) | base (CogVideoX without LoRA);
+#               vanilla and adapter_scale use plain LoRAs (`lionlora train --variant plain`, no scaling
+#               token) trained on the same pairs into RESULTS/lora_plain/{name}, as the paper ran them
 #   primitives  clips to condition on: RESULTS/clips/{scene}/{primitive}/ (fused ones joined with '+')
 #   scale       the scaling value S of every LoRA (and of the GT cameras written beside each video)
 #   prompt      the text prompt
@@ -20,11 +22,20 @@ _DEMO = _TRAIN.get("model", "demo") == "demo"
 _THREADS = 1 if _DEMO else 4
 _GPUS = 0 if _DEMO else 1
 METHOD_FLAGS = {"lionlora": "", "vanilla": "--vanilla-fusion", "adapter_scale": "--adapter-scale", "base": ""}
+# Adapter folder under RESULTS of each training variant, and the variant each method's videos use.
+VARIANT_DIRS = {"lion": "lora", "plain": "lora_plain"}
+METHOD_VARIANT = {"vanilla": "plain", "adapter_scale": "plain"}
+
+
+def adapter_dir(name, method="lionlora"):
+    """RESULTS/lora/{name} (LiON-LoRA) or RESULTS/lora_plain/{name} (the baselines' plain LoRA)."""
+    return f"{RESULTS}/{VARIANT_DIRS[METHOD_VARIANT.get(method, 'lion')]}/{name}"
 
 
 wildcard_constraints:
     name=r"[A-Za-z0-9_-]+",
     method="|".join(METHOD_FLAGS),
+    lora_dir="|".join(VARIANT_DIRS.values()),
 
 
 def lora_model():
@@ -57,28 +68,31 @@ rule train_lora:
         manifest=f"{RESULTS}/pairs/manifest.csv",
         model=lora_model_input,
     output:
-        adapter=f"{RESULTS}/lora/{{name}}/adapter.safetensors",
-        config=f"{RESULTS}/lora/{{name}}/adapter.json",
+        adapter=f"{RESULTS}/{{lora_dir}}/{{name}}/adapter.safetensors",
+        config=f"{RESULTS}/{{lora_dir}}/{{name}}/adapter.json",
     log:
-        f"{RESULTS}/logs/train/{{name}}.log",
+        f"{RESULTS}/logs/train/{{lora_dir}}/{{name}}.log",
     params:
         launch=_TRAIN.get("launch", ""),
         model=lora_model(),
-        out=lambda wc: f"{RESULTS}/lora/{wc.name}",
+        out=lambda wc: f"{RESULTS}/{wc.lora_dir}/{wc.name}",
+        variant=lambda wc: {d: v for v, d in VARIANT_DIRS.items()}[wc.lora_dir],
         opts=cli_set({k: v for k, v in _TRAIN.items() if k not in _TRAIN_WORKFLOW_KEYS}),
     threads: _THREADS
     resources:
         gpu=_GPUS,
     shell:
         "OMP_NUM_THREADS={threads} {params.launch} {LIONLORA} -q train --model {params.model} --manifest {input.manifest} "
-        "--lora {wildcards.name} --out {params.out} {params.opts} > {log} 2>&1"
+        "--lora {wildcards.name} --out {params.out} --variant {params.variant} {params.opts} > {log} 2>&1"
 
 
 rule generate_video:
     input:
         clip=f"{RESULTS}/clips/{{scene}}/{{primitive}}/clip.mp4",
         cameras=f"{RESULTS}/clips/{{scene}}/{{primitive}}/cameras.json",
-        adapters=lambda wc: [f"{RESULTS}/lora/{n}/adapter.safetensors" for n in video_loras(wc.method, wc.primitive)],
+        adapters=lambda wc: [
+            f"{adapter_dir(n, wc.method)}/adapter.safetensors" for n in video_loras(wc.method, wc.primitive)
+        ],
         model=lora_model_input,
     output:
         video=f"{RESULTS}/generated/{{method}}/{{scene}}__{{primitive}}/clip.mp4",
@@ -88,7 +102,8 @@ rule generate_video:
     params:
         model=lora_model(),
         loras=lambda wc: " ".join(
-            f"--lora {n}={RESULTS}/lora/{n}:{_GENERATE.get('scale', 1.0)}" for n in video_loras(wc.method, wc.primitive)
+            f"--lora {n}={adapter_dir(n, wc.method)}:{_GENERATE.get('scale', 1.0)}"
+            for n in video_loras(wc.method, wc.primitive)
         ),
         flags=lambda wc: METHOD_FLAGS[wc.method],
         prompt=shlex.quote(str(_GENERATE.get("prompt", ""))),
