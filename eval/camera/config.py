@@ -40,6 +40,11 @@ class CameraEvalConfig:
         "(0: all); re-triangulation restores the rest",
     )
     trials: int = opt(1, "mapping trials per video (different seeds); metrics are aggregated over successful ones")
+    trials_agree: float = opt(
+        0.1,
+        "early stop: the trials end once a successful trial's RotErr and TransErr are each within this fraction "
+        "of an earlier successful trial's (0: always run every trial)",
+    )
     trial_reduce: Literal["mean", "median"] = opt("mean", "how the successful trials of a video are combined")
     min_registered: int = opt(0, "frames that must register for the metrics to be computed (0: every frame)")
     convention: str = opt("cami2v", "metric convention (lionlora.eval.camera.metrics.CONVENTIONS)")
@@ -59,6 +64,7 @@ class CameraEvalConfig:
             ("ba_iterations", self.ba_iterations >= 1, "an integer >= 1"),
             ("tracks_per_view", self.tracks_per_view >= 0, "0 (all) or a positive count"),
             ("trials", self.trials >= 1, "an integer >= 1"),
+            ("trials_agree", 0 <= self.trials_agree < 1, "a fraction in [0, 1) (0: no early stop)"),
             ("min_registered", self.min_registered >= 0, "0 (every frame) or a positive frame count"),
             ("convention", self.convention in CONVENTIONS, f"one of {sorted(CONVENTIONS)}"),
             ("num_threads", self.num_threads == -1 or self.num_threads >= 1, "-1 or a positive count"),
