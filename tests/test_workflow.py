@@ -85,21 +85,33 @@ def test_stage_option_contradicting_the_clip_is_refused(tmp_path):
     assert "render.options.frames = 12 contradicts the shared value 49" in out.stderr + out.stdout
 
 
-def test_paper_config_plans_dl3dv_scenes(tmp_path, scene_dir):
+def dl3dv_config(tmp_path, scene_dir, eval_hashes=("eval",), captions=True):
+    """A local config over the paper config: one training scene and held-out evaluation scenes."""
     h = hashlib.sha256(b"scene").hexdigest()
     root = tmp_path / "DL3DV"
-    shutil.copytree(scene_dir, root / "1K" / h)
+    held = [hashlib.sha256(e.encode()).hexdigest() if e != "train" else h for e in eval_hashes]
+    for x in dict.fromkeys([h, *held]):
+        shutil.copytree(scene_dir, root / "1K" / x)
     (tmp_path / "list.csv").write_text(f"hash,batch\n{h},1K\n")
+    (tmp_path / "eval.csv").write_text("hash\n" + "".join(f"{x}\n" for x in held))
     (tmp_path / "local.yaml").write_text(
         f"results: {tmp_path}/r\nscenes:\n  source: dl3dv\n  downsample: 2\n"
-        f"  dl3dv:\n    root: {root}\n    hash_list: {tmp_path}/list.csv\n"
+        + (f"  captions: {tmp_path}/captions.csv\n" if captions else "  captions: ''\n")
+        + f"  dl3dv:\n    root: {root}\n    hash_list: {tmp_path}/list.csv\n    eval_hash_list: {tmp_path}/eval.csv\n"
     )
+    (tmp_path / "captions.csv").write_text(f"scene,prompt\n{held[0]},a kitchen with a red kettle\n")
+    return h, held
+
+
+def test_paper_config_plans_dl3dv_scenes(tmp_path, scene_dir):
+    h, (held,) = dl3dv_config(tmp_path, scene_dir)
     # later config files update the earlier ones: the paper config with a local scene root
-    out = snakemake("-n", "--configfile", "configs/paper.yaml", str(tmp_path / "local.yaml"))
+    out = snakemake("-n", "-p", "--configfile", "configs/paper.yaml", str(tmp_path / "local.yaml"))
     assert out.returncode == 0, out.stderr + out.stdout
     assert "scene_check" in out.stdout and h in out.stdout
     planned = dict(re.findall(r"^(\w+)\s+(\d+)$", out.stdout, re.M))
-    # 8 basic + 6 fused clips, 8 camera LoRAs and their 8 plain baselines, 4 methods x 14 clips generated and evaluated
+    # training scene: reconstructed, 8 basic + 6 fused clips; 8 camera LoRAs and their 8 plain baselines; the
+    # held-out scene: reconstructed, its 14 clips conditioning 4 methods x 14 videos, generated and evaluated
     assert {
         k: planned.get(k)
         for k in (
@@ -111,8 +123,8 @@ def test_paper_config_plans_dl3dv_scenes(tmp_path, scene_dir):
             "eval_camera_table",
         )
     } == {
-        "reconstruct": "1",
-        "render_clip": "14",
+        "reconstruct": "2",
+        "render_clip": "28",
         "train_lora": "16",
         "generate_video": "56",
         "eval_camera_generated": "56",
@@ -120,3 +132,26 @@ def test_paper_config_plans_dl3dv_scenes(tmp_path, scene_dir):
     }
     # without the I3D weights on disk FVD is not planned, and the log says why
     assert "eval_fvd" not in planned and "FVD not planned" in out.stderr
+
+    # evaluation runs on the held-out scene only, with its caption as the prompt
+    assert f"generated/lionlora/{held}__pan_left/clip.mp4" in out.stdout
+    assert f"generated/lionlora/{h}__" not in out.stdout
+    assert "--prompt 'a kitchen with a red kettle'" in out.stdout
+
+
+def test_evaluation_scenes_must_be_held_out(tmp_path, scene_dir):
+    dl3dv_config(tmp_path, scene_dir, eval_hashes=("eval", "train"))
+    out = snakemake("-n", "--configfile", "configs/paper.yaml", str(tmp_path / "local.yaml"))
+    assert out.returncode != 0
+    assert "eval_hash_list shares 1 scene(s) with hash_list" in out.stderr + out.stdout
+
+
+def test_guidance_without_a_prompt_is_refused_at_plan_time(tmp_path, scene_dir):
+    """CFG 6 with an empty prompt and negative prompt (the paper config's old state) does nothing."""
+    dl3dv_config(tmp_path, scene_dir, captions=False)
+    (tmp_path / "noprompt.yaml").write_text("generate:\n  prompt: ''\n")
+    out = snakemake(
+        "-n", "--configfile", "configs/paper.yaml", str(tmp_path / "local.yaml"), str(tmp_path / "noprompt.yaml")
+    )
+    assert out.returncode != 0
+    assert "guidance does nothing" in out.stderr + out.stdout

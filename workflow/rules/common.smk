@@ -59,6 +59,49 @@ def scene_ids():
     return [ref.hash for ref in read_scene_list(scenes["dl3dv"]["hash_list"])]
 
 
+# The demo's held-out evaluation scene: the embedded room's splat rendered from another start
+# camera of its capture sweep (scenes.eval_start_frame), so no evaluation first frame is a training one.
+EMBEDDED_EVAL = "embedded_eval"
+
+
+def eval_scene_ids():
+    """Scenes the evaluation generates from and scores: never a training scene.
+
+    DL3DV: the hashes of scenes.dl3dv.eval_hash_list, which must share none with hash_list. The
+    embedded source: `embedded_eval`, the same room seen from held-out start cameras.
+    """
+    scenes = config["scenes"]
+    if scenes["source"] == "embedded":
+        return [EMBEDDED_EVAL]
+    from lionlora.scenes import read_scene_list
+
+    dl3dv = scenes["dl3dv"]
+    if not dl3dv.get("eval_hash_list"):
+        raise WorkflowError("config: scenes.dl3dv.eval_hash_list is missing: evaluation needs its own scene list, "
+                            "disjoint from scenes.dl3dv.hash_list (evaluating on training scenes leaks their clips)")
+    held = [ref.hash for ref in read_scene_list(dl3dv["eval_hash_list"])]
+    shared = sorted(set(held) & set(scene_ids()))
+    if shared:
+        raise WorkflowError(f"config: scenes.dl3dv.eval_hash_list shares {len(shared)} scene(s) with hash_list "
+                            f"(e.g. {shared[0]}): evaluation scenes must be held out from training")
+    return held
+
+
+def scene_prompt_of(scene):
+    """The text prompt of a scene's pairs and videos: its row of scenes.captions (CSV scene,prompt),
+    else the template generate.prompt with {scene} replaced (lionlora.scenes.captions)."""
+    from lionlora.scenes import read_captions, scene_prompt
+
+    captions_file = config["scenes"].get("captions")
+    captions = read_captions(captions_file) if captions_file else {}
+    return scene_prompt(scene, str((config.get("generate") or {}).get("prompt", "")), captions)
+
+
+def splat_scene(scene):
+    """The scene whose splat renders `scene`'s clips (the held-out embedded views use the room's)."""
+    return "embedded" if scene == EMBEDDED_EVAL else scene
+
+
 def scene_dir(scene):
     """Folder of a scene: the embedded scene under results, or the DL3DV folder on disk."""
     scenes = config["scenes"]

@@ -13,13 +13,14 @@ EVAL_CAMERA_SHELL = (
 
 
 def camera_eval_results():
-    """Per-video JSONs `eval table` collects: the floor on every GT clip, and every method's videos."""
+    """Per-video JSONs `eval table` collects: the floor on every GT clip, and every method's videos,
+    on the held-out evaluation scenes."""
     targets = config.get("eval_targets") or {}
     generate = config.get("generate") or {}
     # by default: every generated video, and the floor on the clips it was conditioned on
     primitives = targets.get("primitives") or generate.get("primitives", [])
     methods = [EVAL_FLOOR, *(targets.get("methods") or generate.get("methods", []))]
-    return [f"{RESULTS}/eval/{m}/{s}__{p}/camera.json" for m in methods for s in scene_ids() for p in primitives]
+    return [f"{RESULTS}/eval/{m}/{s}__{p}/camera.json" for m in methods for s in eval_scene_ids() for p in primitives]
 
 
 rule eval_camera_floor:

@@ -52,7 +52,7 @@ if _MOTION:
             model=lora_model(),
             adapter=lambda wc: motion_runs()[wc.run][0],
             flags=lambda wc: motion_runs()[wc.run][1],
-            prompt=shlex.quote(str(_GENERATE.get("prompt", ""))),
+            prompt=shlex.quote(scene_prompt_of(Path(_MOTION["image"]).parent.parent.name)),
             opts=cli_set({k: v for k, v in _GENERATE.items() if k not in _GENERATE_WORKFLOW_KEYS}),
         threads: _THREADS
         resources:

@@ -15,6 +15,10 @@ def pairs_options():
         shared["sample_frames"] = clip["sample_frames"]
     if "clip_frames" in (config.get("filter") or {}):  # web-video clips are cut to this length
         shared["motion_frames"] = config["filter"]["clip_frames"]
+    # camera pairs are captioned like the videos generated from their scenes (common.smk: scene_prompt_of)
+    shared["camera_prompt"] = str((config.get("generate") or {}).get("prompt", ""))
+    if config["scenes"].get("captions"):
+        shared["captions"] = config["scenes"]["captions"]
     return stage_options("pairs", shared)
 
 

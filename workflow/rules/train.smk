@@ -10,7 +10,8 @@
 #               token) trained on the same pairs into RESULTS/lora_plain/{name}, as the paper ran them
 #   primitives  clips to condition on: RESULTS/clips/{scene}/{primitive}/ (fused ones joined with '+')
 #   scale       the scaling value S of every LoRA (and of the GT cameras written beside each video)
-#   prompt      the text prompt
+#   prompt      the text prompt template ({scene}: the scene's name); a scene listed in
+#               scenes.captions (CSV scene,prompt) gets its caption instead, in training pairs too
 
 _TRAIN = config.get("train", {})
 _GENERATE = config.get("generate", {})
@@ -106,7 +107,7 @@ rule generate_video:
             for n in video_loras(wc.method, wc.primitive)
         ),
         flags=lambda wc: METHOD_FLAGS[wc.method],
-        prompt=shlex.quote(str(_GENERATE.get("prompt", ""))),
+        prompt=lambda wc: shlex.quote(scene_prompt_of(wc.scene)),
         opts=cli_set({k: v for k, v in _GENERATE.items() if k not in _GENERATE_WORKFLOW_KEYS}),
     threads: _THREADS
     resources:
@@ -150,8 +151,27 @@ TRAIN_TARGETS = [f"{RESULTS}/lora/{n}/adapter.safetensors" for n in _TRAIN.get("
 GENERATE_TARGETS = [
     f"{RESULTS}/generated/{m}/{s}__{p}/clip.mp4"
     for m in _GENERATE.get("methods", [])
-    for s in scene_ids()
+    for s in eval_scene_ids()
     for p in _GENERATE.get("primitives", [])
 ]
+
+
+
+def check_generation_prompts():
+    """CFG > 1 with a prompt equal to the negative prompt guides nothing: refused at plan time."""
+    from lionlora.apps.generate import GenerateConfig, check_guidance
+    from lionlora.errors import ConfigError
+
+    if not _GENERATE.get("methods"):
+        return
+    cfg = GenerateConfig(cfg=float(_GENERATE.get("cfg", 6.0)), negative_prompt=str(_GENERATE.get("negative_prompt", "")))
+    for scene in eval_scene_ids():
+        try:
+            check_guidance(cfg, scene_prompt_of(scene))
+        except ConfigError as exc:
+            raise WorkflowError(f"config generate (scene {scene}): {exc}") from None
+
+
+check_generation_prompts()
 ANALYZE_TARGETS = [f"{RESULTS}/figures/lora_analysis/summary.json"] if len(_TRAIN.get("adapters", [])) >= 2 else []
 ALL_TARGETS.extend(TRAIN_TARGETS + ANALYZE_TARGETS)
