@@ -155,3 +155,42 @@ def test_guidance_without_a_prompt_is_refused_at_plan_time(tmp_path, scene_dir):
     )
     assert out.returncode != 0
     assert "guidance does nothing" in out.stderr + out.stdout
+
+
+def test_benchmark_target_builds_suite_generates_and_scores(tmp_path):
+    """`snakemake benchmark`: the suite from the held-out clips only, the adapters' videos, one run."""
+    out = snakemake("-n", "-p", "benchmark", "--cores", "2", "--config", f"results={tmp_path}/r")
+    assert out.returncode == 0, out.stderr + out.stdout
+    text = out.stdout
+    r = f"{tmp_path}/r"
+    assert f"ln -s {r}/clips/embedded_eval/dolly_in {r}/benchmark/clips/embedded_eval/dolly_in" in text
+    assert f"{r}/clips/embedded/" not in text.split("rule benchmark_clips")[1].split("rule ")[0]  # no training scene
+    assert (
+        f"benchmark suite --clips {r}/benchmark/clips --out {r}/benchmark/suite --frames 49 --height 160 --width 240 "
+        "--prompts configs/demo_captions.csv" in text
+    )
+    assert (
+        f"benchmark generate --suite {r}/benchmark/suite --model {r}/models/tiny --lora dolly_in={r}/lora/dolly_in:1.0 "
+        f"--lora orbit_left={r}/lora/orbit_left:1.0 --lora pan_left={r}/lora/pan_left:1.0 "
+        f"--out {r}/benchmark/videos/lionlora" in text
+    )
+    assert f"benchmark run --suite {r}/benchmark/suite --videos lionlora={r}/benchmark/videos/lionlora " in text
+    assert f"--out {r}/benchmark/tables" in text and "--jobs 2" in text
+
+    # a given suite and a folder of another method's videos; a diffusers LoRA as a plain LoRA at scale 0.8
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "suite").mkdir()
+    (tmp_path / "suite" / "manifest.csv").write_text("sample\n")
+    (tmp_path / "orbit.safetensors").write_bytes(b"")
+    (tmp_path / "b.yaml").write_text(
+        f"benchmark:\n  suite: {tmp_path}/suite\n  videos: {{mine: {tmp_path}/mine}}\n"
+        f"  adapters: {{dimx: {{orbit_left: {tmp_path}/orbit.safetensors}}}}\n"
+        "  options: {dimx: {scale: 0.8, fusion: vanilla}}\n  baseline: mine\n"
+    )
+    out = snakemake("-n", "-p", "benchmark", "--configfile", "configs/demo.yaml", str(tmp_path / "b.yaml"),
+                    "--config", f"results={tmp_path}/r")  # fmt: skip
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert "benchmark_suite" not in out.stdout and "benchmark_clips" not in out.stdout
+    assert f"--lora orbit_left={tmp_path}/orbit.safetensors:0.8 --fusion vanilla" in out.stdout
+    assert f"--videos mine={tmp_path}/mine --videos " in out.stdout  # the given folder, then the generated ones
+    assert f"--videos dimx={r}/benchmark/videos/dimx" in out.stdout and "--baseline mine" in out.stdout
