@@ -29,6 +29,9 @@ class CameraEvalConfig:
     first_octave: int = opt(
         -1, "SIFT's first octave: -1 upsamples the image 2x (finest features), 0 starts at full size"
     )
+    upright: bool = opt(
+        False, "SIFT without orientation (one descriptor per keypoint): valid when the cameras do not roll"
+    )
     camera_model: Literal["SIMPLE_PINHOLE", "PINHOLE", "SIMPLE_RADIAL"] = opt(
         "SIMPLE_PINHOLE", "shared camera model estimated when the intrinsics are not fixed"
     )

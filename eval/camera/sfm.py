@@ -180,6 +180,7 @@ def _extract_and_match(
     extraction = pycolmap.FeatureExtractionOptions()
     extraction.sift.max_num_features = cfg.max_features
     extraction.sift.first_octave = cfg.first_octave
+    extraction.sift.upright = cfg.upright
     extraction.max_image_size = cfg.max_image_size if cfg.max_image_size > 0 else longest_side
     extraction.num_threads = cfg.num_threads
     pycolmap.extract_features(
