@@ -1,8 +1,11 @@
 """The typed config of camera-control evaluation (``lionlora eval camera``).
 
 Defaults were chosen with ``benchmarks/camera_eval.py`` on 49-frame 480x720 clips rendered
-exactly from the embedded scene: they register every frame with the same floor error as the
-CamI2V recipe (:meth:`CameraEvalConfig.cami2v_recipe`) in less than half the time.
+exactly from the embedded scene: they register every frame like the CamI2V recipe
+(:meth:`CameraEvalConfig.cami2v_recipe`) in less than half its CPU time, with a floor of the same
+order (re-measured on the pan clip: RotErr 0.0140 vs 0.0158, TransErr 0.0147 vs 0.0127). SIFT
+must start at the upsampled octave (``first_octave=-1``): native-octave features are 2.4x cheaper
+but triple the floor.
 """
 
 from __future__ import annotations
