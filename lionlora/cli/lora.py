@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     t = sub.add_parser("train", help="train one LiON-LoRA adapter (LoRA + scaling token) on a pairs manifest")
     add_config_options(t, TrainConfig)
-    t.set_defaults(func=_train)
+    t.set_defaults(func=_train, out_kind="folder")
 
     g = sub.add_parser("generate", help="image-to-video with any number of fused LiON-LoRA adapters")
     g.add_argument(
@@ -55,12 +55,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="baseline of Fig. 10: S multiplies the LoRA output; no scaling token",
     )
     add_config_options(g, GenerateConfig, skip=("adapter_scale",))
-    g.set_defaults(func=_generate)
+    g.set_defaults(func=_generate, out_kind="file")
 
     d = sub.add_parser("demo-model", help="write a tiny random-init CogVideoX I2V pipeline (save_pretrained)")
     d.add_argument("--out", type=Path, required=True, help="output folder")
     add_config_options(d, TinyModelConfig)
-    d.set_defaults(func=_demo_model)
+    d.set_defaults(func=_demo_model, out_kind="folder")
 
     a = sub.add_parser("analyze", help="per-block cosine similarity (Fig. 4) and output norms (Fig. 5) of LoRAs")
     a.add_argument(
@@ -82,7 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--prompt", default="", help="text prompt of the probe")
     a.add_argument("--out", type=Path, required=True, help="output folder (CSV, PNG, summary.json)")
     add_config_options(a, AnalyzeConfig)
-    a.set_defaults(func=_analyze)
+    a.set_defaults(func=_analyze, out_kind="folder")
 
 
 def _train(args: argparse.Namespace) -> int:
