@@ -47,9 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_verbosity(parser: argparse.ArgumentParser, default) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", default=default, help="debug logging")
-    parser.add_argument(
-        "-q", "--quiet", action="store_true", default=default, help="warnings only, no progress bars"
-    )
+    parser.add_argument("-q", "--quiet", action="store_true", default=default, help="warnings only, no progress bars")
 
 
 def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:

@@ -85,7 +85,6 @@ def _camera(args: argparse.Namespace) -> int:
     from lionlora.config import config_from_args
     from lionlora.eval.camera.config import CameraEvalConfig
     from lionlora.eval.camera.evaluate import cameras_path, evaluate_camera, write_result
-
     from lionlora.io.files import check_output
 
     cfg = config_from_args(CameraEvalConfig, args)

@@ -173,9 +173,7 @@ def atomic_dir(path: str | Path, marker: str) -> Iterator[Path]:
     """
     import shutil
 
-    from lionlora.errors import InputError
-
-    from lionlora.errors import OutputError
+    from lionlora.errors import InputError, OutputError
 
     path = check_output(path, folder=True)
     if path.exists() and any(path.iterdir()) and not (path / marker).exists():
