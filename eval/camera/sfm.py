@@ -266,7 +266,9 @@ def recover_poses(
             raise VideoError(source, "intrinsics", "ground-truth intrinsics to fix (fix_intrinsics)", got=None)
         intrinsics = intrinsics.scaled(frames.shape[2], frames.shape[1])
     names = frame_names(len(frames))
-    pycolmap.logging.minloglevel = 0 if log.isEnabledFor(logging.DEBUG) else 2
+    # glog levels: 0 INFO, 1 WARNING, 2 ERROR, 3 FATAL; -q (logging at WARNING) hides its errors too,
+    # which a failed result records anyway
+    pycolmap.logging.minloglevel = 0 if log.isEnabledFor(logging.DEBUG) else 2 if log.isEnabledFor(logging.INFO) else 3
     result = SfmResult(trials=[], frame_names=names)
     with tempfile.TemporaryDirectory(prefix="lionlora-sfm-") as tmp:
         tmp = Path(tmp)

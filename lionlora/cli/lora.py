@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--lora",
         action="append",
         default=[],
-        metavar="NAME=PATH:S",
-        help="adapter NAME stored at PATH (folder or adapter.safetensors) at scaling value S (repeatable)",
+        metavar="NAME=PATH[:S]",
+        help="adapter NAME stored at PATH (folder or adapter.safetensors) at scaling value S (default 1; repeatable)",
     )
     g.add_argument(
         "--weight", action="append", default=[], metavar="NAME=X", help="lambda_i of adapter NAME (eq. 3; default 1)"
@@ -68,8 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         required=True,
-        metavar="NAME=PATH",
-        help="adapter NAME stored at PATH (repeatable; ':S' suffixes are ignored)",
+        metavar="NAME=PATH[:S]",
+        help="adapter NAME stored at PATH (at least two, each once; the syntax of generate, S is not used)",
     )
     a.add_argument(
         "--image",
@@ -125,9 +125,14 @@ def _analyze(args: argparse.Namespace) -> int:
     from lionlora.apps.analyze import AnalyzeConfig, analyze
     from lionlora.apps.generate import parse_lora_spec
     from lionlora.config import config_from_args
+    from lionlora.errors import AdapterError
 
     cfg = config_from_args(AnalyzeConfig, args)
-    loras = {spec.name: spec.path for spec in (parse_lora_spec(item, require_scale=False) for item in args.lora)}
+    loras: dict[str, Path] = {}
+    for spec in map(parse_lora_spec, args.lora):
+        if spec.name in loras:
+            raise AdapterError("--lora", "NAME", "each adapter once", got=spec.name)
+        loras[spec.name] = spec.path
     s = analyze(cfg, loras, args.image, args.prompt, args.out)
     keys = [k for k in s if k.startswith("cosine_")]
     print(f"{args.out}: {s['samples']} samples; " + ", ".join(f"{k}={s[k]:.3f}" for k in keys))

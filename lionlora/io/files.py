@@ -204,3 +204,25 @@ def atomic_dir(path: str | Path, marker: str) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_csv(path: str | Path, what: str = "a CSV file"):
+    """A CSV as a pandas DataFrame of strings (empty cells ``""``).
+
+    Raises:
+        InputError: naming the file when it is missing, a folder, empty (0 bytes or no header)
+            or not parseable as CSV.
+    """
+    import pandas as pd
+
+    from lionlora.errors import InputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "", f"an existing file ({what})", got="a folder" if path.is_dir() else "no such file")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise InputError(path, "", f"{what} with a header row", got="an empty file") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(path, "", f"{what}, readable as CSV", got=str(exc)) from None
