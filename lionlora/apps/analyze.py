@@ -157,6 +157,7 @@ def analyze(cfg: AnalyzeConfig, loras: dict[str, Path], images: list[Path], prom
             "analyze", "--lora/--image", "at least two adapters and one image", got=(len(loras), len(images))
         )
     out = Path(out)
+    conditions = [read_condition_image(path) for path in images]  # a bad image fails before the model loads
     pipe = load_pipeline(cfg.model, cfg.dtype, cfg.device)
     lion = LionLoRA(pipe.transformer)
     for name, path in loras.items():
@@ -165,7 +166,7 @@ def analyze(cfg: AnalyzeConfig, loras: dict[str, Path], images: list[Path], prom
     sims, norms = [], []
     jobs = [(i, p, t) for i, p in enumerate(images) for t in cfg.timesteps]
     for i, path, t in tqdm(jobs, desc="probe"):
-        acc = probe(lion, pipe, read_condition_image(path), prompt, t, cfg.seed + i, frames)
+        acc = probe(lion, pipe, conditions[i], prompt, t, cfg.seed + i, frames)
         s, n = acc.rows(f"{Path(path).stem}@t{t}")
         sims += s
         norms += n
