@@ -434,16 +434,19 @@ def test_quiet_silences_generate_progress_bars(tiny_model_dir, monkeypatch):
 
 
 def test_quiet_silences_pycolmap(tmp_path):
-    """SfM that fails on noise logs glog errors ('E2026...'); -q keeps stderr empty (the row has the reason)."""
+    """SfM that fails on noise logs glog errors ('E2026...') and, over 2 trials, shows a progress bar;
+    -q keeps stderr empty (the row has the reason)."""
     clip = camera_clip(tmp_path / "clip", frames=5, size=(48, 64))
     traj = primitive_trajectory("orbit_left", np.eye(4), Intrinsics.from_fov(60, 64, 48), 5, 2.0)
     write_cameras(clip / "cameras.json", traj)
-    argv = ["eval", "camera", "--video", clip / "clip.mp4", "--gt", clip / "cameras.json", "--out", tmp_path / "r.json"]
-    loud = subprocess.run([sys.executable, "-m", "lionlora", *map(str, argv)], capture_output=True, text=True)
-    quiet = subprocess.run([sys.executable, "-m", "lionlora", *map(str, argv), "-q"], capture_output=True, text=True)
+    argv = ["eval", "camera", "--video", clip / "clip.mp4", "--gt", clip / "cameras.json", "--trials", "2"]
+    argv = [sys.executable, "-m", "lionlora", *map(str, argv), "--out", str(tmp_path / "r.json")]
+    loud = subprocess.run(argv, capture_output=True, text=True, env=_quiet_env())
+    quiet = subprocess.run([*argv, "-q"], capture_output=True, text=True, env=_quiet_env())
     assert loud.returncode == quiet.returncode == 0
     assert json.loads((tmp_path / "r.json").read_text())["status"] == "failed"
     assert any(line.startswith(("E2", "W2", "I2")) for line in loud.stderr.splitlines()), loud.stderr
+    assert "SfM trials" in loud.stderr, loud.stderr
     assert quiet.stderr == "", quiet.stderr
 
 

@@ -278,7 +278,8 @@ def recover_poses(
             cv2.imwrite(str(image_dir / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         db = tmp / "database.db"
         _extract_and_match(pycolmap, db, image_dir, names, cfg, intrinsics, max(frames.shape[1:3]), result)
-        for k in tqdm(range(cfg.trials), desc=f"SfM trials {Path(source).name}", unit="trial", disable=cfg.trials == 1):
+        bar = {"disable": True} if cfg.trials == 1 else {}  # an explicit disable=False would override -q
+        for k in tqdm(range(cfg.trials), desc=f"SfM trials {Path(source).name}", unit="trial", **bar):
             trial = _map(pycolmap, db, image_dir, tmp / f"trial{k}", names, cfg, cfg.seed + k)
             log.info(
                 "%s: trial %d (seed %d) registered %d/%d frames in %.1fs%s",
