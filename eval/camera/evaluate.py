@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from lionlora.config import to_dict
-from lionlora.errors import CameraError, VideoError
+from lionlora.errors import CameraError, ConfigError, VideoError
 from lionlora.eval.camera.config import CameraEvalConfig
 from lionlora.eval.camera.metrics import METRICS, camera_errors, check_convention
 from lionlora.eval.camera.sfm import SfmTrial, recover_poses
@@ -145,6 +145,14 @@ def evaluate_camera(
     gt = read_cameras(gt_path, image_size=(width, height))  # files without w/h describe these frames
     if len(frames) != len(gt):
         raise CameraError(gt_path, "frames", f"one camera per frame of {source} ({len(frames)} frames)", got=len(gt))
+    gt.intrinsics.check_image_size(width, height, str(source), str(gt_path))
+    if cfg.min_registered > len(frames):
+        raise ConfigError(
+            "CameraEvalConfig",
+            "min_registered",
+            f"at most the {len(frames)} frames of {source}",
+            got=cfg.min_registered,
+        )
     gt = gt.with_image_size(width, height)
     if cfg.fix_intrinsics and gt.intrinsics.has_distortion:
         log.warning("%s: distortion coefficients are ignored; the fixed camera is a pinhole", gt_path)

@@ -20,7 +20,7 @@ from lionlora.eval.quality.features import FeatureCache, default_cache_dir, extr
 from lionlora.eval.quality.frechet import frechet
 from lionlora.eval.quality.presets import get_preset
 from lionlora.eval.quality.weights import load_i3d
-from lionlora.io.files import write_json, write_npy
+from lionlora.io.files import check_output, write_json, write_npy
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,10 @@ def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out:
     Returns:
         the record written to ``out``.
     """
+    if out is not None:  # every output checked before any feature is cached or saved
+        features = [Path(out).with_suffix(s) for s in (".real.npy", ".fake.npy")] if cfg.save_features else []
+        for path in (Path(out), *features):
+            check_output(path)
     preset = get_preset(cfg.preset)
     real_videos = find_videos(real_dir, cfg.include, cfg.exclude, cfg.frame_folders)
     fake_videos = find_videos(fake_dir, cfg.include, cfg.exclude, cfg.frame_folders)

@@ -32,7 +32,7 @@ from lionlora.config import to_dict
 from lionlora.errors import CameraError, InputError, LionLoraError
 from lionlora.eval.quality.config import CameraLinearityConfig, MotionConfig
 from lionlora.flow import flow_magnitude
-from lionlora.io.files import atomic_path, read_json, write_csv, write_json
+from lionlora.io.files import atomic_path, check_output, read_json, write_csv, write_json
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +110,10 @@ def read_manifest(path: str | Path, column: str) -> pd.DataFrame:
     if df.empty:
         raise InputError(path, "", "at least one row", got="no rows")
     scales = pd.to_numeric(df["scale"], errors="coerce")
-    bad = scales.isna() | ~np.isfinite(scales.fillna(0.0))
+    bad = ~((scales > 0) & (scales <= 1))  # NaN fails both
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(path, f"scale (row {i + 1})", "a finite number", got=df["scale"].iloc[i])
+        raise InputError(path, f"scale (row {i + 1})", "a scaling value S in (0, 1]", got=df["scale"].iloc[i])
     df["scale"] = scales.astype(float)
     empty = df[column].str.strip() == ""
     if empty.any():
@@ -147,14 +147,16 @@ def _check_outputs(manifest: Path, out: Path) -> None:
     for path in (out, per_video_path(out)):
         if path.resolve() == manifest.resolve():
             raise InputError(out, "", "an output path that does not overwrite the manifest", got=str(path))
+        check_output(path)
 
 
 def _write(per_video: pd.DataFrame, out: Path, summary: dict, min_n: int) -> dict:
     csv_path = per_video_path(out)
+    ok = per_video[per_video["status"] == "ok"]
+    # the fit first: a manifest that cannot give a correlation leaves no per-video CSV behind
+    stats_ = linear_fit(ok["scale"].to_numpy(), ok["magnitude"].to_numpy(), summary["manifest"], min_n)
     with atomic_path(csv_path) as tmp:
         per_video.to_csv(tmp, index=False)
-    ok = per_video[per_video["status"] == "ok"]
-    stats_ = linear_fit(ok["scale"].to_numpy(), ok["magnitude"].to_numpy(), summary["manifest"], min_n)
     record = {**stats_, "n_failed": int((per_video["status"] != "ok").sum()), **summary, "per_video": csv_path.name}
     write_json(out, record)
     return record

@@ -55,12 +55,10 @@ def read_pairs(manifest: str | Path, lora: str | None = None) -> list[Pair]:
         InputError: missing file or column, bad S (outside (0, 1]), bad frame list or kind, a
             clip that does not exist, or no row for ``lora``.
     """
-    import pandas as pd
+    from lionlora.io.files import read_csv
 
     manifest = Path(manifest)
-    if not manifest.is_file():
-        raise InputError(manifest, "", "an existing pairs manifest (CSV)", got="no such file")
-    table = pd.read_csv(manifest, dtype=str, keep_default_na=False)
+    table = read_csv(manifest, "a pairs manifest (CSV)")
     missing = [c for c in PAIRS_COLUMNS if c not in table.columns]
     if missing:
         raise InputError(manifest, missing[0], f"the columns {', '.join(PAIRS_COLUMNS)}", got=list(table.columns))

@@ -20,14 +20,17 @@ import math
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from lionlora.apps.model import PAPER_MODEL
+from lionlora.apps.model import PAPER_MODEL, check_size_options
 from lionlora.config import opt
 from lionlora.errors import AdapterError, ConfigError
 from lionlora.lora.config import check_name
+
+if TYPE_CHECKING:
+    from lionlora.geometry import Trajectory
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +60,23 @@ class GenerateConfig:
             raise ConfigError("GenerateConfig", "steps/fps", "integers >= 1", got=(self.steps, self.fps))
         if not math.isfinite(self.cfg) or self.cfg < 1.0:
             raise ConfigError("GenerateConfig", "cfg", "a guidance scale >= 1", got=self.cfg)
-        if self.frames is not None and (self.frames < 1 or (self.frames - 1) % 4):
+        check_size_options("GenerateConfig", self.frames, self.height, self.width)
+        if self.frames is not None and (self.frames - 1) % 4:
             raise ConfigError("GenerateConfig", "frames", "4k + 1 frames", got=self.frames)
+        if self.adapter_scale and self.fusion == "vanilla":
+            raise ConfigError(
+                "GenerateConfig",
+                "adapter_scale",
+                "one baseline at a time: adapter_scale (--adapter-scale) or fusion = vanilla (--vanilla-fusion)",
+                got="both",
+            )
         if self.cameras_scale is not None and not 0 < self.cameras_scale <= 1:
             raise ConfigError("GenerateConfig", "cameras_scale", "a value in (0, 1]", got=self.cameras_scale)
 
 
 @dataclass
 class LoraSpec:
-    """One ``--lora NAME=PATH:S`` argument (plus its lambda from ``--weight NAME=X``)."""
+    """One ``--lora NAME=PATH[:S]`` argument (plus its lambda from ``--weight NAME=X``)."""
 
     name: str
     path: Path
@@ -73,18 +84,15 @@ class LoraSpec:
     weight: float = 1.0
 
 
-def parse_lora_spec(text: str, require_scale: bool = True) -> LoraSpec:
-    """``NAME=PATH:S`` -> :class:`LoraSpec` (ConfigError naming the argument otherwise).
+def parse_lora_spec(text: str) -> LoraSpec:
+    """``NAME=PATH[:S]`` -> :class:`LoraSpec` (ConfigError naming the argument otherwise).
 
-    With ``require_scale=False``, ``NAME=PATH`` is accepted too (S = 1) and ``:S`` is read only
-    when it is a number.
+    The one ``--lora`` syntax of ``generate`` and ``analyze``: S defaults to 1 and ``:S`` is read
+    only when it is a number, so a PATH may hold colons. (``train --lora NAME`` names the adapter
+    to train, which has no file yet.)
     """
-    expected = (
-        "NAME=PATH:S, e.g. orbit_left=results/lora/orbit_left:0.8"
-        if require_scale
-        else "NAME=PATH[:S], e.g. orbit_left=results/lora/orbit_left"
-    )
-    if "=" not in text or (require_scale and ":" not in text.split("=", 1)[1]):
+    expected = "NAME=PATH[:S], e.g. orbit_left=results/lora/orbit_left:0.8"
+    if "=" not in text:
         raise ConfigError("--lora", "", expected, got=text)
     name, rest = text.split("=", 1)
     path, scale = rest.rsplit(":", 1) if ":" in rest else (rest, "1")
@@ -92,8 +100,6 @@ def parse_lora_spec(text: str, require_scale: bool = True) -> LoraSpec:
     try:
         value = float(scale)
     except ValueError:
-        if require_scale:
-            raise ConfigError("--lora", "S", "a number", got=scale) from None
         path, value = rest, 1.0
     if not math.isfinite(value) or not path:
         raise ConfigError("--lora", "", expected, got=text)
@@ -108,9 +114,12 @@ def apply_weights(specs: list[LoraSpec], weights: list[str]) -> list[LoraSpec]:
         if name not in names:
             raise AdapterError("--weight", "NAME", f"one of the --lora names {names}", got=name)
         try:
-            specs[names.index(name)].weight = float(value)
+            weight = float(value)
         except ValueError:
-            raise ConfigError("--weight", name, "a number", got=value) from None
+            weight = math.nan
+        if not math.isfinite(weight):
+            raise ConfigError("--weight", name, "a finite number", got=value)
+        specs[names.index(name)].weight = weight
     return specs
 
 
@@ -214,24 +223,43 @@ def read_condition_image(path: str | Path) -> np.ndarray:
     return read_image(path)
 
 
-def write_gt_cameras(
-    cameras: str | Path, out: Path, scale: float, frames: int, height: int, width: int, extra: dict
-) -> Path:
-    """Write beside ``out`` the GT cameras of the frames a video at scaling value S shows.
+def gt_cameras(
+    traj: Trajectory, source: str | Path, scale: float, frames: int, height: int, width: int
+) -> tuple[Trajectory, list[int]]:
+    """The GT cameras of the frames a video at scaling value S shows, and their indices in ``traj``
+    (read from ``source``).
 
     The source trajectory is sampled like a training pair: ``frames`` cameras uniform over its
     first ``round(N * S)``; intrinsics follow the resize-and-crop to the video's size.
     """
-    from lionlora.io.cameras_json import read_cameras, write_cameras
     from lionlora.io.video import cover_window
     from lionlora.scaling import sample_indices
 
-    traj = read_cameras(cameras)
-    indices = sample_indices(scale, len(traj), frames, str(cameras))
+    indices = sample_indices(scale, len(traj), frames, str(source))
     K = traj.intrinsics
     nh, nw, y0, x0 = cover_window(K.height, K.width, height, width)
     sub = replace(traj.subset(indices), intrinsics=K.scaled(nw, nh).cropped(x0, y0, width, height), names=None)
+    return sub, indices
+
+
+def write_gt_cameras(
+    cameras: str | Path, out: Path, scale: float, frames: int, height: int, width: int, extra: dict
+) -> Path:
+    """Write beside ``out`` the GT cameras of the frames a video at scaling value S shows (:func:`gt_cameras`)."""
+    from lionlora.io.cameras_json import read_cameras, write_cameras
+
+    sub, indices = gt_cameras(read_cameras(cameras), cameras, scale, frames, height, width)
     return write_cameras(out.parent / "cameras.json", sub, metadata={**extra, "source_frames": indices})
+
+
+def cameras_scale(cfg: GenerateConfig, specs: list[LoraSpec]) -> float:
+    """S of the GT cameras written beside a video: ``cameras_scale``, else the LoRAs' one S (1 without LoRAs)."""
+    if cfg.cameras_scale is not None:
+        return cfg.cameras_scale
+    scales = sorted({s.scale for s in specs})
+    if len(scales) > 1:
+        raise ConfigError("--cameras-scale", "", "a value when the LoRAs have different S", got=scales)
+    return scales[0] if scales else 1.0
 
 
 def generate_to_file(
@@ -243,15 +271,27 @@ def generate_to_file(
     cameras: str | Path | None = None,
     generator: Generator | None = None,
 ) -> dict:
-    """Generate one video to ``out`` (mp4, atomically) with ``out``'s ``.json`` record beside it."""
+    """Generate one video to ``out`` (mp4, atomically) with ``out``'s ``.json`` record beside it.
+
+    Every input (adapters, image, cameras) and output path is checked before the model is loaded
+    and before the first write: a bad input leaves nothing behind.
+    """
     from lionlora.config import to_dict
-    from lionlora.io.files import write_json
+    from lionlora.io.cameras_json import read_cameras, write_cameras
+    from lionlora.io.files import check_output, write_json
     from lionlora.io.video import write_video
 
     out = Path(out)
+    for path in (out, out.with_suffix(".json"), *([out.parent / "cameras.json"] if cameras is not None else [])):
+        check_output(path)
     started = time.time()
+    first = read_condition_image(image)
+    traj = read_cameras(cameras) if cameras is not None else None  # a bad file fails before the model loads
+    scale = cameras_scale(cfg, specs) if cameras is not None else None
     gen = generator or Generator(cfg, specs)
-    video = gen(read_condition_image(image), prompt)
+    frames, height, width = gen.size()
+    sub = gt_cameras(traj, cameras, scale, frames, height, width) if traj is not None else None
+    video = gen(first, prompt)
     write_video(out, list(video), fps=cfg.fps)
     record = {
         "image": str(image),
@@ -263,16 +303,9 @@ def generate_to_file(
         "seconds": round(time.time() - started, 2),
         "config": to_dict(cfg),
     }
-    if cameras is not None:
-        scales = {s.scale for s in specs}
-        scale = cfg.cameras_scale
-        if scale is None:
-            if len(scales) > 1:
-                raise ConfigError("--cameras-scale", "", "a value when the LoRAs have different S", got=sorted(scales))
-            scale = scales.pop() if scales else 1.0
-        write_gt_cameras(
-            cameras, out, scale, video.shape[0], video.shape[1], video.shape[2], {"generated": out.name, "scale": scale}
-        )
+    if sub is not None:
+        meta = {"generated": out.name, "scale": scale, "source_frames": sub[1]}
+        write_cameras(out.parent / "cameras.json", sub[0], metadata=meta)
         record["cameras"] = {"source": str(cameras), "scale": scale}
     write_json(out.with_suffix(".json"), record)
     return record

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from lionlora.apps.model import PAPER_MODEL
+from lionlora.apps.model import PAPER_MODEL, check_size_options
 from lionlora.config import opt, to_dict
 from lionlora.device import resolve_device
 from lionlora.errors import ConfigError
@@ -89,7 +89,8 @@ class TrainConfig:
                 f"a multiple of micro_batch_size={self.micro_batch_size}",
                 got=self.batch_size,
             )
-        if self.frames is not None and (self.frames < 1 or (self.frames - 1) % 4):
+        check_size_options("TrainConfig", self.frames, self.height, self.width)
+        if self.frames is not None and (self.frames - 1) % 4:
             raise ConfigError(
                 "TrainConfig", "frames", "4k + 1 frames (CogVideoX's VAE compresses time by 4)", got=self.frames
             )
@@ -181,6 +182,9 @@ def train(cfg: TrainConfig, callback: Callable[[int, float], None] | None = None
     for key in ("manifest", "lora", "out"):
         if getattr(cfg, key) is None:
             raise ConfigError("TrainConfig", key, f"a value (in the config file or --{key})", got=None)
+    from lionlora.apps.data import read_pairs
+
+    read_pairs(cfg.manifest, cfg.lora)  # a bad manifest fails before the model loads
     return _Trainer(cfg).run(callback)
 
 

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--input", type=Path, required=True, help="folder of videos (searched recursively; never modified)")
     p.add_argument("--out", type=Path, required=True, help="output folder: manifest.csv, clips/, filter_config.json")
     add_config_options(p, FilterConfig)
-    p.set_defaults(func=_filter)
+    p.set_defaults(func=_filter, out_kind="folder")
 
     d = sub.add_parser(
         "filter-demo-videos",
@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_false",
         help="do not write the broken files (truncated, empty, garbage)",
     )
-    d.set_defaults(func=_demo_videos)
+    d.set_defaults(func=_demo_videos, out_kind="folder")
 
 
 def _filter(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = ssub.add_parser("synth", help="write the embedded DL3DV-format scene (images, transforms.json, COLMAP model)")
     s.add_argument("--out", type=Path, required=True, help="output scene folder")
     add_config_options(s, SynthConfig)
-    s.set_defaults(func=_synth)
+    s.set_defaults(func=_synth, out_kind="folder")
 
     c = ssub.add_parser("check", help="load a DL3DV-format scene folder, validate it and print a summary")
     c.add_argument("--scene", type=Path, required=True, help="scene folder with transforms.json")

@@ -92,6 +92,9 @@ def read_adapter(path: str | Path) -> tuple[AdapterConfig, dict[str, torch.Tenso
         raise AdapterError(file, "", "a valid safetensors file", got=str(exc)[:80]) from None
     if meta.get("format") != FORMAT:
         raise AdapterError(file, "metadata.format", FORMAT, got=meta.get("format"))
+    for key, t in tensors.items():  # a NaN weight would make every generated frame black
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise AdapterError(file, key, "finite weights", got=f"{int((~torch.isfinite(t)).sum())} NaN/inf values")
     try:
         cfg = from_dict(AdapterConfig, json.loads(meta.get("config", "{}")), source=str(file), prefix="config.")
     except json.JSONDecodeError:

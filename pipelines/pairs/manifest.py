@@ -23,7 +23,7 @@ import pandas as pd
 from lionlora.config import dump_config
 from lionlora.errors import CameraError, InputError
 from lionlora.io.cameras_json import read_cameras, write_cameras
-from lionlora.io.files import atomic_dir, write_text
+from lionlora.io.files import atomic_dir, read_csv, write_text
 from lionlora.io.video import probe_video
 from lionlora.pipelines.pairs.config import PairsConfig
 from lionlora.pipelines.webvideo.manifest import clip_paths
@@ -57,9 +57,7 @@ def read_webvideo_clips(manifest: str | Path, prompt_column: str = "prompt") -> 
     """Accepted motion clips ``(path, prompt)`` of a web-video manifest (contract 2: ``clips`` column,
     paths relative to the manifest's folder joined with ``;``)."""
     manifest = Path(manifest)
-    if not manifest.is_file():
-        raise InputError(manifest, "", "a web-video manifest.csv", got="no such file")
-    table = pd.read_csv(manifest, dtype=str, keep_default_na=False)
+    table = read_csv(manifest, "a web-video manifest.csv")
     if "clips" not in table.columns:
         raise InputError(
             manifest, "clips", "a 'clips' column (accepted clip paths joined with ';')", got=list(table.columns)
@@ -92,7 +90,13 @@ def _camera_rows(clip_dir: Path, key: str, out: Path, tmp: Path, cfg: PairsConfi
     if not isinstance(primitive, str) or not primitive:
         raise CameraError(clip_dir / "cameras.json", "lionlora.primitive", "the clip's primitive name", got=primitive)
     video = clip_dir / "clip.mp4"
-    n_video = probe_video(video).frames
+    info = probe_video(video)
+    n_video = info.frames
+    if n_video != len(cams):
+        raise CameraError(
+            clip_dir / "cameras.json", "frames", f"one camera per frame of {video} ({n_video})", len(cams)
+        )
+    cams.intrinsics.check_image_size(info.width, info.height, str(video), str(clip_dir / "cameras.json"))
     if len(cams) < cfg.camera_frames or n_video < cfg.camera_frames:
         skipped.append(
             {
