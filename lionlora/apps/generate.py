@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 
 from lionlora.apps.model import PAPER_MODEL
+from lionlora.checks import is_4k_plus_1, scale_in_range
 from lionlora.config import opt
 from lionlora.errors import AdapterError, ConfigError
 from lionlora.lora.config import check_name
@@ -57,9 +58,9 @@ class GenerateConfig:
             raise ConfigError("GenerateConfig", "steps/fps", "integers >= 1", got=(self.steps, self.fps))
         if not math.isfinite(self.cfg) or self.cfg < 1.0:
             raise ConfigError("GenerateConfig", "cfg", "a guidance scale >= 1", got=self.cfg)
-        if self.frames is not None and (self.frames < 1 or (self.frames - 1) % 4):
+        if self.frames is not None and not is_4k_plus_1(self.frames):
             raise ConfigError("GenerateConfig", "frames", "4k + 1 frames", got=self.frames)
-        if self.cameras_scale is not None and not 0 < self.cameras_scale <= 1:
+        if self.cameras_scale is not None and not scale_in_range(self.cameras_scale):
             raise ConfigError("GenerateConfig", "cameras_scale", "a value in (0, 1]", got=self.cameras_scale)
 
 
@@ -134,7 +135,7 @@ def check_specs(specs: list[LoraSpec], cfg: GenerateConfig) -> None:
         if cfg.adapter_scale:
             if spec.scale < 0:
                 raise AdapterError("--lora", spec.name, "an adapter scale >= 0", got=spec.scale)
-        elif acfg.scaling_token and not acfg.s_min - 1e-6 <= spec.scale <= 1.0 + 1e-6:
+        elif acfg.scaling_token and not scale_in_range(spec.scale, acfg.s_min):
             raise AdapterError(
                 "--lora", spec.name, f"a scaling value S in [s_min, 1] = [{acfg.s_min:.4g}, 1]", got=spec.scale
             )

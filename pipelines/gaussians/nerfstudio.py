@@ -17,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from lionlora.config import dump_config
 from lionlora.errors import DependencyError, LionLoraError
 from lionlora.geometry.convert import homogeneous
 from lionlora.geometry.se3 import Sim3
 from lionlora.io.files import atomic_dir, read_json, write_json
-from lionlora.pipelines.gaussians.config import ReconstructConfig
+from lionlora.pipelines.gaussians.config import MARKER, METRICS, ReconstructConfig
 from lionlora.pipelines.gaussians.ply import read_ply, write_ply
 
 log = logging.getLogger(__name__)
@@ -177,9 +178,6 @@ def reconstruct_nerfstudio(scene_dir: str | Path, out: str | Path, cfg: Reconstr
         "n_gaussians": len(gaussians),
         "scene": str(scene_dir),
     }
-    from lionlora.config import dump_config
-    from lionlora.pipelines.gaussians.train import MARKER, METRICS
-
     with atomic_dir(out, MARKER) as tmp:
         write_ply(tmp / "point_cloud.ply", gaussians)
         shutil.copy(log_file, tmp / "nerfstudio.log")

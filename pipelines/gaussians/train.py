@@ -23,7 +23,7 @@ from tqdm import tqdm
 from lionlora.config import dump_config
 from lionlora.io.files import atomic_dir, write_json
 from lionlora.io.video import write_image
-from lionlora.pipelines.gaussians.config import ReconstructConfig
+from lionlora.pipelines.gaussians.config import MARKER, METRICS, ReconstructConfig
 from lionlora.pipelines.gaussians.engines import Engine, get_engine, resolve_engine
 from lionlora.pipelines.gaussians.metrics import psnr, ssim, ssim_reference
 from lionlora.pipelines.gaussians.model import Gaussians, init_from_points, init_from_scene, random_points
@@ -32,11 +32,6 @@ from lionlora.pipelines.gaussians.strategy import Densifier
 from lionlora.pipelines.gaussians.view import render
 
 log = logging.getLogger(__name__)
-
-METRICS = "metrics.json"
-#: Marks a folder as this stage's output; not the metrics or the ply, which a workflow deletes
-#: before a re-run.
-MARKER = "reconstruct_config.json"
 
 
 def split_indices(n: int, test_every: int) -> tuple[list[int], list[int]]:
