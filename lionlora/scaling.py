@@ -20,9 +20,6 @@ import numpy as np
 from lionlora.checks import scale_in_range
 from lionlora.errors import ConfigError
 
-#: Columns of the training-pairs manifest (``lionlora pairs`` writes it, ``lionlora train`` reads it).
-PAIRS_COLUMNS = ("clip", "kind", "lora", "scale", "frames", "cameras", "prompt")
-
 
 def spread_indices(length: int, n: int) -> list[int]:
     """``n`` positions in ``range(length)`` evenly spread, first and last included (half-up rounding)."""

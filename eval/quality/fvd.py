@@ -20,7 +20,8 @@ from lionlora.eval.quality.features import FeatureCache, default_cache_dir, extr
 from lionlora.eval.quality.frechet import frechet
 from lionlora.eval.quality.presets import get_preset
 from lionlora.eval.quality.weights import load_i3d
-from lionlora.io.files import write_json, write_npy
+from lionlora.io.files import write_npy
+from lionlora.records.fvd import FvdResult
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out:
             write_npy(out.with_suffix(".real.npy"), real.astype(np.float32))
             write_npy(out.with_suffix(".fake.npy"), fake.astype(np.float32))
             record["features"] = {"real": out.with_suffix(".real.npy").name, "fake": out.with_suffix(".fake.npy").name}
-        write_json(out, record)
+        FvdResult.from_json(record, out).write(out)
     log.info("FVD %.3f (%d real, %d fake videos, preset %s)", result.fvd, result.n_real, result.n_fake, preset.name)
     return record
 
@@ -113,5 +114,5 @@ def frechet_files(
         "fake_features": str(fake_features),
     }
     if out is not None:
-        write_json(out, record)
+        FvdResult.from_json(record, out).write(out)
     return record

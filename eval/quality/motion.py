@@ -33,6 +33,7 @@ from lionlora.errors import CameraError, InputError, LionLoraError
 from lionlora.eval.quality.config import CameraLinearityConfig, MotionConfig
 from lionlora.flow import flow_magnitude
 from lionlora.io.files import atomic_path, read_json, write_csv, write_json
+from lionlora.records.camera import CameraResult
 
 log = logging.getLogger(__name__)
 
@@ -212,16 +213,15 @@ def cameras_of(path: Path) -> Path:
     its ``cameras`` key names (relative to it), else ``cameras.json`` beside it (the command's
     default). A ``failed`` evaluation raises :class:`CameraError` with its reason.
     """
-    from lionlora.eval.camera.evaluate import recovered_cameras
-
     data = read_json(path, "cameras.json or an `eval camera` result")
     if isinstance(data, dict) and "frames" in data:
         return path
     if not isinstance(data, dict) or "status" not in data:
         raise CameraError(path, "", "a cameras.json (with 'frames') or an `eval camera` result (with 'status')")
-    if data["status"] != "ok":
-        raise CameraError(path, "status", "ok", got=f"{data['status']}: {data.get('reason', '')}")
-    cameras = recovered_cameras(path, data)
+    result = CameraResult.from_json(data, path)
+    if not result.ok:
+        raise CameraError(path, "status", "ok", got=f"{result.status}: {result.reason}")
+    cameras = result.recovered_cameras(path)
     if not cameras.is_file():
         raise CameraError(path, "cameras", "the recovered cameras beside it", got=f"{cameras} missing")
     return cameras

@@ -11,7 +11,6 @@ folder is written atomically.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -27,7 +26,9 @@ from lionlora.io.files import atomic_dir, write_text
 from lionlora.io.video import probe_video
 from lionlora.pipelines.pairs.config import PairsConfig
 from lionlora.pipelines.webvideo.manifest import clip_paths
-from lionlora.scaling import PAIRS_COLUMNS, sample_indices
+from lionlora.records.pairs import COLUMNS as PAIRS_COLUMNS
+from lionlora.records.pairs import PairRow, PairsManifest
+from lionlora.scaling import sample_indices
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def _key(clip_dir: Path, used: set[str]) -> str:
     return key
 
 
-def _camera_rows(clip_dir: Path, key: str, out: Path, tmp: Path, cfg: PairsConfig, skipped: list) -> list[dict]:
+def _camera_rows(clip_dir: Path, key: str, out: Path, tmp: Path, cfg: PairsConfig, skipped: list) -> list[PairRow]:
     cams = read_cameras(clip_dir / "cameras.json")
     primitive = cams.metadata.get("primitive")
     if not isinstance(primitive, str) or not primitive:
@@ -109,20 +110,20 @@ def _camera_rows(clip_dir: Path, key: str, out: Path, tmp: Path, cfg: PairsConfi
         name = f"cameras/{key}__S{s:.4f}.json"
         write_cameras(tmp / name, cams.subset(idx), metadata={"clip": str(video), "scale": s, "frames": idx})
         rows.append(
-            {
-                "clip": os.path.relpath(video.resolve(), out.resolve()),
-                "kind": "camera",
-                "lora": primitive,
-                "scale": s,
-                "frames": json.dumps(idx),
-                "cameras": name,
-                "prompt": cfg.camera_prompt,
-            }
+            PairRow(
+                clip=os.path.relpath(video.resolve(), out.resolve()),
+                kind="camera",
+                lora=primitive,
+                scale=s,
+                frames=tuple(idx),
+                cameras=name,
+                prompt=cfg.camera_prompt,
+            )
         )
     return rows
 
 
-def _motion_rows(video: Path, prompt: str, out: Path, cfg: PairsConfig, skipped: list) -> list[dict]:
+def _motion_rows(video: Path, prompt: str, out: Path, cfg: PairsConfig, skipped: list) -> list[PairRow]:
     rel = os.path.relpath(video.resolve(), out.resolve())
     n_video = probe_video(video).frames
     if n_video < cfg.motion_frames:
@@ -135,15 +136,14 @@ def _motion_rows(video: Path, prompt: str, out: Path, cfg: PairsConfig, skipped:
         )
         return []
     return [
-        {
-            "clip": rel,
-            "kind": "motion",
-            "lora": "motion",
-            "scale": s,
-            "frames": json.dumps(sample_indices(s, cfg.motion_frames, cfg.sample_frames, str(video))),
-            "cameras": "",
-            "prompt": prompt,
-        }
+        PairRow(
+            clip=rel,
+            kind="motion",
+            lora="motion",
+            scale=s,
+            frames=tuple(sample_indices(s, cfg.motion_frames, cfg.sample_frames, str(video))),
+            prompt=prompt,
+        )
         for s in cfg.motion_scales
     ]
 
@@ -167,10 +167,11 @@ def build_pairs(
             rows += _camera_rows(clip_dir, _key(clip_dir, used), out, tmp, cfg, skipped)
         for video, prompt in motion:
             rows += _motion_rows(video, prompt, out, cfg, skipped)
-        table = pd.DataFrame(rows, columns=COLUMNS)
+        manifest = PairsManifest(rows)
         write_text(tmp / "skipped.csv", pd.DataFrame(skipped, columns=["clip", "kind", "reason"]).to_csv(index=False))
         dump_config(cfg, tmp / MARKER)
-        write_text(tmp / MANIFEST, table.to_csv(index=False))
+        manifest.write(tmp / MANIFEST)
+    table = manifest.to_table()
     for s in skipped:
         log.warning("not paired: %s (%s)", s["clip"], s["reason"])
     log.info(
