@@ -25,7 +25,7 @@ from lionlora.io.cameras_json import read_cameras, write_cameras
 from lionlora.io.files import atomic_dir, write_text
 from lionlora.io.video import probe_video
 from lionlora.pipelines.pairs.config import PairsConfig
-from lionlora.pipelines.webvideo.manifest import clip_paths
+from lionlora.pipelines.webvideo.manifest import WebVideoManifest
 from lionlora.records.pairs import COLUMNS as PAIRS_COLUMNS
 from lionlora.records.pairs import PairRow, PairsManifest
 from lionlora.scaling import sample_indices
@@ -58,22 +58,7 @@ def read_webvideo_clips(manifest: str | Path, prompt_column: str = "prompt") -> 
     """Accepted motion clips ``(path, prompt)`` of a web-video manifest (contract 2: ``clips`` column,
     paths relative to the manifest's folder joined with ``;``)."""
     manifest = Path(manifest)
-    if not manifest.is_file():
-        raise InputError(manifest, "", "a web-video manifest.csv", got="no such file")
-    table = pd.read_csv(manifest, dtype=str, keep_default_na=False)
-    if "clips" not in table.columns:
-        raise InputError(
-            manifest, "clips", "a 'clips' column (accepted clip paths joined with ';')", got=list(table.columns)
-        )
-    out = []
-    for _, row in table.iterrows():
-        prompt = row.get(prompt_column, "") if prompt_column else ""
-        for rel in clip_paths(row):
-            path = manifest.parent / rel
-            if not path.is_file():
-                raise InputError(manifest, "clips", "existing clip files", got=str(rel))
-            out.append((path, prompt))
-    return out
+    return WebVideoManifest.read(manifest, columns=("clips",)).accepted_clips(manifest, prompt_column)
 
 
 def _key(clip_dir: Path, used: set[str]) -> str:
