@@ -32,7 +32,7 @@ class PairsConfig:
             raise ConfigError(
                 "PairsConfig",
                 "sample_frames",
-                "a frame count F >= 5 with (F - 1) % 4 == 0 (CogVideoX)",
+                "a frame count F >= 5 with F = 4k + 1 (CogVideoX)",
                 got=self.sample_frames,
             )
         for name in ("camera_frames", "motion_frames"):
