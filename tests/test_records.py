@@ -314,3 +314,35 @@ def test_adapter_record_round_trip(tmp_path):
         AdapterRecord.from_metadata({"format": FORMAT, "config": "{"}, "a.safetensors")
     with pytest.raises(AdapterError, match="field 'metadata.format'"):
         AdapterRecord.from_metadata({"config": "{}"}, "a.safetensors")
+
+
+# -- linearity result ---------------------------------------------------------------------------
+
+
+def test_linearity_result_round_trip_and_bytes(tmp_path):
+    from lionlora.records import LinearityResult
+
+    data = {
+        "pearson_r": 0.98,
+        "p_value": 1e-4,
+        "n": 12,
+        "slope": 2.0,
+        "intercept": 0.1,
+        "spearman_r": 0.97,
+        "n_failed": 1,
+        "magnitude": "optical-flow magnitude",
+        "label": "lionlora",
+        "step": 500,
+        "per_video": "motion_per_video.csv",
+    }
+    rec = LinearityResult.from_json(data, "motion.json")
+    path = rec.write(tmp_path / "motion.json")
+    assert path.read_bytes() == write_json(tmp_path / "old.json", data).read_bytes()
+    assert LinearityResult.read(path) == rec and rec.details["step"] == 500
+    table_only = {"pearson_r": 0.2, "p_value": 0.5, "n": 12}  # what a table needs
+    assert LinearityResult.from_json(table_only).to_json() == table_only
+    with pytest.raises(InputError, match="field 'slope'"):
+        LinearityResult.from_json(table_only, "m.json").complete("m.json")
+    for bad, field in (({"pearson_r": "high"}, "pearson_r"), ({"pearson_r": 0.5, "n": -2}, "n")):
+        with pytest.raises(InputError, match=f"m.json: field '{field}'"):
+            LinearityResult.from_json(bad, "m.json")

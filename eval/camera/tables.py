@@ -33,11 +33,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from lionlora.config import dump_config, is_finite_number, opt
+from lionlora.config import dump_config, opt
 from lionlora.errors import ConfigError, InputError
 from lionlora.eval.camera.metrics import METRICS
-from lionlora.io.files import read_json, write_text
-from lionlora.records import CameraResult, FvdResult
+from lionlora.io.files import write_text
+from lionlora.records import CameraResult, FvdResult, LinearityResult
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +101,6 @@ def split_of(primitive: str | None) -> str | None:
     return "fused" if "+" in primitive else "basic"
 
 
-def _number(data: dict, key: str, path: Path, allow_none: bool = False) -> float | None:
-    value = data.get(key, ...)
-    if value is None and allow_none:
-        return None
-    if not is_finite_number(value):
-        raise InputError(path, key, "a finite number", got="missing" if value is ... else value)
-    return float(value)
-
-
 def _read_video_result(path: Path) -> dict:
     rec = CameraResult.read(path).complete(path)
     row = {
@@ -146,7 +137,7 @@ def load_method(folder: Path) -> MethodResults:
             res.fvd[split] = float(fvd.fvd)
             res.fvd_comparable &= fvd.comparable
     if (folder / "motion.json").is_file():
-        res.pearson_r = _number(read_json(folder / "motion.json"), "pearson_r", folder / "motion.json")
+        res.pearson_r = float(LinearityResult.read(folder / "motion.json").pearson_r)
     return res
 
 

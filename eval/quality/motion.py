@@ -32,8 +32,9 @@ from lionlora.config import to_dict
 from lionlora.errors import CameraError, InputError, LionLoraError
 from lionlora.eval.quality.config import CameraLinearityConfig, MotionConfig
 from lionlora.flow import flow_magnitude
-from lionlora.io.files import atomic_path, read_json, write_csv, write_json
+from lionlora.io.files import atomic_path, read_json, write_csv
 from lionlora.records.camera import CameraResult
+from lionlora.records.linearity import LinearityResult
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ def _write(per_video: pd.DataFrame, out: Path, summary: dict, min_n: int) -> dic
     ok = per_video[per_video["status"] == "ok"]
     stats_ = linear_fit(ok["scale"].to_numpy(), ok["magnitude"].to_numpy(), summary["manifest"], min_n)
     record = {**stats_, "n_failed": int((per_video["status"] != "ok").sum()), **summary, "per_video": csv_path.name}
-    write_json(out, record)
+    LinearityResult.from_json(record, out).write(out)
     return record
 
 
