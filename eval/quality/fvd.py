@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from lionlora.config import to_dict
+from lionlora.errors import InputError
 from lionlora.eval.quality.config import FvdConfig
 from lionlora.eval.quality.features import FeatureCache, default_cache_dir, extract_features, find_videos
 from lionlora.eval.quality.frechet import frechet
@@ -94,8 +95,6 @@ def frechet_files(
     out: str | Path | None = None,
 ) -> dict:
     """Frechet distance between two saved feature arrays (``.npy`` ``[N, D]``)."""
-    from lionlora.errors import InputError
-
     arrays = []
     for path in (Path(real_features), Path(fake_features)):
         if not path.is_file():

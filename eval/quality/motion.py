@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,7 +33,10 @@ from lionlora.config import to_dict
 from lionlora.errors import CameraError, InputError, LionLoraError
 from lionlora.eval.quality.config import CameraLinearityConfig, MotionConfig
 from lionlora.flow import flow_magnitude
+from lionlora.geometry import rotation_angle
+from lionlora.io.cameras_json import read_cameras
 from lionlora.io.files import atomic_path, read_json, write_csv
+from lionlora.io.video import iter_video, list_frame_files, read_image
 from lionlora.records.camera import CameraResult
 from lionlora.records.linearity import LinearityResult
 
@@ -74,8 +78,6 @@ def manifest_from_records(videos: list[str | Path], out: str | Path) -> Path:
     Raises:
         InputError: a missing or unreadable record, a record without LoRAs, or LoRAs with different S.
     """
-    import os
-
     out = Path(out)
     rows = []
     for video in map(Path, videos):
@@ -184,8 +186,6 @@ def motion_linearity(
     Returns:
         the summary: ``pearson_r``, ``p_value``, ``n``, ``slope``, ``intercept`` and more.
     """
-    from lionlora.io.video import iter_video, list_frame_files, read_image
-
     cfg = cfg or MotionConfig()
     manifest, out = Path(manifest), Path(out)
     _check_outputs(manifest, out)
@@ -230,9 +230,6 @@ def cameras_of(path: Path) -> Path:
 
 def camera_magnitude(path: Path, measure: str) -> float:
     """``path_length`` of the camera centres or total ``rotation`` (degrees) of a cameras.json."""
-    from lionlora.geometry import rotation_angle
-    from lionlora.io.cameras_json import read_cameras
-
     traj = read_cameras(cameras_of(path)).validate(str(path))
     if len(traj) < 2:
         raise CameraError(path, "frames", "at least 2 cameras", got=len(traj))

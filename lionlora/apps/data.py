@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lionlora.errors import InputError
-from lionlora.io.video import resize_cover
+from lionlora.errors import InputError, VideoError
+from lionlora.io.files import atomic_path
+from lionlora.io.video import iter_video, resize_cover
 from lionlora.records.pairs import PairsManifest
 from lionlora.scaling import spread_indices
 
@@ -70,9 +71,6 @@ def subsample(indices: list[int], n: int) -> list[int]:
 
 def read_clip_frames(path: Path, indices: list[int]) -> np.ndarray:
     """The frames ``indices`` of a video (decoded once, in order), ``[T, H, W, 3]`` uint8."""
-    from lionlora.errors import VideoError
-    from lionlora.io.video import iter_video
-
     wanted = set(indices)
     last = max(indices)
     got: dict[int, np.ndarray] = {}
@@ -118,8 +116,6 @@ class LatentCache:
 
     def _load_or(self, key: str, compute) -> dict[str, torch.Tensor]:
         from safetensors.torch import load_file, save_file
-
-        from lionlora.io.files import atomic_path
 
         path = self.root / f"{key}.safetensors"
         if path.is_file():

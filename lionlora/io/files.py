@@ -6,14 +6,20 @@ A killed job therefore never leaves a half-written file under the final name.
 from __future__ import annotations
 
 import contextlib
+import csv
+import hashlib
+import io
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from lionlora.errors import InputError
 
 
 @contextlib.contextmanager
@@ -76,9 +82,6 @@ def write_text(path: str | Path, text: str) -> Path:
 
 def write_csv(path: str | Path, rows: list[dict], columns: list[str] | tuple[str, ...]) -> Path:
     """Write dict rows as CSV with ``columns`` (missing cells empty), atomically."""
-    import csv
-    import io
-
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
@@ -112,15 +115,11 @@ def update_hash(h: Any, path: str | Path, chunk: int = 1 << 20) -> Any:
 
 def sha256_file(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes."""
-    import hashlib
-
     return update_hash(hashlib.sha256(), path).hexdigest()
 
 
 def read_json(path: str | Path, what: str = "a JSON file") -> Any:
     """Read JSON, raising :class:`InputError` that names the file when it is missing or invalid."""
-    from lionlora.errors import InputError
-
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "", f"an existing file ({what})")
@@ -138,10 +137,6 @@ def atomic_dir(path: str | Path, marker: str) -> Iterator[Path]:
     complete output of the stage contains); otherwise :class:`InputError` is raised rather than
     deleting a folder the stage did not write.
     """
-    import shutil
-
-    from lionlora.errors import InputError
-
     path = Path(path)
     if path.exists() and (not path.is_dir() or (any(path.iterdir()) and not (path / marker).exists())):
         raise InputError(

@@ -15,9 +15,21 @@ manifest (:class:`lionlora.pipelines.webvideo.manifest.WebVideoManifest`: ``lion
 invariants (the S range with its one tolerance, ``F = 4k + 1``) are in :mod:`lionlora.checks`.
 """
 
-from lionlora.records.camera import CameraResult
-from lionlora.records.fvd import FvdResult
-from lionlora.records.linearity import LinearityResult
-from lionlora.records.pairs import PairRow, PairsManifest
+import importlib
 
-__all__ = ["CameraResult", "FvdResult", "LinearityResult", "PairRow", "PairsManifest"]
+# Loaded on first use: the pairs manifest needs pandas, which the command line does not load to start.
+_LAZY = {
+    "CameraResult": "lionlora.records.camera",
+    "FvdResult": "lionlora.records.fvd",
+    "LinearityResult": "lionlora.records.linearity",
+    "PairRow": "lionlora.records.pairs",
+    "PairsManifest": "lionlora.records.pairs",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'lionlora.records' has no attribute {name!r}")
