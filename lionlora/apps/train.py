@@ -94,7 +94,7 @@ class TrainConfig:
             raise ConfigError(
                 "TrainConfig", "frames", "4k + 1 frames (CogVideoX's VAE compresses time by 4)", got=self.frames
             )
-        if self.s_min is not None and not 0 < self.s_min <= 1:
+        if self.s_min is not None and not scale_in_range(self.s_min):
             raise ConfigError("TrainConfig", "s_min", "a value in (0, 1]", got=self.s_min)
         if self.warmup_steps < 0 or self.keep_checkpoints < 1 or self.eval_pairs < 0:
             raise ConfigError(
