@@ -346,3 +346,54 @@ def test_linearity_result_round_trip_and_bytes(tmp_path):
     for bad, field in (({"pearson_r": "high"}, "pearson_r"), ({"pearson_r": 0.5, "n": -2}, "n")):
         with pytest.raises(InputError, match=f"m.json: field '{field}'"):
             LinearityResult.from_json(bad, "m.json")
+
+
+# -- generated-video record ---------------------------------------------------------------------
+
+
+def video_record(scales=(0.5,), cameras=True) -> dict:
+    """A record as ``lionlora generate`` writes it, keys in its order."""
+    data = {
+        "image": "first.png",
+        "prompt": "a room",
+        "frames": 9,
+        "height": 64,
+        "width": 96,
+        "loras": [{"name": f"l{i}", "path": f"lora/l{i}", "scale": s, "weight": 1.0} for i, s in enumerate(scales)],
+        "seconds": 1.25,
+        "config": {"steps": 2, "fps": 8},
+    }
+    if cameras:
+        data["cameras"] = {"source": "gt.json", "scale": scales[0]}
+    return data
+
+
+@pytest.mark.parametrize("cameras", [True, False])
+def test_video_record_round_trip_and_bytes(tmp_path, cameras):
+    from lionlora.records import VideoRecord
+
+    data = video_record(cameras=cameras)
+    rec = VideoRecord.from_json(data, "v.json")
+    path = rec.write(tmp_path / "v.json")
+    assert path.read_bytes() == write_json(tmp_path / "old.json", data).read_bytes()
+    assert VideoRecord.read(path) == rec and rec.shared_scale(path) == 0.5
+
+
+def test_video_record_invariants_and_motion_manifest(tmp_path):
+    from lionlora.eval.quality.motion import manifest_from_records
+    from lionlora.records import VideoRecord
+
+    with pytest.raises(InputError, match="v.json: field 'frames': expected 4k \\+ 1"):
+        VideoRecord.from_json(video_record() | {"frames": 8}, "v.json")
+    with pytest.raises(InputError, match="field 'loras\\[1\\].scale'"):
+        VideoRecord.from_json(video_record((0.5, "big")), "v.json")
+    with pytest.raises(InputError, match="one scaling value S shared"):
+        VideoRecord.from_json(video_record((0.5, 0.75))).shared_scale("v.json")
+    with pytest.raises(InputError, match="no LoRA"):
+        VideoRecord.from_json(video_record((), cameras=False)).shared_scale("v.json")
+    videos = []
+    for i, s in enumerate((0.25, 0.5, 1.0)):
+        VideoRecord.from_json(video_record((s, s))).write(tmp_path / "gen" / f"v{i}.json")
+        videos.append(tmp_path / "gen" / f"v{i}.mp4")
+    out = manifest_from_records(videos, tmp_path / "manifest.csv")
+    assert out.read_text().splitlines() == ["video,scale", "gen/v0.mp4,0.25", "gen/v1.mp4,0.5", "gen/v2.mp4,1.0"]

@@ -39,6 +39,7 @@ from lionlora.io.files import atomic_path, read_json, write_csv
 from lionlora.io.video import iter_video, list_frame_files, read_image
 from lionlora.records.camera import CameraResult
 from lionlora.records.linearity import LinearityResult
+from lionlora.records.video import VideoRecord
 
 log = logging.getLogger(__name__)
 
@@ -82,18 +83,9 @@ def manifest_from_records(videos: list[str | Path], out: str | Path) -> Path:
     rows = []
     for video in map(Path, videos):
         record_path = video.with_suffix(".json")
-        record = read_json(record_path, "the lionlora generate record of a video")
-        loras = record.get("loras") if isinstance(record, dict) else None
-        scales = {lora.get("scale") for lora in loras} if isinstance(loras, list) and loras else set()
-        if len(scales) != 1 or not all(isinstance(s, (int, float)) for s in scales):
-            raise InputError(
-                record_path,
-                "loras[].scale",
-                "one scaling value S shared by the video's LoRAs",
-                got=sorted(scales, key=str) or "no LoRA",
-            )
+        scale = VideoRecord.read(record_path).shared_scale(record_path)
         rel = os.path.relpath(video.absolute(), out.parent.absolute())
-        rows.append({"video": Path(rel).as_posix(), "scale": scales.pop()})
+        rows.append({"video": Path(rel).as_posix(), "scale": scale})
     if not rows:
         raise InputError(out, "videos", "at least one generated video")
     return write_csv(out, rows, ["video", "scale"])

@@ -29,6 +29,7 @@ from lionlora.checks import is_4k_plus_1, scale_in_range
 from lionlora.config import opt
 from lionlora.errors import AdapterError, ConfigError
 from lionlora.lora.config import check_name
+from lionlora.records.video import VideoRecord
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +247,6 @@ def generate_to_file(
 ) -> dict:
     """Generate one video to ``out`` (mp4, atomically) with ``out``'s ``.json`` record beside it."""
     from lionlora.config import to_dict
-    from lionlora.io.files import write_json
     from lionlora.io.video import write_video
 
     out = Path(out)
@@ -275,5 +275,5 @@ def generate_to_file(
             cameras, out, scale, video.shape[0], video.shape[1], video.shape[2], {"generated": out.name, "scale": scale}
         )
         record["cameras"] = {"source": str(cameras), "scale": scale}
-    write_json(out.with_suffix(".json"), record)
+    VideoRecord.from_json(record, out.with_suffix(".json")).write(out.with_suffix(".json"))
     return record

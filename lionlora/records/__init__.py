@@ -7,7 +7,9 @@
   ``eval camera-linearity``;
 * :class:`FvdResult`: ``fvd*.json`` of ``lionlora eval fvd`` / ``eval frechet``, read by ``eval table``;
 * :class:`LinearityResult`: the summary JSON (``eval/{method}/motion.json``) of ``lionlora eval motion`` /
-  ``eval camera-linearity``, read by ``eval table`` and ``eval figures``.
+  ``eval camera-linearity``, read by ``eval table`` and ``eval figures``;
+* :class:`VideoRecord`: ``V.json`` beside a generated ``V.mp4``, written by ``lionlora generate``,
+  read by ``lionlora eval motion-manifest``.
 
 Two records live beside their only stage, where both sides already import them: the web-video
 manifest (:class:`lionlora.pipelines.webvideo.manifest.WebVideoManifest`: ``lionlora filter`` ->
@@ -24,6 +26,7 @@ _LAZY = {
     "LinearityResult": "lionlora.records.linearity",
     "PairRow": "lionlora.records.pairs",
     "PairsManifest": "lionlora.records.pairs",
+    "VideoRecord": "lionlora.records.video",
 }
 
 __all__ = list(_LAZY)
