@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import types
 import typing
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
+from lionlora.checks import is_finite_number  # noqa: F401 (re-exported: lionlora.config.is_finite_number)
 from lionlora.errors import ConfigError
 from lionlora.io.files import write_json
 
 T = TypeVar("T")
-
-
-def is_finite_number(value: Any) -> bool:
-    """A real int or float (not a bool), neither NaN nor infinite: the check of every numeric field."""
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def opt(default: Any, help: str, **kwargs: Any) -> Any:

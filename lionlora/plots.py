@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lionlora.io.files import atomic_path
+
 
 def new_axes(figsize: tuple[float, float] = (7, 3.5), dpi: int = 110):
     """A figure and its axes on the non-interactive backend."""
@@ -20,8 +22,6 @@ def finish(fig, ax, xlabel: str, ylabel: str, title: str, path: str | Path, lege
     """Label the axes, add the legend and grid, write the figure to ``path`` (atomically, PNG at the
     figure's dpi) and close it."""
     import matplotlib.pyplot as plt
-
-    from lionlora.io.files import atomic_path
 
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

@@ -11,7 +11,6 @@ metrics, never an exception: failures are data.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +23,10 @@ from lionlora.eval.camera.metrics import METRICS, camera_errors, check_conventio
 from lionlora.eval.camera.sfm import SfmTrial, recover_poses
 from lionlora.geometry import Trajectory
 from lionlora.io.cameras_json import read_cameras, write_cameras
-from lionlora.io.files import write_json
 from lionlora.io.video import list_frame_files, load_frames
+from lionlora.records.camera import STATUS_FAILED, STATUS_OK, CameraResult, default_cameras
 
 log = logging.getLogger(__name__)
-
-STATUS_OK = "ok"
-STATUS_FAILED = "failed"
 
 
 def _metrics(
@@ -94,24 +90,13 @@ def cameras_path(out: str | Path) -> Path:
     Give each video its own folder (the workflow writes ``eval/{method}/{video}/camera.json``) so
     that the cameras of different videos do not overwrite each other.
     """
-    return Path(out).with_name("cameras.json")
+    return default_cameras(out)
 
 
 def write_result(out: str | Path, result: dict[str, Any]) -> Path:
-    """Write an :func:`evaluate_camera` result to ``out`` (atomically), its ``cameras`` path made
-    relative to ``out``'s folder so that the pair can be moved together."""
-    out = Path(out)
-    if result.get("cameras"):
-        result = {**result, "cameras": os.path.relpath(Path(result["cameras"]).absolute(), out.parent.absolute())}
-    return write_json(out, result)
-
-
-def recovered_cameras(result_path: str | Path, result: dict[str, Any]) -> Path:
-    """The recovered ``cameras.json`` of an ``eval camera`` result file: its ``cameras`` key
-    (relative to the file's folder), else the default :func:`cameras_path`."""
-    result_path = Path(result_path)
-    cameras = result.get("cameras")
-    return result_path.parent / cameras if isinstance(cameras, str) and cameras else cameras_path(result_path)
+    """Write an :func:`evaluate_camera` result to ``out`` (atomically, as a :class:`CameraResult`),
+    its ``cameras`` path made relative to ``out``'s folder so that the pair can be moved together."""
+    return CameraResult.from_json(result, out).with_cameras_relative_to(out).write(out)
 
 
 def evaluate_camera(

@@ -15,12 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from lionlora.config import to_dict
+from lionlora.errors import InputError
 from lionlora.eval.quality.config import FvdConfig
 from lionlora.eval.quality.features import FeatureCache, default_cache_dir, extract_features, find_videos
 from lionlora.eval.quality.frechet import frechet
 from lionlora.eval.quality.presets import get_preset
 from lionlora.eval.quality.weights import load_i3d
-from lionlora.io.files import check_output, write_json, write_npy
+from lionlora.io.files import check_output, write_npy
+from lionlora.records.fvd import FvdResult
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +86,7 @@ def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out:
             write_npy(out.with_suffix(".real.npy"), real.astype(np.float32))
             write_npy(out.with_suffix(".fake.npy"), fake.astype(np.float32))
             record["features"] = {"real": out.with_suffix(".real.npy").name, "fake": out.with_suffix(".fake.npy").name}
-        write_json(out, record)
+        FvdResult.from_json(record, out).write(out)
     log.info("FVD %.3f (%d real, %d fake videos, preset %s)", result.fvd, result.n_real, result.n_fake, preset.name)
     return record
 
@@ -97,8 +99,6 @@ def frechet_files(
     out: str | Path | None = None,
 ) -> dict:
     """Frechet distance between two saved feature arrays (``.npy`` ``[N, D]``)."""
-    from lionlora.errors import InputError
-
     arrays = []
     for path in (Path(real_features), Path(fake_features)):
         if not path.is_file():
@@ -117,5 +117,5 @@ def frechet_files(
         "fake_features": str(fake_features),
     }
     if out is not None:
-        write_json(out, record)
+        FvdResult.from_json(record, out).write(out)
     return record

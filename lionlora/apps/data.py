@@ -17,9 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lionlora.errors import InputError
-from lionlora.io.video import resize_cover
-from lionlora.scaling import PAIRS_COLUMNS, spread_indices
+from lionlora.errors import InputError, VideoError
+from lionlora.io.files import atomic_path
+from lionlora.io.video import iter_video, resize_cover
+from lionlora.records.pairs import PairsManifest
+from lionlora.scaling import spread_indices
 
 log = logging.getLogger(__name__)
 
@@ -38,62 +40,25 @@ class Pair:
     row: int
 
 
-def _parse_frames(text: str, manifest: Path, row: int) -> list[int]:
-    try:
-        frames = json.loads(text)
-    except (json.JSONDecodeError, TypeError):
-        frames = None
-    if not isinstance(frames, list) or not frames or not all(isinstance(f, int) and f >= 0 for f in frames):
-        raise InputError(manifest, f"row {row}: frames", "a JSON list of frame indices >= 0", got=text)
-    return frames
-
-
 def read_pairs(manifest: str | Path, lora: str | None = None) -> list[Pair]:
     """Rows of a pairs manifest (all of them, or those of adapter ``lora``), paths resolved.
 
     Raises:
-        InputError: missing file or column, bad S (outside (0, 1]), bad frame list or kind, a
-            clip that does not exist, or no row for ``lora``.
+        InputError: what :meth:`PairsManifest.read` rejects, a clip that does not exist, or no row
+            for ``lora``.
     """
-    from lionlora.io.files import read_csv
-
     manifest = Path(manifest)
-    table = read_csv(manifest, "a pairs manifest (CSV)")
-    missing = [c for c in PAIRS_COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(manifest, missing[0], f"the columns {', '.join(PAIRS_COLUMNS)}", got=list(table.columns))
+    records = PairsManifest.read(manifest)
+    rows = records.for_lora(lora) if lora is not None else list(enumerate(records.rows, start=1))
+    if lora is not None and not rows:
+        raise InputError(manifest, "lora", f"rows for the adapter '{lora}'", got=sorted({r.lora for r in records.rows}))
     pairs = []
-    for row, rec in enumerate(table.to_dict("records"), start=1):
-        if lora is not None and rec["lora"] != lora:
-            continue
-        if rec["kind"] not in ("camera", "motion"):
-            raise InputError(manifest, f"row {row}: kind", "'camera' or 'motion'", got=rec["kind"])
-        try:
-            scale = float(rec["scale"])
-        except ValueError:
-            scale = float("nan")
-        if not 0.0 < scale <= 1.0:
-            raise InputError(manifest, f"row {row}: scale", "a scaling value S in (0, 1]", got=rec["scale"])
-        clip = manifest.parent / rec["clip"]
+    for row, rec in rows:
+        clip = manifest.parent / rec.clip
         if not clip.exists():
-            raise InputError(
-                manifest, f"row {row}: clip", "an existing clip (relative to the manifest)", got=rec["clip"]
-            )
-        cameras = manifest.parent / rec["cameras"] if rec["cameras"] else None
-        pairs.append(
-            Pair(
-                clip,
-                rec["kind"],
-                rec["lora"],
-                scale,
-                _parse_frames(rec["frames"], manifest, row),
-                cameras,
-                rec["prompt"],
-                row,
-            )
-        )
-    if lora is not None and not pairs:
-        raise InputError(manifest, "lora", f"rows for the adapter '{lora}'", got=sorted(set(table["lora"])))
+            raise InputError(manifest, f"row {row}: clip", "an existing clip (relative to the manifest)", got=rec.clip)
+        cameras = manifest.parent / rec.cameras if rec.cameras else None
+        pairs.append(Pair(clip, rec.kind, rec.lora, rec.scale, list(rec.frames), cameras, rec.prompt, row))
     return pairs
 
 
@@ -106,9 +71,6 @@ def subsample(indices: list[int], n: int) -> list[int]:
 
 def read_clip_frames(path: Path, indices: list[int]) -> np.ndarray:
     """The frames ``indices`` of a video (decoded once, in order), ``[T, H, W, 3]`` uint8."""
-    from lionlora.errors import VideoError
-    from lionlora.io.video import iter_video
-
     wanted = set(indices)
     last = max(indices)
     got: dict[int, np.ndarray] = {}
@@ -154,8 +116,6 @@ class LatentCache:
 
     def _load_or(self, key: str, compute) -> dict[str, torch.Tensor]:
         from safetensors.torch import load_file, save_file
-
-        from lionlora.io.files import atomic_path
 
         path = self.root / f"{key}.safetensors"
         if path.is_file():

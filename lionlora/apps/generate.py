@@ -25,9 +25,11 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from lionlora.apps.model import PAPER_MODEL, check_size_options
+from lionlora.checks import is_4k_plus_1, scale_in_range
 from lionlora.config import opt
 from lionlora.errors import AdapterError, ConfigError
 from lionlora.lora.config import check_name
+from lionlora.records.video import VideoRecord
 
 if TYPE_CHECKING:
     from lionlora.geometry import Trajectory
@@ -61,7 +63,7 @@ class GenerateConfig:
         if not math.isfinite(self.cfg) or self.cfg < 1.0:
             raise ConfigError("GenerateConfig", "cfg", "a guidance scale >= 1", got=self.cfg)
         check_size_options("GenerateConfig", self.frames, self.height, self.width)
-        if self.frames is not None and (self.frames - 1) % 4:
+        if self.frames is not None and not is_4k_plus_1(self.frames):
             raise ConfigError("GenerateConfig", "frames", "4k + 1 frames", got=self.frames)
         if self.adapter_scale and self.fusion == "vanilla":
             raise ConfigError(
@@ -70,7 +72,7 @@ class GenerateConfig:
                 "one baseline at a time: adapter_scale (--adapter-scale) or fusion = vanilla (--vanilla-fusion)",
                 got="both",
             )
-        if self.cameras_scale is not None and not 0 < self.cameras_scale <= 1:
+        if self.cameras_scale is not None and not scale_in_range(self.cameras_scale):
             raise ConfigError("GenerateConfig", "cameras_scale", "a value in (0, 1]", got=self.cameras_scale)
 
 
@@ -143,7 +145,7 @@ def check_specs(specs: list[LoraSpec], cfg: GenerateConfig) -> None:
         if cfg.adapter_scale:
             if spec.scale < 0:
                 raise AdapterError("--lora", spec.name, "an adapter scale >= 0", got=spec.scale)
-        elif acfg.scaling_token and not acfg.s_min - 1e-6 <= spec.scale <= 1.0 + 1e-6:
+        elif acfg.scaling_token and not scale_in_range(spec.scale, acfg.s_min):
             raise AdapterError(
                 "--lora", spec.name, f"a scaling value S in [s_min, 1] = [{acfg.s_min:.4g}, 1]", got=spec.scale
             )
@@ -278,7 +280,7 @@ def generate_to_file(
     """
     from lionlora.config import to_dict
     from lionlora.io.cameras_json import read_cameras, write_cameras
-    from lionlora.io.files import check_output, write_json
+    from lionlora.io.files import check_output
     from lionlora.io.video import write_video
 
     out = Path(out)
@@ -307,5 +309,5 @@ def generate_to_file(
         meta = {"generated": out.name, "scale": scale, "source_frames": sub[1]}
         write_cameras(out.parent / "cameras.json", sub[0], metadata=meta)
         record["cameras"] = {"source": str(cameras), "scale": scale}
-    write_json(out.with_suffix(".json"), record)
+    VideoRecord.from_json(record, out.with_suffix(".json")).write(out.with_suffix(".json"))
     return record

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from lionlora.apps.model import PAPER_MODEL, check_size_options
+from lionlora.checks import is_4k_plus_1, scale_in_range
 from lionlora.config import opt, to_dict
 from lionlora.device import resolve_device
 from lionlora.errors import ConfigError
@@ -90,11 +91,11 @@ class TrainConfig:
                 got=self.batch_size,
             )
         check_size_options("TrainConfig", self.frames, self.height, self.width)
-        if self.frames is not None and (self.frames - 1) % 4:
+        if self.frames is not None and not is_4k_plus_1(self.frames):
             raise ConfigError(
                 "TrainConfig", "frames", "4k + 1 frames (CogVideoX's VAE compresses time by 4)", got=self.frames
             )
-        if self.s_min is not None and not 0 < self.s_min <= 1:
+        if self.s_min is not None and not scale_in_range(self.s_min):
             raise ConfigError("TrainConfig", "s_min", "a value in (0, 1]", got=self.s_min)
         if self.warmup_steps < 0 or self.keep_checkpoints < 1 or self.eval_pairs < 0:
             raise ConfigError(
@@ -220,7 +221,7 @@ class _Trainer:
         pairs = read_pairs(cfg.manifest, cfg.lora)
         s_min = cfg.s_min if cfg.s_min is not None else min(p.scale for p in pairs)
         for p in pairs:
-            if p.scale < s_min:
+            if not scale_in_range(p.scale, s_min):
                 raise InputError(cfg.manifest, f"row {p.row}: scale", f"S in [s_min, 1] = [{s_min}, 1]", got=p.scale)
             if len(p.frames) < frames:
                 raise InputError(

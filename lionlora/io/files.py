@@ -6,14 +6,20 @@ A killed job therefore never leaves a half-written file under the final name.
 from __future__ import annotations
 
 import contextlib
+import csv
+import hashlib
+import io
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from lionlora.errors import InputError, OutputError
 
 
 @contextlib.contextmanager
@@ -24,8 +30,6 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     format from the extension (video muxers, image writers) still work. On an exception the
     temporary file is removed and the target is left untouched.
     """
-    from lionlora.errors import OutputError
-
     path = check_output(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,8 +62,6 @@ def check_output(path: str | Path, folder: bool = False) -> Path:
         OutputError: a folder where a file is to go or the reverse, a file where a parent folder
             is to go, or a nearest existing parent folder that is not writable.
     """
-    from lionlora.errors import OutputError
-
     path = Path(path)
     if folder and path.exists() and not path.is_dir():
         raise OutputError(path, "an existing file is in the way (the output is a folder)")
@@ -109,9 +111,6 @@ def write_text(path: str | Path, text: str) -> Path:
 
 def write_csv(path: str | Path, rows: list[dict], columns: list[str] | tuple[str, ...]) -> Path:
     """Write dict rows as CSV with ``columns`` (missing cells empty), atomically."""
-    import csv
-    import io
-
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
@@ -145,15 +144,11 @@ def update_hash(h: Any, path: str | Path, chunk: int = 1 << 20) -> Any:
 
 def sha256_file(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes."""
-    import hashlib
-
     return update_hash(hashlib.sha256(), path).hexdigest()
 
 
 def read_json(path: str | Path, what: str = "a JSON file") -> Any:
     """Read JSON, raising :class:`InputError` that names the file when it is missing or invalid."""
-    from lionlora.errors import InputError
-
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "", f"an existing file ({what})")
@@ -171,10 +166,6 @@ def atomic_dir(path: str | Path, marker: str) -> Iterator[Path]:
     complete output of the stage contains); otherwise :class:`InputError` is raised rather than
     deleting a folder the stage did not write.
     """
-    import shutil
-
-    from lionlora.errors import InputError, OutputError
-
     path = check_output(path, folder=True)
     if path.exists() and any(path.iterdir()) and not (path / marker).exists():
         raise InputError(
@@ -214,8 +205,6 @@ def read_csv(path: str | Path, what: str = "a CSV file"):
             or not parseable as CSV.
     """
     import pandas as pd
-
-    from lionlora.errors import InputError
 
     path = Path(path)
     if not path.is_file():

@@ -9,6 +9,7 @@ through a temporary file beside the target that is renamed on success (see
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from lionlora.errors import VideoError
+from lionlora.io.files import atomic_path
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
@@ -137,8 +139,6 @@ def read_video(path: str | Path, stride: int = 1, max_frames: int | None = None)
 def walk_files(folder: str | Path, suffixes, skip=()) -> list[Path]:
     """Files under ``folder`` (recursively) whose suffix is in ``suffixes`` (lower-case, with the
     dot), sorted by relative path; hidden files and folders, and the folders in ``skip``, are left out."""
-    import os
-
     folder = Path(folder)
     suffixes = {s.lower() for s in suffixes}
     skip = {Path(p).resolve() for p in skip}
@@ -179,8 +179,6 @@ def read_image(path: str | Path) -> np.ndarray:
 def write_image(path: str | Path, image: np.ndarray) -> Path:
     """Write a uint8 RGB image atomically (format from the extension)."""
     import cv2
-
-    from lionlora.io.files import atomic_path
 
     path = Path(path)
     image = _check_frame(np.asarray(image), path)
@@ -266,8 +264,6 @@ class VideoWriter:
         self.frames_written = 0
 
     def __enter__(self) -> VideoWriter:
-        from lionlora.io.files import atomic_path
-
         self._ctx = atomic_path(self.path)
         self._tmp = self._ctx.__enter__()
         return self

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from lionlora.checks import scale_in_range
 from lionlora.config import opt
 from lionlora.errors import ConfigError
 
@@ -67,7 +68,7 @@ class AdapterConfig:
             )
         if not 1 <= self.fourier_freqs <= 16:
             raise ConfigError("AdapterConfig", "fourier_freqs", "J in [1, 16]", got=self.fourier_freqs)
-        if not 0.0 < self.s_min <= 1.0:
+        if not scale_in_range(self.s_min):
             raise ConfigError("AdapterConfig", "s_min", "a minimal scaling value in (0, 1]", got=self.s_min)
 
     @property

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from lionlora.config import from_dict, to_dict
 from lionlora.errors import AdapterError, ConfigError
-from lionlora.io.files import atomic_path, write_json
+from lionlora.io.files import atomic_path, read_json, write_json
 from lionlora.lora.config import AdapterConfig
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,60 @@ def adapter_file(path: str | Path) -> Path:
     return path
 
 
+@dataclass
+class AdapterRecord:
+    """What an adapter says about itself, the record of both files: ``config`` (in the safetensors
+    metadata, as JSON, and in ``adapter.json``) and, in ``adapter.json`` only, what the training run
+    adds (``extra``: ``training`` with steps and losses, notes)."""
+
+    config: AdapterConfig
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_metadata(self) -> dict[str, str]:
+        """The safetensors header metadata (strings only)."""
+        return {"format": FORMAT, "config": json.dumps(to_dict(self.config))}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, "config": to_dict(self.config), **self.extra}
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, str], source: str | Path) -> AdapterRecord:
+        """The record in a safetensors header (:class:`AdapterError` on another format or bad JSON)."""
+        if meta.get("format") != FORMAT:
+            raise AdapterError(source, "metadata.format", FORMAT, got=meta.get("format"))
+        try:
+            config = json.loads(meta.get("config", "{}"))
+        except json.JSONDecodeError:
+            raise AdapterError(source, "metadata.config", "the adapter config as JSON") from None
+        return cls._parse({**meta, "config": config}, source, "metadata.")
+
+    @classmethod
+    def from_json(cls, data: Any, source: str | Path) -> AdapterRecord:
+        if not isinstance(data, dict):
+            raise AdapterError(source, "", "a JSON object (adapter.json)", got=type(data).__name__)
+        return cls._parse(data, source, "")
+
+    @classmethod
+    def _parse(cls, data: dict, source: str | Path, prefix: str) -> AdapterRecord:
+        if data.get("format") != FORMAT:
+            raise AdapterError(source, f"{prefix}format", FORMAT, got=data.get("format"))
+        if not isinstance(data.get("config"), dict):
+            raise AdapterError(source, f"{prefix}config", "the adapter config (a JSON object)", got=data.get("config"))
+        config = from_dict(AdapterConfig, data["config"], source=str(source), prefix="config.")
+        return cls(config, {k: v for k, v in data.items() if k not in ("format", "config")})
+
+    def write(self, folder: str | Path) -> Path:
+        """Write ``adapter.json`` into the adapter folder, atomically."""
+        return write_json(Path(folder) / CONFIG_FILE, self.to_json())
+
+    @classmethod
+    def read(cls, path: str | Path) -> AdapterRecord:
+        """The ``adapter.json`` of an adapter folder, or the file itself."""
+        path = Path(path)
+        path = path / CONFIG_FILE if path.is_dir() else path
+        return cls.from_json(read_json(path, "an adapter.json"), path)
+
+
 def save_adapter(lion, name: str, out_dir: str | Path, extra: dict | None = None) -> Path:
     """Write adapter ``name`` of ``lion`` to ``out_dir`` (both files atomically); returns the folder."""
     from safetensors.torch import save_file
@@ -72,10 +128,10 @@ def save_adapter(lion, name: str, out_dir: str | Path, extra: dict | None = None
     out_dir = Path(out_dir)
     cfg = lion.configs[name]
     tensors = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in lion.adapter_parameters(name).items()}
-    config = to_dict(cfg)
+    record = AdapterRecord(cfg, dict(extra or {}))
     with atomic_path(out_dir / ADAPTER_FILE) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": FORMAT, "config": json.dumps(config)})
-    write_json(out_dir / CONFIG_FILE, {"format": FORMAT, "config": config, **(extra or {})})
+        save_file(tensors, str(tmp), metadata=record.to_metadata())
+    record.write(out_dir)
     return out_dir
 
 
@@ -90,16 +146,10 @@ def read_adapter(path: str | Path) -> tuple[AdapterConfig, dict[str, torch.Tenso
             tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open is not iterable)
     except Exception as exc:  # safetensors raises its own error type for any malformed header
         raise AdapterError(file, "", "a valid safetensors file", got=str(exc)[:80]) from None
-    if meta.get("format") != FORMAT:
-        raise AdapterError(file, "metadata.format", FORMAT, got=meta.get("format"))
     for key, t in tensors.items():  # a NaN weight would make every generated frame black
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
             raise AdapterError(file, key, "finite weights", got=f"{int((~torch.isfinite(t)).sum())} NaN/inf values")
-    try:
-        cfg = from_dict(AdapterConfig, json.loads(meta.get("config", "{}")), source=str(file), prefix="config.")
-    except json.JSONDecodeError:
-        raise AdapterError(file, "metadata.config", "the adapter config as JSON") from None
-    return cfg, tensors, file
+    return AdapterRecord.from_metadata(meta, file).config, tensors, file
 
 
 def assign_adapter_tensors(

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import nn
 
+from lionlora.checks import scale_in_range
 from lionlora.errors import AdapterError
 from lionlora.lora.config import AdapterConfig, FusionConfig
 from lionlora.lora.fusion import ActiveAdapter, FusionState, LionAttnProcessor, LoraMixer
@@ -99,8 +100,8 @@ class LionLoRA(nn.Module):
         cfg = self.configs[name]
         values = torch.as_tensor(scale, dtype=torch.float64).reshape(-1)
         lo, hi = float(values.min()), float(values.max())
-        # 1e-6: S may arrive as float32 (13/49 rounds below s_min in float32)
-        if not (torch.isfinite(values).all() and lo >= cfg.s_min - 1e-6 and hi <= 1.0 + 1e-6):
+        # S may arrive as float32 (13/49 rounds below s_min in float32): scale_in_range's tolerance covers it
+        if not (torch.isfinite(values).all() and scale_in_range(lo, cfg.s_min) and scale_in_range(hi, cfg.s_min)):
             raise AdapterError(
                 source,
                 name,

@@ -25,6 +25,7 @@ import numpy as np
 from lionlora.errors import SceneError
 from lionlora.geometry.camera import Trajectory
 from lionlora.io.cameras_json import read_cameras
+from lionlora.io.video import read_image
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,6 @@ class Scene:
 
     def load_image(self, index: int) -> np.ndarray:
         """Image ``index`` as uint8 RGB ``[H, W, 3]``."""
-        from lionlora.io.video import read_image
-
         return read_image(self.image_paths[index])
 
 

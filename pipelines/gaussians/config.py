@@ -8,6 +8,12 @@ from typing import Literal
 from lionlora.config import opt
 from lionlora.errors import ConfigError
 
+# The output folder of a reconstruction, shared by both engines (train.py and nerfstudio.py).
+METRICS = "metrics.json"
+#: Marks a folder as this stage's output; not the metrics or the ply, which a workflow deletes
+#: before a re-run.
+MARKER = "reconstruct_config.json"
+
 
 @dataclass
 class DensifyConfig:

@@ -21,22 +21,20 @@ import torch
 from tqdm import tqdm
 
 from lionlora.config import dump_config
+from lionlora.errors import SceneError
 from lionlora.io.files import atomic_dir, write_json
 from lionlora.io.video import write_image
-from lionlora.pipelines.gaussians.config import ReconstructConfig
+from lionlora.pipelines.gaussians.config import MARKER, METRICS, ReconstructConfig
 from lionlora.pipelines.gaussians.engines import Engine, get_engine, resolve_engine
 from lionlora.pipelines.gaussians.metrics import psnr, ssim, ssim_reference
 from lionlora.pipelines.gaussians.model import Gaussians, init_from_points, init_from_scene, random_points
+from lionlora.pipelines.gaussians.nerfstudio import reconstruct_nerfstudio
 from lionlora.pipelines.gaussians.ply import write_ply
 from lionlora.pipelines.gaussians.strategy import Densifier
 from lionlora.pipelines.gaussians.view import render
+from lionlora.scenes import load_scene
 
 log = logging.getLogger(__name__)
-
-METRICS = "metrics.json"
-#: Marks a folder as this stage's output; not the metrics or the ply, which a workflow deletes
-#: before a re-run.
-MARKER = "reconstruct_config.json"
 
 
 def split_indices(n: int, test_every: int) -> tuple[list[int], list[int]]:
@@ -135,8 +133,6 @@ def optimise(scene, cfg: ReconstructConfig, engine: Engine) -> tuple[Gaussians, 
     dev = engine.device
     train, test = split_indices(len(scene), cfg.test_every)
     if not train:
-        from lionlora.errors import SceneError
-
         raise SceneError(scene.root, "frames", f"more than one image per {cfg.test_every} (test_every)", got=len(scene))
     images = {
         i: torch.from_numpy(scene.load_image(i)).to(dev).float() / 255.0
@@ -210,13 +206,9 @@ def _heldout_sheet(gts: list[np.ndarray], renders: list[np.ndarray]) -> np.ndarr
 
 def reconstruct(scene_dir: str | Path, out: str | Path, cfg: ReconstructConfig | None = None) -> dict:
     """Reconstruct the scene folder ``scene_dir`` into ``out`` (see the module docstring); returns the metrics."""
-    from lionlora.scenes import load_scene
-
     cfg = cfg or ReconstructConfig()
     name = resolve_engine(cfg.engine) if cfg.engine != "nerfstudio" else "nerfstudio"
     if name == "nerfstudio":
-        from lionlora.pipelines.gaussians.nerfstudio import reconstruct_nerfstudio
-
         return reconstruct_nerfstudio(scene_dir, out, cfg)
     engine = get_engine(name)
     scene = load_scene(scene_dir, downsample=cfg.downsample)

@@ -11,7 +11,6 @@ folder is written atomically.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -23,11 +22,13 @@ import pandas as pd
 from lionlora.config import dump_config
 from lionlora.errors import CameraError, InputError
 from lionlora.io.cameras_json import read_cameras, write_cameras
-from lionlora.io.files import atomic_dir, read_csv, write_text
+from lionlora.io.files import atomic_dir, write_text
 from lionlora.io.video import probe_video
 from lionlora.pipelines.pairs.config import PairsConfig
-from lionlora.pipelines.webvideo.manifest import clip_paths
-from lionlora.scaling import PAIRS_COLUMNS, sample_indices
+from lionlora.pipelines.webvideo.manifest import WebVideoManifest
+from lionlora.records.pairs import COLUMNS as PAIRS_COLUMNS
+from lionlora.records.pairs import PairRow, PairsManifest
+from lionlora.scaling import sample_indices
 
 log = logging.getLogger(__name__)
 
@@ -57,20 +58,7 @@ def read_webvideo_clips(manifest: str | Path, prompt_column: str = "prompt") -> 
     """Accepted motion clips ``(path, prompt)`` of a web-video manifest (contract 2: ``clips`` column,
     paths relative to the manifest's folder joined with ``;``)."""
     manifest = Path(manifest)
-    table = read_csv(manifest, "a web-video manifest.csv")
-    if "clips" not in table.columns:
-        raise InputError(
-            manifest, "clips", "a 'clips' column (accepted clip paths joined with ';')", got=list(table.columns)
-        )
-    out = []
-    for _, row in table.iterrows():
-        prompt = row.get(prompt_column, "") if prompt_column else ""
-        for rel in clip_paths(row):
-            path = manifest.parent / rel
-            if not path.is_file():
-                raise InputError(manifest, "clips", "existing clip files", got=str(rel))
-            out.append((path, prompt))
-    return out
+    return WebVideoManifest.read(manifest, columns=("clips",)).accepted_clips(manifest, prompt_column)
 
 
 def _key(clip_dir: Path, used: set[str]) -> str:
@@ -84,7 +72,7 @@ def _key(clip_dir: Path, used: set[str]) -> str:
     return key
 
 
-def _camera_rows(clip_dir: Path, key: str, out: Path, tmp: Path, cfg: PairsConfig, skipped: list) -> list[dict]:
+def _camera_rows(clip_dir: Path, key: str, out: Path, tmp: Path, cfg: PairsConfig, skipped: list) -> list[PairRow]:
     cams = read_cameras(clip_dir / "cameras.json")
     primitive = cams.metadata.get("primitive")
     if not isinstance(primitive, str) or not primitive:
@@ -113,20 +101,20 @@ def _camera_rows(clip_dir: Path, key: str, out: Path, tmp: Path, cfg: PairsConfi
         name = f"cameras/{key}__S{s:.4f}.json"
         write_cameras(tmp / name, cams.subset(idx), metadata={"clip": str(video), "scale": s, "frames": idx})
         rows.append(
-            {
-                "clip": os.path.relpath(video.resolve(), out.resolve()),
-                "kind": "camera",
-                "lora": primitive,
-                "scale": s,
-                "frames": json.dumps(idx),
-                "cameras": name,
-                "prompt": cfg.camera_prompt,
-            }
+            PairRow(
+                clip=os.path.relpath(video.resolve(), out.resolve()),
+                kind="camera",
+                lora=primitive,
+                scale=s,
+                frames=tuple(idx),
+                cameras=name,
+                prompt=cfg.camera_prompt,
+            )
         )
     return rows
 
 
-def _motion_rows(video: Path, prompt: str, out: Path, cfg: PairsConfig, skipped: list) -> list[dict]:
+def _motion_rows(video: Path, prompt: str, out: Path, cfg: PairsConfig, skipped: list) -> list[PairRow]:
     rel = os.path.relpath(video.resolve(), out.resolve())
     n_video = probe_video(video).frames
     if n_video < cfg.motion_frames:
@@ -139,15 +127,14 @@ def _motion_rows(video: Path, prompt: str, out: Path, cfg: PairsConfig, skipped:
         )
         return []
     return [
-        {
-            "clip": rel,
-            "kind": "motion",
-            "lora": "motion",
-            "scale": s,
-            "frames": json.dumps(sample_indices(s, cfg.motion_frames, cfg.sample_frames, str(video))),
-            "cameras": "",
-            "prompt": prompt,
-        }
+        PairRow(
+            clip=rel,
+            kind="motion",
+            lora="motion",
+            scale=s,
+            frames=tuple(sample_indices(s, cfg.motion_frames, cfg.sample_frames, str(video))),
+            prompt=prompt,
+        )
         for s in cfg.motion_scales
     ]
 
@@ -171,10 +158,11 @@ def build_pairs(
             rows += _camera_rows(clip_dir, _key(clip_dir, used), out, tmp, cfg, skipped)
         for video, prompt in motion:
             rows += _motion_rows(video, prompt, out, cfg, skipped)
-        table = pd.DataFrame(rows, columns=COLUMNS)
+        manifest = PairsManifest(rows)
         write_text(tmp / "skipped.csv", pd.DataFrame(skipped, columns=["clip", "kind", "reason"]).to_csv(index=False))
         dump_config(cfg, tmp / MARKER)
-        write_text(tmp / MANIFEST, table.to_csv(index=False))
+        manifest.write(tmp / MANIFEST)
+    table = manifest.to_table()
     for s in skipped:
         log.warning("not paired: %s (%s)", s["clip"], s["reason"])
     log.info(
