@@ -125,7 +125,15 @@ def _fvd(videos: dict[str, Path], manifest: SuiteManifest, real: Path, i3d: Path
     include = [f"{s.sample}{ext}" for s in manifest.samples for ext in VIDEO_EXTENSIONS]
     include += [s.sample for s in manifest.samples]
     cfg = FvdConfig(i3d=i3d, frame_folders=True, include=include, cache_dir=out / "cache" / "i3d_features")
-    return {name: compute_fvd(real, folder, cfg, out / "fvd" / f"{name}.json") for name, folder in videos.items()}
+    results = {}
+    for name, folder in videos.items():
+        try:
+            results[name] = compute_fvd(real, folder, cfg, out / "fvd" / f"{name}.json")
+        except InputError as exc:  # e.g. fewer than 2 videos: no covariance; recorded, the row shows no FVD
+            log.warning("FVD of %s: %s", name, exc)
+            results[name] = {"error": str(exc)}
+            (out / "fvd" / f"{name}.json").unlink(missing_ok=True)
+    return results
 
 
 def run_benchmark(
@@ -165,8 +173,12 @@ def run_benchmark(
     methods = {name: MethodResults(name) for name in (FLOOR, *videos)}
     for row in rows:
         methods[row["method"]].videos.append(row)
+    fvd_errors = {}
     if real is not None:
         for name, rec in _fvd(videos, manifest, Path(real), Path(i3d), out).items():
+            if "error" in rec:
+                fvd_errors[name] = rec["error"]
+                continue
             methods[name].fvd["all"] = rec["fvd"]
             methods[name].fvd_comparable = rec["comparable_to_paper"]
     paper = load_paper_tables()
@@ -186,7 +198,7 @@ def run_benchmark(
         "samples": len(manifest.samples),
         "camera_config": to_dict(camera),
         "baseline": table_cfg.baseline,
-        "fvd": {"real": str(real), "i3d": str(i3d)} if real is not None else None,
+        "fvd": {"real": str(real), "i3d": str(i3d), "errors": fvd_errors} if real is not None else None,
         "timing": timing,
         "figures": paths,
         "counts": {
