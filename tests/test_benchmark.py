@@ -19,7 +19,7 @@ from lionlora.geometry import Intrinsics, Trajectory, interpolate_poses, look_at
 from lionlora.io.cameras_json import read_cameras, write_cameras
 from lionlora.io.files import read_json
 from lionlora.io.re10k import re10k_lines, read_re10k, write_re10k
-from lionlora.io.video import write_video
+from lionlora.io.video import cover_frame, read_image, write_image, write_video
 from lionlora.scaling import spread_indices
 
 FRAMES, WIDTH, HEIGHT = 20, 360, 240  # the sizes of tests/test_camera_eval.py: every frame registers
@@ -172,11 +172,16 @@ def run(suite, tmp_path_factory):
         (root / name / SAMPLE).mkdir(parents=True)
         for k, src in enumerate(picks):
             shutil.copy(src, root / name / SAMPLE / f"{k:05d}.png")
+    (root / "small" / SAMPLE).mkdir(parents=True)
+    for src in ref:  # another size than the suite's (3/4): scored, and recorded
+        write_image(root / "small" / SAMPLE / src.name, cover_frame(read_image(src), 180, 270))
     (root / "nothing").mkdir()
     (root / "corrupt").mkdir()
     (root / "corrupt" / f"{SAMPLE}.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 truncated")
     out = tmp_path_factory.mktemp("run") / "out"
-    videos = [f"own={suite / 'reference'}"] + [f"{n}={root / n}" for n in ("reversed", "sub16", "nothing", "corrupt")]
+    videos = [f"own={suite / 'reference'}"] + [
+        f"{n}={root / n}" for n in ("reversed", "sub16", "small", "nothing", "corrupt")
+    ]
     args = ["-q", "benchmark", "run", "--suite", str(suite), "--out", str(out), "--jobs", "2"]
     assert main(args + sum((["--videos", v] for v in videos), [])) == 0
     return out, args, videos
@@ -229,6 +234,13 @@ def test_subsample_is_scored_against_resampled_ground_truth(run, suite):
     assert float(rows["sub16"]["rot_err"]) < 0.05
 
 
+def test_video_of_another_size_is_scored_and_recorded(run):
+    row = _per_video(run[0])["small"]
+    assert row["status"] == "ok" and row["n_frames"] == "20"
+    assert row["reason"] == "video 270x180, suite 360x240: intrinsics rescaled"
+    assert float(row["rot_err"]) < 0.05
+
+
 def test_missing_and_corrupt_videos_are_failures(run):
     out = run[0]
     rows = _per_video(out)
@@ -250,6 +262,6 @@ def test_rerun_with_one_more_method_reuses_the_cache(run, tmp_path):
     more = videos + [f"late={tmp_path / 'late'}"]
     assert main(args + ["--no-figures"] + sum((["--videos", v] for v in more), [])) == 0
     rec = read_json(out / "benchmark_run.json")
-    assert rec["timing"]["videos_scored"] == 0 and rec["timing"]["videos_cached"] == 5
+    assert rec["timing"]["videos_scored"] == 0 and rec["timing"]["videos_cached"] == 6
     assert (out / "results" / "own" / SAMPLE / "camera.json").stat().st_mtime_ns == before
     assert _per_video(out)["late"]["status"] == "missing"
