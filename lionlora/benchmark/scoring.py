@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lionlora.config import from_dict, to_dict
-from lionlora.errors import LionLoraError
+from lionlora.errors import CameraError, InputError, LionLoraError, VideoError
 from lionlora.eval.camera.config import CameraEvalConfig
 from lionlora.eval.camera.evaluate import evaluate_camera, write_result
 from lionlora.eval.camera.metrics import METRICS
@@ -72,8 +72,6 @@ def find_video(folder: Path, sample: str) -> Path | None:
     Raises:
         InputError: more than one candidate (which one to score would be a guess).
     """
-    from lionlora.errors import InputError
-
     found = [folder / f"{sample}{ext}" for ext in VIDEO_EXTENSIONS if (folder / f"{sample}{ext}").is_file()]
     if (folder / sample).is_dir():
         found.append(folder / sample)
@@ -97,9 +95,10 @@ def cache_key(task: VideoTask) -> str:
 
 
 def _row(task: VideoTask, status: str, reason: str, result: dict | None = None) -> dict[str, Any]:
+    """A per-video row: the ``per_video.csv`` columns plus the convention the tables check."""
     result = result or {}
     cfg = task.config
-    row = {
+    return {
         "method": task.method,
         "video": task.sample,
         "status": status,
@@ -112,7 +111,6 @@ def _row(task: VideoTask, status: str, reason: str, result: dict | None = None) 
         "convention": result.get("convention", cfg["convention"]),
         "reduce": result.get("reduce", cfg["reduce"]),
     }
-    return row
 
 
 def row_of_result(task: VideoTask, result: dict) -> dict[str, Any]:
@@ -151,8 +149,6 @@ def _notes(task: VideoTask, n: int, height: int, width: int) -> list[str]:
 
 def score_video(task: VideoTask, key: str) -> dict[str, Any]:
     """Score one video (or record it as missing / failed) and write its result; returns its row."""
-    from lionlora.errors import CameraError, VideoError
-
     if task.video is None:
         return _row(task, STATUS_MISSING, f"no video for sample {task.sample}")
     cfg = from_dict(CameraEvalConfig, task.config, source="benchmark run")
