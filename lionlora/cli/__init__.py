@@ -25,6 +25,7 @@ COMMAND_MODULES = [  # in pipeline order: scenes, 3DGS + clips, pairs, web video
     "lionlora.cli.filter",
     "lionlora.cli.lora",
     "lionlora.cli.eval",
+    "lionlora.cli.benchmark",
 ]
 
 

@@ -40,9 +40,13 @@ def _refuse_pickle(path: Path) -> None:
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise AdapterError(path, "", expected, got=f"a {path.suffix} file")
     with open(path, "rb") as f:
-        head = f.read(2)
+        head = f.read(9)
+    # safetensors: an 8-byte little-endian header length, then the JSON header; its first bytes
+    # can be anything (0x80, "PK"), so it is recognised first
+    if len(head) == 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little") < path.stat().st_size:
+        return
     # torch.save writes a zip archive ("PK"); plain pickle starts with the PROTO opcode 0x80.
-    if head == b"PK" or head[:1] == b"\x80":
+    if head[:2] == b"PK" or head[:1] == b"\x80":
         raise AdapterError(path, "", expected, got="a pickle/zip file")
 
 
