@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 
 import pytest
@@ -283,3 +284,45 @@ def test_s_min_given_in_float32_is_accepted():
     LionLoRA.check_scale(fake, "m", torch.tensor([13 / 49], dtype=torch.float32))
     with pytest.raises(AdapterError, match="s_min"):
         LionLoRA.check_scale(fake, "m", torch.tensor([0.26], dtype=torch.float32))
+
+
+def _with_copy(lion, name: str, copy_name: str) -> None:
+    """Add adapter ``copy_name`` with exactly ``name``'s weights (LoRA and token)."""
+    lion.add_adapter(dataclasses.replace(lion.configs[name], name=copy_name))
+    for p, q in zip(lion.adapter_parameters(name).values(), lion.adapter_parameters(copy_name).values()):
+        q.data = p.data.clone()
+
+
+@pytest.mark.parametrize("norm", ["sample", "none"])
+def test_adapter_fused_with_its_copy_equals_the_adapter_alone(tiny_model_dir, rope, norm):
+    """One merge rule in every layer: with the paper's averaging, attention and FFN alike, fusing
+    an adapter with an exact copy of itself changes nothing; summing does (in both)."""
+    lion = lion_with(tiny_model_dir, ["a"])
+    _with_copy(lion, "a", "a2")
+    kw = inputs(rope)
+    with torch.no_grad():
+        alone = lion(**kw, adapters=[ActiveAdapter("a", scale=0.4)], fusion=FusionConfig(norm=norm))[0]
+        pair = [ActiveAdapter("a", scale=0.4), ActiveAdapter("a2", scale=0.4)]
+        fused = lion(**kw, adapters=pair, fusion=FusionConfig(norm=norm))[0]
+        base = lion(**kw, adapters=[])[0]
+    torch.testing.assert_close(fused, alone, rtol=1e-5, atol=1e-6)
+    with torch.no_grad():
+        summed = lion(**kw, adapters=pair, fusion=FusionConfig(norm=norm, merge="sum"))[0]
+    assert (summed - alone).norm() > 0.05 * (alone - base).norm()
+
+
+def test_sum_merge_adds_the_branch_changes_in_attention(tiny_model_dir):
+    """``sum``: attention output = adapter-free attention + the sum of the k branches' changes."""
+    lion = lion_with(tiny_model_dir, ["a", "b"])
+    attn = lion.transformer.transformer_blocks[0].attn1
+    gen = torch.Generator().manual_seed(5)
+    video, text, tokens = (torch.randn(2, n, 32, generator=gen) for n in (18, 16, 2))
+    adapters = [ActiveAdapter(n, scale=0.5) for n in "ab"]
+    with lion.activate(adapters, FusionConfig(norm="none", merge="sum")), torch.no_grad():
+        lion.state.text_len, lion.state.n_tokens = 16, 2
+        h, e = attn.processor(attn, video, torch.cat([text, tokens], dim=1))
+        out_h, out_e = attn.processor.branches(attn, video, torch.cat([text, tokens], dim=1))
+    with lion.activate([]), torch.no_grad():
+        base_h, base_e = attn.processor.inner(attn, video, text)
+    torch.testing.assert_close(h, base_h + (out_h - base_h).sum(0))
+    torch.testing.assert_close(e[:, :16], base_e + (out_e[:, :, :16] - base_e).sum(0))

@@ -90,11 +90,20 @@ class FusionConfig:
     ``norm`` is ``none``) and attention runs one branch per adapter over ``[H; E_i]`` (eq. 8).
     ``vanilla``: the adapters' outputs are summed with weights lambda_i (eq. 3) in one joint
     attention over ``[H; E_1; ...; E_k]``, with no norm rescaling.
+
+    ``merge`` (lion fusion) is the one rule that combines the k adapters in every adapted layer:
+    ``mean`` (the paper's Fig. 8) averages the k attention branches and, in every other LoRA
+    layer (the FFN), the k norm-equalised LoRA outputs; ``sum`` adds the k branches' changes to
+    the adapter-free attention and the k LoRA outputs in every other layer. With ``mean``, an
+    adapter fused with an exact copy of itself acts as the adapter alone.
     """
 
     mode: Literal["lion", "vanilla"] = opt("lion", "lion (eq. 4 + eq. 8) or vanilla fusion (eq. 3)")
     norm: Literal["sample", "token", "none"] = opt(
         "sample", "axes of the norm of eq. 4: per sample over tokens and channels, per token over channels, or off"
+    )
+    merge: Literal["mean", "sum"] = opt(
+        "mean", "lion fusion: mean (Fig. 8) or sum of the k adapters, the same rule in attention and FFN"
     )
 
     def __post_init__(self) -> None:
