@@ -13,6 +13,7 @@ import pytest
 
 from lionlora.apps.generate import GenerateConfig, Generator, LoraSpec
 from lionlora.apps.train import TrainConfig, train
+from lionlora.lora.config import AdapterConfig
 from lionlora.lora.io import read_adapter
 
 
@@ -25,8 +26,7 @@ def test_cuda_bf16_training_and_generation(tiny_model_dir, tiny_pairs, tmp_path)
             manifest=tiny_pairs,
             lora="pan",
             out=out,
-            lora_rank=4,
-            fourier_freqs=4,
+            adapter=AdapterConfig(rank=4, fourier_freqs=4),
             steps=4,
             learning_rate=1e-2,
             warmup_steps=0,

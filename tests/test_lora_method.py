@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 
-from lionlora.errors import AdapterError
+from lionlora.errors import AdapterError, ConfigError
 from lionlora.lora.config import AdapterConfig, FusionConfig
 from lionlora.lora.fusion import ActiveAdapter
 from lionlora.lora.lion import LionLoRA
@@ -326,3 +326,46 @@ def test_sum_merge_adds_the_branch_changes_in_attention(tiny_model_dir):
         base_h, base_e = attn.processor.inner(attn, video, text)
     torch.testing.assert_close(h, base_h + (out_h - base_h).sum(0))
     torch.testing.assert_close(e[:, :16], base_e + (out_e[:, :, :16] - base_e).sum(0))
+
+
+# -- the adapter's named options ----------------------------------------------------------------
+
+
+def test_forward_scales_the_lora_update_by_alpha_over_rank(tiny_model_dir):
+    """Delta = (lora_alpha / rank) B A x in every adapted layer (alpha 2 at rank 4: 0.5)."""
+    from lionlora.lora.inject import lora_layers
+
+    lion = LionLoRA(fresh_transformer(tiny_model_dir))
+    lion.add_adapter(AdapterConfig(name="a", rank=4, lora_alpha=2.0))
+    assert lion.configs["a"].lora_scaling == 0.5
+    layer = lora_layers(lion.transformer)["transformer_blocks.1.attn1.to_v"]
+    with torch.no_grad():
+        layer.lora_B["a"].weight.normal_()
+        x = torch.randn(2, 7, 32)
+        with lion.activate([ActiveAdapter("a")]):
+            delta = layer(x) - layer.base_layer(x)
+    expected = 0.5 * x @ layer.lora_A["a"].weight.T @ layer.lora_B["a"].weight.T
+    torch.testing.assert_close(delta, expected, rtol=1e-5, atol=1e-6)
+    assert AdapterConfig(rank=8).lora_scaling == 1.0  # null alpha: the rank
+
+
+def test_target_module_groups(tiny_model_dir):
+    """'attention' (DimensionX) adapts q, k, v, out; the default adds the FFN (the paper)."""
+    from lionlora.lora.config import ATTENTION_LINEARS, BLOCK_LINEARS
+
+    assert AdapterConfig().target_modules == BLOCK_LINEARS
+    assert AdapterConfig(target_modules=["attention"]).target_modules == ATTENTION_LINEARS
+    assert AdapterConfig(target_modules=["attention", "attn1.to_q", "ff.net.2"]).target_modules == [
+        *ATTENTION_LINEARS,
+        "ff.net.2",
+    ]
+    counts = {}
+    for targets in (["attention", "ffn"], ["attention"]):
+        lion = LionLoRA(fresh_transformer(tiny_model_dir))
+        lion.add_adapter(AdapterConfig(name="a", rank=4, target_modules=targets, scaling_token=False))
+        counts[targets[-1]] = sum(p.numel() for p in lion.adapter_parameters("a").values())
+    d, ff, layers, r = 32, 4 * 32, 2, 4  # the tiny model: width 32, FFN 4x, 2 blocks
+    assert counts["attention"] == layers * 4 * r * (d + d)
+    assert counts["ffn"] == counts["attention"] + layers * r * ((d + ff) + (ff + d))
+    with pytest.raises(ConfigError, match="target_modules"):
+        LionLoRA(fresh_transformer(tiny_model_dir)).add_adapter(AdapterConfig(name="a", target_modules=["mlp"]))

@@ -134,9 +134,9 @@ def check_specs(specs: list[LoraSpec], cfg: GenerateConfig) -> None:
         if cfg.adapter_scale:
             if spec.scale < 0:
                 raise AdapterError("--lora", spec.name, "an adapter scale >= 0", got=spec.scale)
-        elif acfg.scaling_token and not acfg.s_min - 1e-6 <= spec.scale <= 1.0 + 1e-6:
+        elif acfg.scaling_token and not (acfg.s_min or 0.0) - 1e-6 <= spec.scale <= 1.0 + 1e-6:
             raise AdapterError(
-                "--lora", spec.name, f"a scaling value S in [s_min, 1] = [{acfg.s_min:.4g}, 1]", got=spec.scale
+                "--lora", spec.name, f"a scaling value S in [s_min, 1] = [{acfg.s_min or 0.0:.4g}, 1]", got=spec.scale
             )
 
 

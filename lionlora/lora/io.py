@@ -93,7 +93,10 @@ def read_adapter(path: str | Path) -> tuple[AdapterConfig, dict[str, torch.Tenso
     if meta.get("format") != FORMAT:
         raise AdapterError(file, "metadata.format", FORMAT, got=meta.get("format"))
     try:
-        cfg = from_dict(AdapterConfig, json.loads(meta.get("config", "{}")), source=str(file), prefix="config.")
+        data = json.loads(meta.get("config", "{}"))
+        if isinstance(data, dict) and "alpha" in data:  # files written before the field was named lora_alpha
+            data["lora_alpha"] = data.pop("alpha")
+        cfg = from_dict(AdapterConfig, data, source=str(file), prefix="config.")
     except json.JSONDecodeError:
         raise AdapterError(file, "metadata.config", "the adapter config as JSON") from None
     return cfg, tensors, file

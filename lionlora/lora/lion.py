@@ -96,16 +96,16 @@ class LionLoRA(nn.Module):
 
     def check_scale(self, name: str, scale, source: str = "S") -> None:
         """S must lie in ``[s_min, 1]`` of the adapter (the range its token was trained on)."""
-        cfg = self.configs[name]
+        s_min = self.configs[name].s_min or 0.0  # an adapter never trained (s_min null): S in (0, 1]
         values = torch.as_tensor(scale, dtype=torch.float64).reshape(-1)
         lo, hi = float(values.min()), float(values.max())
         # 1e-6: S may arrive as float32 (13/49 rounds below s_min in float32)
-        if not (torch.isfinite(values).all() and lo >= cfg.s_min - 1e-6 and hi <= 1.0 + 1e-6):
+        if not (torch.isfinite(values).all() and lo > 0 and lo >= s_min - 1e-6 and hi <= 1.0 + 1e-6):
             raise AdapterError(
                 source,
                 name,
-                f"a scaling value S in [s_min, 1] = [{cfg.s_min:.4g}, 1]",
-                got=lo if lo < cfg.s_min else hi,
+                f"a scaling value S in [s_min, 1] = [{s_min:.4g}, 1]",
+                got=lo if lo < s_min or lo <= 0 else hi,
             )
 
     # -- activation -----------------------------------------------------------------------------
