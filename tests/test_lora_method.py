@@ -337,7 +337,7 @@ def test_forward_scales_the_lora_update_by_alpha_over_rank(tiny_model_dir):
 
     lion = LionLoRA(fresh_transformer(tiny_model_dir))
     lion.add_adapter(AdapterConfig(name="a", rank=4, lora_alpha=2.0))
-    assert lion.configs["a"].lora_scaling == 0.5
+    assert lion.configs["a"].alpha_over_rank == 0.5
     layer = lora_layers(lion.transformer)["transformer_blocks.1.attn1.to_v"]
     with torch.no_grad():
         layer.lora_B["a"].weight.normal_()
@@ -346,7 +346,7 @@ def test_forward_scales_the_lora_update_by_alpha_over_rank(tiny_model_dir):
             delta = layer(x) - layer.base_layer(x)
     expected = 0.5 * x @ layer.lora_A["a"].weight.T @ layer.lora_B["a"].weight.T
     torch.testing.assert_close(delta, expected, rtol=1e-5, atol=1e-6)
-    assert AdapterConfig(rank=8).lora_scaling == 1.0  # null alpha: the rank
+    assert AdapterConfig(rank=8).alpha_over_rank == 1.0  # null alpha: the rank
 
 
 def test_target_module_groups(tiny_model_dir):

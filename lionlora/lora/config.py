@@ -96,7 +96,7 @@ class AdapterConfig:
             raise ConfigError("AdapterConfig", "s_min", "a minimal scaling value in (0, 1]", got=self.s_min)
 
     @property
-    def lora_scaling(self) -> float:
+    def alpha_over_rank(self) -> float:
         """The factor of the LoRA update in the forward pass: lora_alpha / rank (eq. 1's Delta W = scaling * B A)."""
         return (self.rank if self.lora_alpha is None else self.lora_alpha) / self.rank
 
