@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lionlora.apps.generate import GenerateConfig, Generator, LoraSpec
+from lionlora.apps.generate import GenerateConfig, LoraSpec, VideoGenerator
 from lionlora.cli import main
 from lionlora.errors import AdapterError
 from lionlora.geometry import Intrinsics, Trajectory, interpolate_poses, look_at
@@ -29,7 +29,7 @@ def adapter(tiny_model_dir, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("adapter")
     lion = LionLoRA(CogVideoXTransformer3DModel.from_pretrained(tiny_model_dir / "transformer"))
-    lion.add_adapter(AdapterConfig(name="pan", rank=4, alpha=2.0, s_min=0.25, fourier_freqs=4))
+    lion.add_adapter(AdapterConfig(name="pan", rank=4, lora_alpha=2.0, s_min=0.25, fourier_freqs=4))
     gen = torch.Generator().manual_seed(0)
     for p in lion.adapter_parameters("pan").values():
         p.data = torch.randn(p.shape, generator=gen) * 0.5
@@ -71,7 +71,7 @@ def test_export_round_trips_through_stock_load_lora_weights(tiny_model_dir, adap
     assert main(["-q", "export-lora", "--adapter", str(adapter), "--out", str(out)]) == 0
     assert lora_format(out) == "diffusers" and lora_format(adapter) == "lionlora"
     cfg = GenerateConfig(model=str(tiny_model_dir), steps=2, seed=7, adapter_scale=True)
-    ours = Generator(cfg, [LoraSpec("pan", adapter, 1.0)])(image, PROMPT)  # the plain-LoRA path, no token
+    ours = VideoGenerator(cfg, [LoraSpec("pan", adapter, 1.0)])(image, PROMPT)  # the plain-LoRA path, no token
     stock = stock_video(tiny_model_dir, str(out), 1.0, image, PROMPT, seed=7)
     base = stock_video(tiny_model_dir, None, 1.0, image, PROMPT, seed=7)
     assert np.abs(ours.astype(int) - stock).max() <= 1
@@ -135,7 +135,7 @@ def test_diffusers_lora_reads_as_a_plain_adapter(tmp_path):
     lora = diffusers_lora_file(tmp_path / "l.safetensors", rank=2, blocks=(1,), modules=("attn1.to_q", "ff.net.2"))
     cfg, tensors, _ = read_diffusers_lora(lora, "orbit")
     assert (cfg.rank, cfg.block_start, cfg.block_stop, cfg.scaling_token) == (2, 1, 2, False)
-    assert cfg.target_modules == ["attn1.to_q", "ff.net.2"] and cfg.lora_alpha / cfg.rank == 1.0
+    assert cfg.target_modules == ["attn1.to_q", "ff.net.2"] and cfg.alpha_over_rank == 1.0
     assert tensors["lora.transformer_blocks.1.ff.net.2.lora_A.weight"].shape == (2, 128)
 
 

@@ -2,9 +2,10 @@
 
 ``fvd.json`` holds ``fvd``, ``n_real``, ``n_fake`` (the keys ``lionlora eval table`` reads) and
 the record of how the number was made: preset (size, resize policy, value range, interpolation,
-detector flags), frame selection, covariance divisor, square-root method, the weights' path,
-SHA-256, format and a note saying whether the number is comparable to published FVDs, the
-feature cache statistics, warnings and the resolved config.
+detector flags), frame selection, covariance divisor, square-root method, the weights' SHA-256
+(``i3d_sha256``), path and format, whether the number is comparable to published FVDs (only a
+Kinetics-400 head that is not a random initialisation) and why, the frame counts and rates of both
+sets (a warning when they differ), the feature cache statistics, warnings and the resolved config.
 """
 
 from __future__ import annotations
@@ -17,10 +18,17 @@ import numpy as np
 from lionlora.config import to_dict
 from lionlora.errors import InputError
 from lionlora.eval.quality.config import FvdConfig
-from lionlora.eval.quality.features import FeatureCache, default_cache_dir, extract_features, find_videos
+from lionlora.eval.quality.features import (
+    FeatureCache,
+    default_cache_dir,
+    extract_features,
+    find_videos,
+    timing_of,
+    timing_warnings,
+)
 from lionlora.eval.quality.frechet import frechet
 from lionlora.eval.quality.presets import get_preset
-from lionlora.eval.quality.weights import load_i3d
+from lionlora.eval.quality.weights import comparability, load_i3d
 from lionlora.io.files import check_output, write_npy
 from lionlora.records.fvd import FvdResult
 
@@ -59,11 +67,15 @@ def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out:
     fake, fake_info = extract_features(fake_videos, desc="I3D fake", **common)
     result = frechet(real, fake, cfg.covariance, cfg.sqrt, f"{real_dir} features", f"{fake_dir} features")
     decoded = [v.n_frames for v in real_info + fake_info if v.n_frames is not None]
+    comparable, why = comparability(detector.random_init, result.feature_dim)
+    timing = {"real": timing_of(real_videos), "fake": timing_of(fake_videos)}
     record = {
         "fvd": result.fvd,
         "n_real": result.n_real,
         "n_fake": result.n_fake,
-        "comparable_to_paper": not detector.random_init,
+        "comparable_to_paper": comparable,
+        "comparable_note": why,
+        "i3d_sha256": detector.sha256,
         "weights": detector.describe(),
         "preset": preset.describe(),
         "frames": cfg.frames,
@@ -76,8 +88,9 @@ def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out:
         "real": str(real_dir),
         "fake": str(fake_dir),
         "decoded_frames": {"min": min(decoded), "max": max(decoded)} if decoded else None,
+        "timing": timing,
         "cache": {"dir": str(cache.root), "hits": cache.hits, "misses": cache.misses},
-        "warnings": result.warnings,
+        "warnings": result.warnings + timing_warnings(timing["real"], timing["fake"]),
         "config": to_dict(cfg),
     }
     if out is not None:

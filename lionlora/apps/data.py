@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,13 +103,25 @@ class LatentCache:
         pipe: the loaded pipeline (its VAE and text encoder are used on a miss).
         model: the model id/path (part of the cache key).
         frames, height, width: the training clip size in pixels.
+        image_noise: ``(mean, std)`` of the log-sigma of the noise added to the conditioning image
+            before it is encoded (None: the clean image); one seeded draw per pair.
     """
 
-    def __init__(self, root: str | Path, pipe, model: str, frames: int, height: int, width: int):
+    def __init__(
+        self,
+        root: str | Path,
+        pipe,
+        model: str,
+        frames: int,
+        height: int,
+        width: int,
+        image_noise: tuple[float, float] | None = None,
+    ):
         self.root = Path(root)
         self.pipe = pipe
         self.model = str(model)
         self.frames, self.height, self.width = frames, height, width
+        self.image_noise = None if image_noise is None else (float(image_noise[0]), float(image_noise[1]))
 
     def _key(self, kind: str, payload: dict) -> str:
         text = json.dumps({"kind": kind, "model": self.model, **payload}, sort_keys=True)
@@ -128,17 +141,17 @@ class LatentCache:
     def pair_key(self, pair: Pair) -> str:
         """Cache key of a pair's latents: the clip (path, size, modification time), frames and size."""
         stat = pair.clip.stat()
-        return self._key(
-            "pair",
-            {
-                "clip": str(pair.clip.resolve()),
-                "size": stat.st_size,
-                "mtime": stat.st_mtime_ns,
-                "frames": subsample(pair.frames, self.frames),
-                "h": self.height,
-                "w": self.width,
-            },
-        )
+        payload = {
+            "clip": str(pair.clip.resolve()),
+            "size": stat.st_size,
+            "mtime": stat.st_mtime_ns,
+            "frames": subsample(pair.frames, self.frames),
+            "h": self.height,
+            "w": self.width,
+        }
+        if self.image_noise is not None:
+            payload["image_noise"] = list(self.image_noise)
+        return self._key("pair", payload)
 
     def pair_latents(self, pair: Pair) -> dict[str, torch.Tensor]:
         """``latents`` ``[T, C, h, w]`` and ``image_latents`` ``[1, C, h, w]`` (scaled as the pipeline does)."""
@@ -147,7 +160,7 @@ class LatentCache:
 
         def compute():
             pixels = to_model_pixels(resize_cover(read_clip_frames(pair.clip, indices), self.height, self.width))
-            return encode_video(self.pipe, pixels, _seed_of(key))
+            return encode_video(self.pipe, pixels, _seed_of(key), self.image_noise)
 
         return self._load_or(key, compute)
 
@@ -170,11 +183,15 @@ class LatentCache:
 
 
 @torch.no_grad()
-def encode_video(pipe, pixels: torch.Tensor, seed: int) -> dict[str, torch.Tensor]:
+def encode_video(
+    pipe, pixels: torch.Tensor, seed: int, image_noise: tuple[float, float] | None = None
+) -> dict[str, torch.Tensor]:
     """VAE latents of a clip and of its first frame, scaled like diffusers' CogVideoX I2V pipeline.
 
     Args:
         pixels: ``[1, 3, T, H, W]`` in [-1, 1].
+        image_noise: ``(mean, std)``: Gaussian noise of sigma ``exp(N(mean, std))`` is added to the
+            first frame before it is encoded (CogVideoX's I2V fine-tuning); None: the clean frame.
     Returns:
         ``latents`` ``[T', C, h, w]`` and ``image_latents`` ``[1, C, h, w]``.
     """
@@ -187,7 +204,11 @@ def encode_video(pipe, pixels: torch.Tensor, seed: int) -> dict[str, torch.Tenso
 
     factor = vae.config.scaling_factor
     latents = sample(x) * factor
-    image = sample(x[:, :, :1])
+    first = x[:, :, :1]
+    if image_noise is not None:
+        sigma = math.exp(image_noise[0] + image_noise[1] * float(torch.randn((), generator=gen)))
+        first = first + (torch.randn(first.shape, generator=gen) * sigma).to(first)
+    image = sample(first)
     image = image / factor if vae.config.invert_scale_latents else image * factor
     return {"latents": latents[0].permute(1, 0, 2, 3).float(), "image_latents": image[0].permute(1, 0, 2, 3).float()}
 

@@ -6,8 +6,12 @@ The baselines of the paper's comparisons are flags of the same call:
 
 * vanilla fusion (Fig. 2): ``fusion='vanilla'``, the adapters' outputs summed with weights
   lambda_i (eq. 3) in one joint attention, no norm rescaling;
-* adapter scale (Fig. 10): ``adapter_scale=True``, S is used as the LoRA multiplier lambda
-  (eq. 2) and no scaling token is appended.
+* adapter scale (Fig. 10): ``adapter_scale=True``, the LoRA multiplier lambda (eq. 2) is set
+  to the requested S and no scaling token is appended.
+
+Names: ``scale`` is always the scaling value S (``--lora NAME=PATH:S``); ``weight`` and
+``lam`` are the LoRA multiplier lambda; ``adapter_scale`` names the Fig. 10 baseline, in which
+lambda = S x weight.
 
 The noise comes from a CPU generator seeded with ``seed``: the same inputs and seed give the
 same video.
@@ -51,7 +55,8 @@ class GenerateConfig:
     negative_prompt: str = opt("", "negative prompt")
     fusion: Literal["lion", "vanilla"] = opt("lion", "lion fusion (eqs. 4, 8) or vanilla fusion (eq. 3)")
     norm: Literal["sample", "token", "none"] = opt("sample", "axes of the norm consistency of eq. 4 (lion fusion)")
-    adapter_scale: bool = opt(False, "Fig. 10 baseline: S scales the LoRA output (lambda) instead of the token")
+    merge: Literal["mean", "sum"] = opt("mean", "lion fusion: mean (Fig. 8) or sum of the k adapters in every layer")
+    adapter_scale: bool = opt(False, "Fig. 10 baseline: lambda = S multiplies the LoRA output; no scaling token")
     fps: int = opt(8, "frame rate of the written mp4")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = opt("auto", "weights dtype (auto: bf16 on CUDA)")
     device: Literal["auto", "cpu", "cuda"] = opt("auto", "device")
@@ -78,7 +83,12 @@ class GenerateConfig:
 
 @dataclass
 class LoraSpec:
-    """One ``--lora NAME=PATH[:S]`` argument (plus its lambda from ``--weight NAME=X``)."""
+    """One ``--lora NAME=PATH[:S]`` argument (plus its lambda from ``--weight NAME=X``).
+
+    Attributes:
+        scale: the scaling value S asked for.
+        weight: lambda_i of eq. 3 (the adapter-scale baseline multiplies it by S).
+    """
 
     name: str
     path: Path
@@ -130,7 +140,7 @@ def check_specs(specs: list[LoraSpec], cfg: GenerateConfig) -> None:
 
     Raises:
         AdapterError: pickle file, a NAME that is not the adapter's, a repeated NAME, or S
-            outside ``[s_min, 1]`` (adapter-scale mode: a negative lambda).
+            outside ``[s_min, 1]`` (adapter-scale baseline: an S < 0, i.e. a negative lambda).
     """
     from lionlora.lora.io import read_adapter
 
@@ -144,14 +154,14 @@ def check_specs(specs: list[LoraSpec], cfg: GenerateConfig) -> None:
             raise AdapterError(file, "name", f"the LoRA name stored in the adapter ({acfg.name!r})", got=spec.name)
         if cfg.adapter_scale:
             if spec.scale < 0:
-                raise AdapterError("--lora", spec.name, "an adapter scale >= 0", got=spec.scale)
+                raise AdapterError("--lora", spec.name, "S >= 0 (the adapter-scale baseline's lambda)", got=spec.scale)
         elif acfg.scaling_token and not scale_in_range(spec.scale, acfg.s_min):
             raise AdapterError(
-                "--lora", spec.name, f"a scaling value S in [s_min, 1] = [{acfg.s_min:.4g}, 1]", got=spec.scale
+                "--lora", spec.name, f"a scaling value S in [s_min, 1] = [{acfg.s_min or 0.0:.4g}, 1]", got=spec.scale
             )
 
 
-class Generator:
+class VideoGenerator:
     """A loaded pipeline with its adapters; call :meth:`__call__` for each video."""
 
     def __init__(self, cfg: GenerateConfig, specs: list[LoraSpec], pipe=None):
@@ -174,12 +184,13 @@ class Generator:
 
         adapters = []
         for spec in self.specs:
-            if self.cfg.adapter_scale:
-                adapters.append(ActiveAdapter(spec.name, weight=spec.scale * spec.weight, scale=None))
+            if self.cfg.adapter_scale:  # Fig. 10 baseline: lambda = S, no token
+                lam = spec.scale * spec.weight
+                adapters.append(ActiveAdapter(spec.name, weight=lam, scale=None))
             else:
                 has_token = self.lion.configs[spec.name].scaling_token
                 adapters.append(ActiveAdapter(spec.name, weight=spec.weight, scale=spec.scale if has_token else None))
-        return adapters, FusionConfig(mode=self.cfg.fusion, norm=self.cfg.norm)
+        return adapters, FusionConfig(mode=self.cfg.fusion, norm=self.cfg.norm, merge=self.cfg.merge)
 
     def size(self) -> tuple[int, int, int]:
         from lionlora.apps.model import video_size
@@ -271,7 +282,7 @@ def generate_to_file(
     specs: list[LoraSpec],
     out: str | Path,
     cameras: str | Path | None = None,
-    generator: Generator | None = None,
+    generator: VideoGenerator | None = None,
 ) -> dict:
     """Generate one video to ``out`` (mp4, atomically) with ``out``'s ``.json`` record beside it.
 
@@ -290,7 +301,7 @@ def generate_to_file(
     first = read_condition_image(image)
     traj = read_cameras(cameras) if cameras is not None else None  # a bad file fails before the model loads
     scale = cameras_scale(cfg, specs) if cameras is not None else None
-    gen = generator or Generator(cfg, specs)
+    gen = generator or VideoGenerator(cfg, specs)
     frames, height, width = gen.size()
     sub = gt_cameras(traj, cameras, scale, frames, height, width) if traj is not None else None
     video = gen(first, prompt)

@@ -58,7 +58,7 @@ def generate_suite(suite: str | Path, cfg, specs: list, out: str | Path, pipe=No
     manifest = check_suite(suite)
     by_name = check_loras(specs, {p for s in manifest.samples for p in s.parts})
     formats = {name: lora_format(spec.path) for name, spec in by_name.items()}  # fails before the model loads
-    gen = generate_app.Generator(cfg, [], pipe=pipe)
+    gen = generate_app.VideoGenerator(cfg, [], pipe=pipe)
     for name, spec in by_name.items():
         load_lora(gen.lion, spec.path, name)
         if formats[name] == "diffusers" and not cfg.adapter_scale:

@@ -99,7 +99,7 @@ def _fvd(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(FvdConfig, args)
     rec = compute_fvd(args.real, args.fake, cfg, args.out)
-    tag = "" if rec["comparable_to_paper"] else "  [random I3D: not comparable to the paper]"
+    tag = "" if rec["comparable_to_paper"] else "  [not comparable to the paper: see comparable_note]"
     print(
         f"FVD {rec['fvd']:.3f}  ({rec['n_real']} real, {rec['n_fake']} fake, preset {cfg.preset}, "
         f"frames {cfg.frames}){tag} -> {args.out}"

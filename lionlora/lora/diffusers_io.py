@@ -158,7 +158,7 @@ def export_diffusers(adapter: str | Path, out: str | Path) -> dict:
     from lionlora.lora.io import read_adapter
 
     cfg, tensors, file = read_adapter(adapter)
-    scaling = cfg.lora_alpha / cfg.rank
+    scaling = cfg.alpha_over_rank
     outt = {}
     for key, t in tensors.items():
         if not key.startswith("lora."):

@@ -110,7 +110,10 @@ class AdapterRecord:
             raise AdapterError(source, f"{prefix}format", FORMAT, got=data.get("format"))
         if not isinstance(data.get("config"), dict):
             raise AdapterError(source, f"{prefix}config", "the adapter config (a JSON object)", got=data.get("config"))
-        config = from_dict(AdapterConfig, data["config"], source=str(source), prefix="config.")
+        fields = dict(data["config"])
+        if "alpha" in fields:  # files written before the field was named lora_alpha
+            fields["lora_alpha"] = fields.pop("alpha")
+        config = from_dict(AdapterConfig, fields, source=str(source), prefix="config.")
         return cls(config, {k: v for k, v in data.items() if k not in ("format", "config")})
 
     def write(self, folder: str | Path) -> Path:
