@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from lionlora import __version__
@@ -50,13 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         for a in argv[: next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))]
     )
     if quiet:
-        import os
-
         os.environ["TQDM_DISABLE"] = "1"
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    _log_cluster_job()
     try:
         return int(args.func(args) or 0)
     except LionLoraError as exc:
@@ -65,3 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"lionlora {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _log_cluster_job() -> None:
+    """One stderr line naming the SLURM job (and node) this command runs in, even with -q.
+
+    The workflow's logs then record where each output was made; nothing is printed outside SLURM.
+    """
+    job = os.environ.get("SLURM_JOB_ID")
+    if job:
+        node = os.environ.get("SLURMD_NODENAME", "?")
+        print(f"lionlora: SLURM_JOB_ID={job} node={node}", file=sys.stderr)
