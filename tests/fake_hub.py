@@ -19,6 +19,7 @@ import json
 import re
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -57,6 +58,10 @@ class FakeHub:
         self.no_access: set[str] = set()  # gated repos the token has no access to
         self.requests: list[Request] = []
         self.sent: dict[str, int] = {}  # bytes of file bodies sent, per path
+        self.active = 0  # file bodies being sent now
+        self.max_active = 0  # the most at once
+        self.lock = threading.Lock()
+        self.pace = 0.0  # seconds between 64 KiB pieces
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -161,12 +166,24 @@ def _handler(hub: FakeHub):
             return None
 
         def _send_body(self, f: HubFile, path: str, start: int) -> None:
+            with hub.lock:
+                hub.active += 1
+                hub.max_active = max(hub.max_active, hub.active)
+            try:
+                self._send_range(f, path, start)
+            finally:
+                with hub.lock:
+                    hub.active -= 1
+
+        def _send_range(self, f: HubFile, path: str, start: int) -> None:
             stop = len(f.data)
             limit = f.cut if f.cut is not None else f.stall
             if limit is not None and start < limit:
                 stop = limit
-            self.wfile.write(f.data[start:stop])
-            self.wfile.flush()
+            for i in range(start, stop, 1 << 16):  # in pieces, at a pace that lets transfers overlap
+                self.wfile.write(f.data[i : min(i + (1 << 16), stop)])
+                self.wfile.flush()
+                time.sleep(hub.pace)
             hub.sent[path] = hub.sent.get(path, 0) + stop - start
             if stop == len(f.data):
                 return
