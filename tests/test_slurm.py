@@ -102,3 +102,32 @@ def test_demo_slice_runs_as_slurm_jobs(tmp_path):
         ["squeue", "-h", "-t", "all", "-j", ids, "-o", "%i %T"], capture_output=True, text=True
     ).stdout.split("\n")
     assert sorted(s for s in states if s) == sorted(f"{j} COMPLETED" for j in by_rule.values())
+
+
+def test_missing_partition_stops_with_sbatch_error(tmp_path):
+    """A profile pointing at a partition the cluster lacks: Snakemake reports sbatch's own error."""
+    _cluster_or_skip()
+    results = tmp_path / "results"
+    (tmp_path / "small.yaml").write_text(SMALL.format(results=results))
+    cmd = [
+        str(BIN / "snakemake"),
+        str(results / "scenes" / "embedded"),
+        "--profile",
+        "workflow/profiles/slurm",
+        "--slurm-status-command",
+        "squeue",
+        "--slurm-no-account",
+        "--slurm-logdir",
+        str(tmp_path / "slurm_logs"),
+        "--default-resources",
+        "slurm_partition=no_such_partition",
+        "--configfile",
+        "configs/demo.yaml",
+        str(tmp_path / "small.yaml"),
+    ]
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert "SLURM sbatch failed" in text and "invalid partition specified: no_such_partition" in text, text[-3000:]
+    assert not (results / "scenes" / "embedded").exists()
