@@ -93,6 +93,8 @@ def check_access(repo: str, token: str | None) -> None:
     except HfHubHTTPError as exc:
         status = exc.response.status_code if exc.response is not None else "?"
         raise AccessError(f"no access to the gated dataset {repo} (HTTP {status}): request access at {page}") from None
+    except Exception as exc:  # the HTTP client's connection errors and timeouts
+        raise AccessError(f"cannot reach the hub to check access to {page}: {exc!r}") from None
 
 
 def fetch_scenes(
@@ -134,17 +136,22 @@ def fetch_scene(ref: SceneRef, root: Path, repo: str, token: str, retries: int =
         if (target / "transforms.json").is_file():
             return FetchResult(ref.hash, batch, "present")
         archive = download_archive(repo, f"{batch}/{ref.hash}.zip", root / PARTS, token, retries)
+    except (SceneUnavailable, InputError) as exc:
+        return _failed(ref, str(exc))
+    try:
         unpack_scene(archive, target)
+    except (SceneUnavailable, InputError) as exc:  # the archive is useless: drop it
         archive.unlink()
-        return FetchResult(ref.hash, batch, "fetched")
-    except SceneUnavailable as exc:
-        reason = str(exc)
-    except InputError as exc:
-        reason = str(exc)
-    except OSError as exc:  # disk full, permissions: the scene folder was not created
-        reason = f"unpack failed: {exc}"
-    log.warning("%s/%s: %s", batch, ref.hash, reason)
-    return FetchResult(ref.hash, batch, "failed", reason)
+        return _failed(ref, str(exc))
+    except OSError as exc:  # disk full, permissions: no scene folder; the verified archive stays
+        return _failed(ref, f"unpack failed: {exc}")
+    archive.unlink()
+    return FetchResult(ref.hash, batch, "fetched")
+
+
+def _failed(ref: SceneRef, reason: str) -> FetchResult:
+    log.warning("%s/%s: %s", ref.batch, ref.hash, reason)
+    return FetchResult(ref.hash, ref.batch or "", "failed", reason)
 
 
 @dataclass(frozen=True)
@@ -171,6 +178,8 @@ def _file_metadata(repo: str, path: str, token: str) -> _Remote:
         raise SceneUnavailable(f"not found: {path} is not in {repo}") from None
     except HfHubHTTPError as exc:
         raise SceneUnavailable(f"hub error for {path}: {exc}".splitlines()[0]) from None
+    except Exception as exc:  # the HTTP client's connection errors and timeouts
+        raise SceneUnavailable(f"hub unreachable for {path}: {exc!r}") from None
     if not meta.etag or not re.fullmatch(r"[0-9a-f]{64}", meta.etag):
         raise SceneUnavailable(f"no LFS sha256 for {path} in the hub's metadata (etag {meta.etag!r})")
     return _Remote(url, meta.location or url, meta.etag, meta.size)
