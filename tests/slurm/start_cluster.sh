@@ -2,6 +2,7 @@
 # A one-node SLURM cluster on this host, for tests/test_slurm.py: installs Debian's slurm-wlm and
 # munge, writes slurm.conf for this machine (no accounting database) and starts munged, slurmctld
 # and slurmd. Run as root (CI: .ci/run). Idempotent: a running cluster is left as it is.
+# It overwrites /etc/slurm/slurm.conf: meant for CI machines and containers, not a real cluster.
 # Whatever fails is written to $STATE/status (read by the test, which then skips with that reason);
 # the script itself always exits 0 so that CI goes on to the tests.
 set -uo pipefail
