@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from lionlora import __version__
@@ -60,7 +61,9 @@ def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentPars
 
 def _command_name(args: argparse.Namespace) -> str:
     """``scene synth``, ``eval camera``, ``train``: the words of the command that ran."""
-    words = [args.command] + [getattr(args, k) for k in ("scene_command", "eval_command") if getattr(args, k, None)]
+    words = [args.command] + [
+        getattr(args, k) for k in ("scene_command", "eval_command", "benchmark_command") if getattr(args, k, None)
+    ]
     return " ".join(words)
 
 
@@ -83,14 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # tqdm reads TQDM_DISABLE when first imported, which command registration does: decide first
     if any(a in ("-q", "--quiet") for a in argv[: argv.index("--") if "--" in argv else len(argv)]):
-        import os
-
         os.environ["TQDM_DISABLE"] = "1"
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     name = _command_name(args)
+    _log_cluster_job()
     try:
         _check_outputs(args)
         return int(args.func(args) or 0)
@@ -104,3 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"lionlora {name}: interrupted", file=sys.stderr)
         return 130
+
+
+def _log_cluster_job() -> None:
+    """One stderr line naming the SLURM job (and node) this command runs in, even with -q.
+
+    The workflow's logs then record where each output was made; nothing is printed outside SLURM.
+    """
+    job = os.environ.get("SLURM_JOB_ID")
+    if job:
+        node = os.environ.get("SLURMD_NODENAME", "?")
+        print(f"lionlora: SLURM_JOB_ID={job} node={node}", file=sys.stderr)

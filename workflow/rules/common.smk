@@ -60,10 +60,27 @@ def scene_ids():
 
 
 def scene_dir(scene):
-    """Folder of a scene: the embedded scene under results, or the DL3DV folder on disk."""
+    """Folder of a scene: the embedded scene under results, or the DL3DV folder on disk (where
+    `lionlora scene fetch` puts it when scenes.dl3dv.fetch is set)."""
     scenes = config["scenes"]
     if scenes["source"] == "embedded":
         return f"{RESULTS}/scenes/embedded"
     from lionlora.scenes import SceneRef, resolve_scene
 
+    if scenes["dl3dv"].get("fetch"):
+        from lionlora.scenes.fetch import scene_folder
+
+        return str(scene_folder(scenes["dl3dv"]["root"], dl3dv_refs()[scene]))
     return str(resolve_scene(scenes["dl3dv"]["root"], SceneRef(scene)))
+
+
+_DL3DV_REFS = {}
+
+
+def dl3dv_refs():
+    """hash -> SceneRef (with its batch) of scenes.dl3dv.hash_list, read once."""
+    if not _DL3DV_REFS:
+        from lionlora.scenes import read_scene_list
+
+        _DL3DV_REFS.update((r.hash, r) for r in read_scene_list(config["scenes"]["dl3dv"]["hash_list"]))
+    return _DL3DV_REFS
