@@ -58,7 +58,15 @@ class ReconstructConfig:
     test_every: int = opt(8, "hold out every N-th image (indices 0, N, 2N, ...) for PSNR/SSIM")
     ssim_lambda: float = opt(0.2, "loss = (1 - lambda) L1 + lambda (1 - SSIM)")
     init: Literal["sfm", "random"] = opt("sfm", "initialise from the scene's SfM points, or at random")
-    random_fallback: bool = opt(True, "scene without SfM points: warn and initialise at random (else error)")
+    triangulate: bool = opt(
+        True,
+        "scene without SfM points (a nerfstudio / instant-ngp capture): triangulate points with the known "
+        "poses (pycolmap; cached in the scene's triangulated/sparse/0) and initialise from them",
+    )
+    random_fallback: bool = opt(
+        True,
+        "scene without SfM points and no triangulation (off or failed): warn and initialise at random (else error)",
+    )
     random_init_points: int = opt(20000, "number of Gaussians of a random initialisation")
     init_opacity: float = opt(0.1, "initial opacity of every Gaussian")
     init_scale: float = opt(1.0, "initial std = this x mean distance to the 3 nearest SfM points")

@@ -21,6 +21,7 @@ import torch
 from tqdm import tqdm
 
 from lionlora.config import dump_config
+from lionlora.errors import SceneError
 from lionlora.io.files import atomic_dir, write_json
 from lionlora.io.video import write_image
 from lionlora.pipelines.gaussians.config import ReconstructConfig
@@ -30,6 +31,7 @@ from lionlora.pipelines.gaussians.model import Gaussians, init_from_points, init
 from lionlora.pipelines.gaussians.ply import write_ply
 from lionlora.pipelines.gaussians.strategy import Densifier
 from lionlora.pipelines.gaussians.view import render
+from lionlora.scenes.triangulate import triangulated_points
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +124,14 @@ def _initial_gaussians(scene, cfg: ReconstructConfig) -> tuple[Gaussians, str]:
         pts, rgb = random_points(scene.cameras.c2w, cfg.random_init_points, seed=cfg.seed)
         return init_from_points(pts, rgb, cfg.sh_degree, cfg.init_opacity, cfg.init_scale), "random"
     has_points = scene.points is not None and len(scene.points) > 0
+    if not has_points and cfg.triangulate:
+        try:
+            points, colors = triangulated_points(scene)
+            return init_from_points(points, colors, cfg.sh_degree, cfg.init_opacity, cfg.init_scale), "triangulated"
+        except SceneError as exc:
+            if not cfg.random_fallback:
+                raise
+            log.warning("%s: triangulation failed (%s)", scene.root, exc)
     g = init_from_scene(
         scene, cfg.sh_degree, cfg.init_opacity, cfg.init_scale, cfg.random_fallback, cfg.random_init_points, cfg.seed
     )
