@@ -21,6 +21,11 @@ class DensifyConfig:
     prune_scale3d: float = opt(
         0.1, "after the first opacity reset, prune Gaussians larger than this times the scene scale"
     )
+    prune_scale2d: float = opt(
+        0.15,
+        "at each refinement, prune Gaussians whose screen radius exceeded this fraction of max(W, H) since "
+        "the previous one (0: never); a large footprint costs the CPU engine its area in every step",
+    )
     refine_start_iter: int = opt(500, "first step that densifies")
     refine_stop_iter: int = opt(15000, "no densification from this step on")
     refine_every: int = opt(100, "densify every this many steps")
@@ -30,6 +35,8 @@ class DensifyConfig:
     def __post_init__(self) -> None:
         if not 0.0 < self.prune_opa < 0.5:
             raise ConfigError("DensifyConfig", "prune_opa", "a value in (0, 0.5)", got=self.prune_opa)
+        if not self.prune_scale2d >= 0:
+            raise ConfigError("DensifyConfig", "prune_scale2d", "a fraction >= 0 (0: off)", got=self.prune_scale2d)
         if self.grow_grad2d <= 0 or self.grow_scale3d <= 0 or self.prune_scale3d <= 0:
             raise ConfigError(
                 "DensifyConfig",

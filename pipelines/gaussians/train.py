@@ -79,6 +79,8 @@ def _strategy(engine: Engine, cfg: ReconstructConfig, scale: float):
             grow_grad2d=d.grow_grad2d,
             grow_scale3d=d.grow_scale3d,
             prune_scale3d=d.prune_scale3d,
+            prune_scale2d=d.prune_scale2d,
+            refine_scale2d_stop_iter=d.refine_stop_iter if d.prune_scale2d > 0 else 0,
             refine_start_iter=d.refine_start_iter,
             refine_stop_iter=d.refine_stop_iter,
             reset_every=d.reset_every,
