@@ -1,4 +1,7 @@
-"""Scenes with lens distortion (OPENCV model): undistorted once into pinhole images, cached."""
+"""Scenes with lens distortion (OPENCV model): undistorted once into pinhole images, cached.
+
+The effect on a reconstruction (pinhole vs undistorted vs distortion ignored) is measured by
+``benchmarks/undistort.py``: three 3DGS runs are too slow for a unit test on a shared CPU."""
 
 import dataclasses
 import json
@@ -9,31 +12,17 @@ import numpy as np
 import pytest
 
 from lionlora.io.video import read_image, write_image
-from lionlora.pipelines.gaussians import DensifyConfig, ReconstructConfig, reconstruct
 from lionlora.pipelines.gaussians.metrics import psnr
 from lionlora.scenes import load_scene
-from tests.torch_threads import one_torch_thread  # noqa: F401 (autouse fixture)
+from lionlora.scenes.undistort import distort_image
 
 #: a wide-angle lens: barrel distortion of about 4 px at the corners of a 240x135 image
 DIST = {"k1": -0.12, "k2": 0.02, "p1": 0.001, "p2": -0.001}
 
 
-def distort(image: np.ndarray, K: np.ndarray, dist: np.ndarray) -> np.ndarray:
-    """What a lens with ``dist`` (k1, k2, p1, p2) records of the pinhole ``image`` (camera matrix ``K``):
-    each recorded pixel looks up the pinhole pixel whose distorted position it is (fixed-point inverse
-    of OpenCV's distortion model)."""
-    h, w = image.shape[:2]
-    k1, k2, p1, p2 = dist
-    u, v = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
-    xd, yd = (u - K[0, 2]) / K[0, 0], (v - K[1, 2]) / K[1, 1]
-    x, y = xd.copy(), yd.copy()
-    for _ in range(50):
-        r2 = x * x + y * y
-        radial = 1 + k1 * r2 + k2 * r2 * r2
-        x = (xd - (2 * p1 * x * y + p2 * (r2 + 2 * x * x))) / radial
-        y = (yd - (p1 * (r2 + 2 * y * y) + 2 * p2 * x * y)) / radial
-    map_x, map_y = (x * K[0, 0] + K[0, 2]).astype(np.float32), (y * K[1, 1] + K[1, 2]).astype(np.float32)
-    return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+def smooth(image: np.ndarray) -> np.ndarray:
+    """The embedded scene's images, blurred so that bilinear resampling is near exact (> 40 dB)."""
+    return cv2.GaussianBlur(image, (0, 0), 1.5)
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +31,9 @@ def distorted(scene_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("lens") / "distorted"
     (root / "images_4").mkdir(parents=True)
     pinhole = load_scene(scene_dir, downsample=4)
-    K, dist = pinhole.cameras.intrinsics.K, np.array(list(DIST.values()))
+    lens = dataclasses.replace(pinhole.cameras.intrinsics, dist=tuple(DIST.values()))
     for p in pinhole.image_paths:
-        write_image(root / "images_4" / p.name, distort(read_image(p), K, dist))
+        write_image(root / "images_4" / p.name, distort_image(smooth(read_image(p)), lens))
     meta = json.loads((scene_dir / "transforms.json").read_text())
     meta.update(DIST, camera_model="OPENCV")
     (root / "transforms.json").write_text(json.dumps(meta))
@@ -68,12 +57,16 @@ def test_undistorted_images_are_the_pinhole_views(distorted):
     seen = cv2.warpAffine(np.ones((K0.height, K0.width), np.uint8), M, (K.width, K.height), flags=cv2.WARP_INVERSE_MAP)
     seen = cv2.erode(seen, np.ones((5, 5), np.uint8)).astype(bool)
     assert seen.mean() > 0.8
+    inner = (slice(8, -8), slice(8, -8))
     for i in (0, 7):
-        truth = cv2.warpAffine(pinhole.load_image(i), M, (K.width, K.height), flags=cv2.WARP_INVERSE_MAP)
-        got = scene.load_image(i)[seen] / 255.0
-        raw = read_image(root / "images_4" / scene.image_paths[i].name)[seen] / 255.0
-        assert psnr(got, truth[seen] / 255.0) > 33.0
-        assert psnr(raw, truth[seen] / 255.0) < psnr(got, truth[seen] / 255.0) - 8.0
+        original = smooth(pinhole.load_image(i))
+        truth = cv2.warpAffine(original, M, (K.width, K.height), flags=cv2.WARP_INVERSE_MAP)
+        fixed = psnr(scene.load_image(i)[seen] / 255.0, truth[seen] / 255.0)
+        # the old behaviour: the recorded image taken for the pinhole view of the original camera
+        ignored = psnr(
+            read_image(root / "images_4" / scene.image_paths[i].name)[inner] / 255.0, original[inner] / 255.0
+        )
+        assert fixed > 35.0 and ignored < fixed - 8.0, (fixed, ignored)
     # inputs untouched; a second load reuses the cache
     assert sorted((p.name, p.stat().st_mtime_ns) for p in (root / "images_4").iterdir()) == before
     stamp = (root / "images_4_undistorted" / "undistort.json").stat().st_mtime_ns
@@ -83,34 +76,3 @@ def test_undistorted_images_are_the_pinhole_views(distorted):
     # asked not to undistort: distorted images, pinhole cameras, and a warning
     raw_scene = load_scene(root, downsample=4, undistort=False)
     assert raw_scene.image_paths[0].parent.name == "images_4" and "ignored" in raw_scene.warnings[-1]
-
-
-def _config() -> ReconstructConfig:
-    return ReconstructConfig(
-        engine="torch",
-        steps=40,
-        downsample=4,
-        sh_degree=0,
-        lr_means=8e-4,
-        densify=DensifyConfig(refine_start_iter=10, refine_every=10, refine_stop_iter=30, reset_every=0),
-    )
-
-
-def test_distorted_capture_reconstructs_like_the_pinhole_one(distorted, scene_dir, tmp_path):
-    """Held-out PSNR: undistorting recovers the pinhole scene's quality (within 0.5 dB); training on
-    distorted images with pinhole cameras (the distortion ignored) loses more."""
-    root, _ = distorted
-    ignored = tmp_path / "ignored"
-    shutil.copytree(root / "images_4", ignored / "images_4")
-    shutil.copytree(root / "colmap", ignored / "colmap")
-    meta = json.loads((root / "transforms.json").read_text())
-    meta.update(dict.fromkeys(DIST, 0.0))
-    (ignored / "transforms.json").write_text(json.dumps(meta))
-
-    cfg = _config()
-    ref = reconstruct(scene_dir, tmp_path / "pinhole", cfg)["psnr"]
-    fixed = reconstruct(root, tmp_path / "undistorted", dataclasses.replace(cfg))["psnr"]
-    lost = reconstruct(ignored, tmp_path / "ignored_out", cfg)["psnr"]
-    print(f"held-out PSNR: pinhole {ref:.2f}, undistorted {fixed:.2f}, distortion ignored {lost:.2f} dB")
-    assert abs(fixed - ref) < 0.5
-    assert lost < ref - 0.5 and lost < fixed

@@ -44,6 +44,24 @@ def undistort_image(image: np.ndarray, K: Intrinsics, new: Intrinsics) -> np.nda
     return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def distort_image(image: np.ndarray, K: Intrinsics, iterations: int = 50) -> np.ndarray:
+    """What a lens ``K`` (with ``K.dist``) records of the scene whose pinhole image at ``K`` (without
+    distortion) is ``image``: each recorded pixel looks up the pinhole point it images (OpenCV's
+    distortion model inverted by fixed-point iteration). For simulating captures and for tests."""
+    h, w = image.shape[:2]
+    k1, k2, p1, p2 = K.dist
+    u, v = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+    xd, yd = (u - K.cx) / K.fx, (v - K.cy) / K.fy
+    x, y = xd.copy(), yd.copy()
+    for _ in range(iterations):
+        r2 = x * x + y * y
+        radial = 1 + k1 * r2 + k2 * r2 * r2
+        x = (xd - (2 * p1 * x * y + p2 * (r2 + 2 * x * x))) / radial
+        y = (yd - (p1 * (r2 + 2 * y * y) + 2 * p2 * x * y)) / radial
+    map_x, map_y = (x * K.fx + K.cx).astype(np.float32), (y * K.fy + K.cy).astype(np.float32)
+    return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
 def _record(K: Intrinsics, new: Intrinsics, names: list[str]) -> dict:
     def cam(k: Intrinsics) -> dict:
         return {"fx": k.fx, "fy": k.fy, "cx": k.cx, "cy": k.cy, "w": k.width, "h": k.height, "dist": list(k.dist)}
