@@ -28,8 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "filter-demo-videos",
         help="write the labelled synthetic web videos (and broken files)",
         description="Short videos made from photographs bundled in scikit-image: static "
-        "cameras with moving objects (keep), panning, zooming, rolling and shaking "
-        "cameras (reject), a still scene (reject), plus labels.csv.",
+        "cameras with moving objects, small figures far away or one small object (keep); "
+        "panning, zooming, rolling and shaking cameras, slow pans and zooms (reject); still "
+        "scenes with noise, heavy compression or none (reject); plus labels.csv.",
     )
     d.add_argument("--out", type=Path, required=True, help="output folder")
     d.add_argument("--frames", type=int, default=61, help="frames per video (default: 61)")

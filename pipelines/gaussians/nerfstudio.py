@@ -100,7 +100,8 @@ def to_scene_world(run_dir: Path, applied_transform: np.ndarray) -> Sim3:
 def reconstruct_nerfstudio(scene_dir: str | Path, out: str | Path, cfg: ReconstructConfig) -> dict:
     """Train splatfacto on ``scene_dir`` and write ``out`` like :func:`lionlora.pipelines.gaussians.train.reconstruct`."""
     train_cmd, export_cmd, eval_cmd = ns_command("ns-train"), ns_command("ns-export"), ns_command("ns-eval")
-    scene = load_scene(scene_dir, downsample=cfg.downsample)
+    # nerfstudio reads the OPENCV coefficients of transforms.json and undistorts on its own
+    scene = load_scene(scene_dir, downsample=cfg.downsample, undistort=False)
     out = Path(out)
     work = out.parent / f".{out.name}.nerfstudio"
     work.mkdir(parents=True, exist_ok=True)

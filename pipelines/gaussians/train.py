@@ -33,6 +33,7 @@ from lionlora.pipelines.gaussians.ply import write_ply
 from lionlora.pipelines.gaussians.strategy import Densifier
 from lionlora.pipelines.gaussians.view import render
 from lionlora.scenes import load_scene
+from lionlora.scenes.triangulate import triangulated_points
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ def _strategy(engine: Engine, cfg: ReconstructConfig, scale: float):
             grow_grad2d=d.grow_grad2d,
             grow_scale3d=d.grow_scale3d,
             prune_scale3d=d.prune_scale3d,
+            prune_scale2d=d.prune_scale2d,
+            refine_scale2d_stop_iter=d.refine_stop_iter if d.prune_scale2d > 0 else 0,
             refine_start_iter=d.refine_start_iter,
             refine_stop_iter=d.refine_stop_iter,
             reset_every=d.reset_every,
@@ -120,6 +123,14 @@ def _initial_gaussians(scene, cfg: ReconstructConfig) -> tuple[Gaussians, str]:
         pts, rgb = random_points(scene.cameras.c2w, cfg.random_init_points, seed=cfg.seed)
         return init_from_points(pts, rgb, cfg.sh_degree, cfg.init_opacity, cfg.init_scale), "random"
     has_points = scene.points is not None and len(scene.points) > 0
+    if not has_points and cfg.triangulate:
+        try:
+            points, colors = triangulated_points(scene)
+            return init_from_points(points, colors, cfg.sh_degree, cfg.init_opacity, cfg.init_scale), "triangulated"
+        except SceneError as exc:
+            if not cfg.random_fallback:
+                raise
+            log.warning("%s: triangulation failed (%s)", scene.root, exc)
     g = init_from_scene(
         scene, cfg.sh_degree, cfg.init_opacity, cfg.init_scale, cfg.random_fallback, cfg.random_init_points, cfg.seed
     )

@@ -14,6 +14,10 @@ Columns (:data:`COLUMNS`):
 ``clips``          accepted clips, paths relative to DIR joined with ``;`` (empty when rejected)
 ``border_points``  border points tracked per clip; ``min_visible`` fewest still visible
 ``tracker``        tracker backend used
+``object_motion``  the object-motion statistic: mean over frame pairs ``motion_gap`` apart of the
+                   ``motion_percentile`` of the per-pixel flow magnitude, per frame, as a fraction of
+                   the flow resolution's short side (resolution-independent)
+``object_motion_unit``  the unit of ``object_motion``, spelled out (:data:`OBJECT_MOTION_UNIT`)
 ``bytes``          input size, ``mtime_ns`` its modification time, ``config`` the config
                    fingerprint: together the key that lets a re-run skip the video
 =================  ==========================================================================
@@ -46,7 +50,12 @@ COLUMNS = (
     "bytes",
     "mtime_ns",
     "config",
+    "object_motion",
+    "object_motion_unit",
 )
+
+#: the unit written beside every ``object_motion`` value
+OBJECT_MOTION_UNIT = "fraction of min(H, W) per frame"
 
 MANIFEST = "manifest.csv"
 #: every row computed so far, rewritten after each video; it survives an interrupted run and a
