@@ -24,6 +24,7 @@ COMMAND_MODULES = [  # in pipeline order: scenes, 3DGS + clips, pairs, web video
     "lionlora.cli.filter",
     "lionlora.cli.lora",
     "lionlora.cli.eval",
+    "lionlora.cli.report",
 ]
 
 
@@ -36,6 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lionlora {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings only, no progress bars")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="CPU threads of torch, OpenCV, OpenMP/BLAS and pycolmap (default: theirs, usually every core)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -58,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
+        if args.threads is not None:
+            from lionlora.device import limit_threads
+
+            limit_threads(args.threads)
         return int(args.func(args) or 0)
     except LionLoraError as exc:
         print(f"lionlora {args.command}: error: {exc}", file=sys.stderr)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from lionlora.config import add_config_options
@@ -87,6 +88,10 @@ def _camera(args: argparse.Namespace) -> int:
     from lionlora.eval.camera.evaluate import cameras_path, evaluate_camera, write_result
 
     cfg = config_from_args(CameraEvalConfig, args)
+    if (
+        getattr(args, "threads", None) is not None and cfg.num_threads == -1
+    ):  # `lionlora --threads N`: pycolmap's count too
+        cfg = dataclasses.replace(cfg, num_threads=args.threads)
     source = args.video if args.video is not None else args.frames
     result = evaluate_camera(source, args.gt, cfg, cameras_out=args.cameras or cameras_path(args.out))
     write_result(args.out, result)
