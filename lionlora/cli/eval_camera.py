@@ -88,10 +88,9 @@ def _camera(args: argparse.Namespace) -> int:
     from lionlora.eval.camera.evaluate import cameras_path, evaluate_camera, write_result
 
     cfg = config_from_args(CameraEvalConfig, args)
-    if (
-        getattr(args, "threads", None) is not None and cfg.num_threads == -1
-    ):  # `lionlora --threads N`: pycolmap's count too
-        cfg = dataclasses.replace(cfg, num_threads=args.threads)
+    threads = getattr(args, "threads", None)  # `lionlora --threads N`: pycolmap's count too
+    if threads is not None and cfg.num_threads == -1:
+        cfg = dataclasses.replace(cfg, num_threads=threads)
     source = args.video if args.video is not None else args.frames
     result = evaluate_camera(source, args.gt, cfg, cameras_out=args.cameras or cameras_path(args.out))
     write_result(args.out, result)
