@@ -179,8 +179,8 @@ JOB_COST = {
     "eval_motion": {"demo": (1, 2000, 10), "paper": (4, 8000, 30)},
     "eval_fig6": {"demo": (1, 1000, 2), "paper": (1, 1000, 2)},
     "eval_fig10": {"demo": (1, 1000, 2), "paper": (1, 1000, 2)},
-    "eval_camera_floor": {"demo": (1, 2000, 10), "paper": (8, 8000, 30)},
-    "eval_camera_generated": {"demo": (1, 2000, 10), "paper": (8, 8000, 30)},
+    "eval_camera_floor": {"demo": (1, 2000, 10), "paper": (4, 4000, 10)},
+    "eval_camera_generated": {"demo": (1, 2000, 10), "paper": (4, 4000, 10)},
     "eval_camera_table": {"demo": (1, 2000, 5), "paper": (1, 4000, 10)},
     "tables_html": {"demo": (1, 500, 1), "paper": (1, 500, 1)},
 }
