@@ -11,6 +11,7 @@ threads do not give byte-identical files); every other output must be identical,
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -125,7 +126,7 @@ def test_a_killed_run_resumes_and_ends_like_an_uninterrupted_one(base, sig):
         out = run(command(base))
     assert out.returncode == 0, out.stderr[-3000:]
     text = out.stdout + out.stderr  # the job counts of a real run are logged on stderr
-    jobs = {ln.split()[0] for ln in text.splitlines() if len(ln.split()) == 2 and ln.split()[1].isdigit()}
+    jobs = set(re.findall(r"^(\w+)\s+\d+$", text, re.M))  # the job-count table
     redone = {"render_clip", "total"} | ({"reconstruct"} if sig == signal.SIGKILL else set())
     assert jobs == redone, text
     assert {p: p.stat().st_mtime_ns for p in finished} == finished  # finished outputs were not redone
