@@ -184,6 +184,7 @@ JOB_COST = {
     "eval_camera_table": {"demo": (1, 2000, 5), "paper": (1, 4000, 10)},
     "tables_html": {"demo": (1, 500, 1), "paper": (1, 500, 1)},
 }
+DEFAULT_COST = (1, 1000, 10)  # a rule not listed above: one thread, 1 GB, 10 minutes
 SIZE = "demo" if config["scenes"]["source"] == "embedded" else "paper"
 for _job in config["jobs"]:
     if _job not in JOB_COST:
@@ -216,13 +217,13 @@ def job_threads(job):
     """Declared threads, passed on as `lionlora --threads` (torch, OpenCV, BLAS, pycolmap)."""
     if job == "webvideo_filter":  # one process per worker
         return stage("filter").workers
-    threads = JOB_COST[job][SIZE][0]
+    threads = JOB_COST.get(job, {}).get(SIZE, DEFAULT_COST)[0]
     return config["jobs"].get(job, {}).get("threads", threads)
 
 
 def job_resources(job):
     """mem_mb, runtime (minutes) and gpu=1 where the job runs on a GPU (SLURM: --gpus=1)."""
-    _, mem_mb, runtime = JOB_COST[job][SIZE]
+    _, mem_mb, runtime = JOB_COST.get(job, {}).get(SIZE, DEFAULT_COST)
     res = {"mem_mb": mem_mb, "runtime": runtime, **config["jobs"].get(job, {})}
     res.pop("threads", None)
     if uses_gpu(job):
