@@ -92,3 +92,9 @@ def test_every_rule_passes_its_threads(tmp_path):
     floor = [c for c in commands if " eval camera " in c and "/clips/" in c]
     assert floor and all("--threads 2 " in c for c in floor)
     assert re.search(r"rule eval_camera_floor:(?:.|\n)*?resources: [^\n]*mem_mb=1234", text)
+
+
+def test_lint_finds_nothing(tmp_path):
+    out = snakemake("--lint", "--config", f"results={tmp_path}/r")
+    text = out.stdout + out.stderr
+    assert out.returncode == 0 and "Lints for" not in text and "good condition" in text, text

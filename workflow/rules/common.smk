@@ -184,7 +184,7 @@ JOB_COST = {
     "eval_camera_table": {"demo": (1, 2000, 5), "paper": (1, 4000, 10)},
     "tables_html": {"demo": (1, 500, 1), "paper": (1, 500, 1)},
 }
-DEFAULT_COST = (1, 1000, 10)  # a rule not listed above: one thread, 1 GB, 10 minutes
+DEFAULT_COST = (1, 1000, 10)  # any job not listed above (one thread, 1 GB, 10 minutes)
 SIZE = "demo" if config["scenes"]["source"] == "embedded" else "paper"
 for _job in config["jobs"]:
     if _job not in JOB_COST:
