@@ -157,21 +157,22 @@ ALL_TARGETS = []
 # Threads and resources of every rule
 # ---------------------------------------------------------------------------------------------
 
-# {job: {size: (threads, mem_mb, runtime in minutes)}}. "demo": measured on the CPU demo
-# (benchmarks/workflow_cost.py, max RSS and wall time rounded up); "paper": estimates for the
-# paper config per job on one GPU node (see docs: workflow cost). `jobs:` in a config overrides.
+# {job: {size: (threads, mem_mb, runtime in minutes)}}. "demo": from the CPU demo's benchmark
+# files (benchmarks/workflow_cost.py): about twice the peak RSS, and the wall time on a loaded
+# 2-core machine with a margin; "paper": estimates per job on one GPU node (docs: workflow cost).
+# `jobs:` in a config overrides them per rule.
 JOB_COST = {
     "scene_synth": {"demo": (1, 1000, 5), "paper": (1, 1000, 5)},
-    "scene_check": {"demo": (1, 1000, 2), "paper": (1, 4000, 5)},
-    "reconstruct": {"demo": (1, 2000, 20), "paper": (4, 32000, 60)},
+    "scene_check": {"demo": (1, 500, 2), "paper": (1, 4000, 5)},
+    "reconstruct": {"demo": (1, 1500, 30), "paper": (4, 32000, 60)},
     "render_clip": {"demo": (1, 1500, 10), "paper": (4, 16000, 15)},
-    "webvideo_demo_videos": {"demo": (1, 1000, 5), "paper": (1, 1000, 5)},
-    "webvideo_filter": {"demo": (1, 2000, 10), "paper": (8, 16000, 240)},
+    "webvideo_demo_videos": {"demo": (1, 500, 5), "paper": (1, 1000, 5)},
+    "webvideo_filter": {"demo": (1, 500, 10), "paper": (8, 16000, 240)},
     "pairs": {"demo": (1, 1000, 5), "paper": (1, 4000, 10)},
-    "demo_model": {"demo": (1, 2000, 5), "paper": (1, 2000, 5)},
+    "demo_model": {"demo": (1, 1000, 5), "paper": (1, 2000, 5)},
     "train_lora": {"demo": (1, 3000, 15), "paper": (8, 96000, 4320)},
-    "generate_video": {"demo": (1, 3000, 5), "paper": (4, 48000, 15)},
-    "generate_motion": {"demo": (1, 3000, 5), "paper": (4, 48000, 15)},
+    "generate_video": {"demo": (1, 1500, 5), "paper": (4, 48000, 15)},
+    "generate_motion": {"demo": (1, 1500, 5), "paper": (4, 48000, 15)},
     "motion_manifest": {"demo": (1, 1000, 2), "paper": (1, 1000, 2)},
     "analyze_loras": {"demo": (1, 3000, 10), "paper": (4, 48000, 60)},
     "eval_i3d_init": {"demo": (1, 1000, 2), "paper": (1, 2000, 2)},
@@ -179,8 +180,8 @@ JOB_COST = {
     "eval_motion": {"demo": (1, 2000, 10), "paper": (4, 8000, 30)},
     "eval_fig6": {"demo": (1, 1000, 2), "paper": (1, 1000, 2)},
     "eval_fig10": {"demo": (1, 1000, 2), "paper": (1, 1000, 2)},
-    "eval_camera_floor": {"demo": (1, 2000, 10), "paper": (4, 4000, 10)},
-    "eval_camera_generated": {"demo": (1, 2000, 10), "paper": (4, 4000, 10)},
+    "eval_camera_floor": {"demo": (1, 1000, 10), "paper": (4, 4000, 10)},
+    "eval_camera_generated": {"demo": (1, 1000, 10), "paper": (4, 4000, 10)},
     "eval_camera_table": {"demo": (1, 2000, 5), "paper": (1, 4000, 10)},
     "tables_html": {"demo": (1, 500, 1), "paper": (1, 500, 1)},
 }
