@@ -20,7 +20,6 @@ from lionlora.errors import ConfigError
 report: "../report/workflow.rst"
 
 
-
 # The jobs run the `lionlora` command of the environment running Snakemake (the project .venv,
 # or the conda environment of workflow/envs/lionlora.yaml): its bin folder goes first on PATH.
 os.environ.update(PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
