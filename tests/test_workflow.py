@@ -72,7 +72,7 @@ def test_schema_rejects_bad_config(tmp_path):
 
 
 def test_stage_option_contradicting_the_clip_is_refused(tmp_path):
-    (tmp_path / "over.yaml").write_text("render:\n  options:\n    frames: 12\n")
+    (tmp_path / "over.yaml").write_text("render:\n  frames: 12\n")
     out = snakemake(
         "-n",
         "--configfile",
@@ -82,7 +82,7 @@ def test_stage_option_contradicting_the_clip_is_refused(tmp_path):
         f"results={tmp_path}/results",
     )
     assert out.returncode != 0
-    assert "render.options.frames = 12 contradicts the shared value 49" in out.stderr + out.stdout
+    assert "render.frames = 12 contradicts the shared value 49" in out.stderr + out.stdout
 
 
 def test_paper_config_plans_dl3dv_scenes(tmp_path, scene_dir):

@@ -27,6 +27,7 @@ COMMAND_MODULES = [  # in pipeline order: scenes, 3DGS + clips, pairs, web video
     "lionlora.cli.lora",
     "lionlora.cli.eval",
     "lionlora.cli.benchmark",
+    "lionlora.cli.report",
 ]
 
 
@@ -38,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lionlora {__version__}")
     _add_verbosity(parser, default=False)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="CPU threads of torch, OpenCV, OpenMP/BLAS and pycolmap (default: theirs, usually every core)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -95,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     _log_cluster_job()
     try:
         _check_outputs(args)
+        if args.threads is not None:
+            from lionlora.device import limit_threads
+
+            limit_threads(args.threads)
         return int(args.func(args) or 0)
     except LionLoraError as exc:
         print(f"lionlora {name}: error: {exc}", file=sys.stderr)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from lionlora.config import add_config_options
@@ -88,6 +89,9 @@ def _camera(args: argparse.Namespace) -> int:
     from lionlora.io.files import check_output
 
     cfg = config_from_args(CameraEvalConfig, args)
+    threads = getattr(args, "threads", None)  # `lionlora --threads N`: pycolmap's count too
+    if threads is not None and cfg.num_threads == -1:
+        cfg = dataclasses.replace(cfg, num_threads=threads)
     source = args.video if args.video is not None else args.frames
     cameras = check_output(args.cameras or cameras_path(args.out))  # both outputs checked before any work
     result = evaluate_camera(source, args.gt, cfg, cameras_out=cameras)

@@ -1,52 +1,259 @@
-# Shared helpers of the workflow: config validation, paths, and the command line of each stage.
+# Shared helpers of the workflow: the config check, paths, targets, and the threads and
+# resources of every job. Rule files read values from here and from `config` only, and hand
+# them to their shell commands through `params:`.
+import dataclasses
+import importlib
 import json
 import os
 import shlex
 import sys
 from pathlib import Path
 
+import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-validate(config, "../schemas/config.schema.yaml")
+from lionlora.config import from_dict, unknown_key_error
+from lionlora.errors import ConfigError
 
+
+report: "../report/workflow.rst"
+
+
+# The jobs run the `lionlora` command of the environment running Snakemake (the project .venv,
+# or the conda environment of workflow/envs/lionlora.yaml): its bin folder goes first on PATH.
+os.environ.update(PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+
+
+# ---------------------------------------------------------------------------------------------
+# The config, checked at parse time (so `snakemake -n` fails on a typo)
+# ---------------------------------------------------------------------------------------------
+
+SCHEMA = yaml.safe_load(Path(workflow.basedir, "schemas", "config.schema.yaml").read_text())
+
+
+def stage_class(dotted):
+    """The dataclass named by a schema's `x-stage` (e.g. lionlora.apps.train.TrainConfig)."""
+    package, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(package), name)
+
+
+def check_keys(data, schema, path=""):
+    """Check every key of `data` against the schema and the stage dataclasses.
+
+    Returns {section path: the stage options it sets}. An unknown key raises a one-line error
+    naming the key and the closest valid name; so does a key the workflow sets itself.
+    """
+    sections = {}
+    if not isinstance(data, dict):
+        return sections
+    props = schema.get("properties", {})
+    extra = schema.get("additionalProperties", True)
+    stage = schema.get("x-stage")
+    reserved = schema.get("x-workflow-sets", [])
+    fields = [f.name for f in dataclasses.fields(stage_class(stage)) if f.name not in reserved] if stage else []
+    for key, value in data.items():
+        where = f"{path}{key}"
+        if key in props:
+            sections.update(check_keys(value, props[key], f"{where}."))
+        elif key in reserved:
+            raise WorkflowError(f"config: {where} is set by the workflow itself; remove it from the config")
+        elif isinstance(extra, dict):
+            sections.update(check_keys(value, extra, f"{where}."))
+        elif key not in fields and (stage or extra is False):
+            owner = stage.rpartition(".")[2] if stage else f"the workflow config section {path[:-1] or 'root'}"
+            raise WorkflowError(str(unknown_key_error("config", where, [*props, *fields], owner)))
+    if stage:
+        sections[path[:-1]] = {k: v for k, v in data.items() if k not in props}
+    return sections
+
+
+def shared_options():
+    """Stage options set once for every stage: the clip length and size, the web clips' length."""
+    clip, web = config["clip"], config["filter"]
+    pick = lambda src, names: {new: src[old] for old, new in names.items() if old in src}
+    return {
+        "render": pick(clip, {"frames": "frames", "width": "width", "height": "height"}),
+        "pairs": {
+            **pick(clip, {"frames": "camera_frames", "sample_frames": "sample_frames"}),
+            **pick(web, {"clip_frames": "motion_frames"}),
+        },
+    }
+
+
+def resolve_stages(sections):
+    """{section: (options as set, dataclass)}; shared values join their stages' options."""
+    stages = {}
+    for section, options in sections.items():
+        options = dict(options)
+        for key, value in shared_options().get(section, {}).items():
+            if key in options and options[key] != value:
+                raise WorkflowError(
+                    f"config: {section}.{key} = {options[key]!r} contradicts the shared value {value!r} "
+                    "(set it in `clip`/`filter` instead)"
+                )
+            options[key] = value
+        cls = stage_class(section_schema(section)["x-stage"])
+        try:
+            stages[section] = (options, from_dict(cls, options, "config", prefix=f"{section}."))
+        except ConfigError as exc:
+            raise WorkflowError(str(exc)) from None
+    return stages
+
+
+def config_error_line(exc):
+    """One line for a config error: ours as is, a JSON-schema one as `config: key.path: message`."""
+    schema_error = exc.__context__  # snakemake's validate raises while handling jsonschema's error
+    if hasattr(schema_error, "absolute_path"):
+        where = ".".join(str(p) for p in schema_error.absolute_path)
+        return f"config: {where}: {schema_error.message}"
+    return str(exc).strip().splitlines()[0]
+
+
+def section_schema(section):
+    node = SCHEMA
+    for part in section.split("."):
+        node = node["properties"][part]
+    return node
+
+
+try:
+    check_keys(config, SCHEMA)  # typos first, with the closest valid name
+    validate(config, "../schemas/config.schema.yaml")  # types of the workflow's own keys; their defaults
+    STAGES = resolve_stages(check_keys(config, SCHEMA))
+except WorkflowError as exc:  # a config error is one line, not a traceback
+    sys.exit(f"config error: {config_error_line(exc)}")
 RESULTS = config["results"]
+
+
+def stage(section):
+    """The resolved dataclass of a stage section (every default from the dataclass)."""
+    return STAGES[section][1]
+
+
+def cli_set(section, skip=(), **extra):
+    """`--set key=value` arguments (JSON values, shell-quoted) of the options a section sets.
+
+    `skip`: options passed as arguments of their own (e.g. train.model as --model).
+    """
+    options = {k: v for k, v in {**STAGES[section][0], **extra}.items() if k not in skip}
+    return " ".join(f"--set {shlex.quote(f'{key}={json.dumps(value)}')}" for key, value in options.items())
 
 
 # Wildcards shared by several rules files are constrained here, once.
 wildcard_constraints:
     scene=r"[A-Za-z0-9_-]+",
-    primitive=r"[a-z][a-z_]*(\+[a-z][a-z_]*)*",  # a camera primitive, or several joined with '+'
+    primitive=r"[a-z][a-z_]*([+][a-z][a-z_]*)*",  # a camera primitive, or several joined by a plus sign
+    name=r"[A-Za-z0-9_-]+",
+    method="lionlora|vanilla|adapter_scale|base",
 
-# The `lionlora` command installed next to the Python running Snakemake (the project's .venv),
-# or the one on PATH.
-_venv_cli = Path(sys.executable).parent / "lionlora"
-LIONLORA = str(_venv_cli) if _venv_cli.exists() else "lionlora"
 
-# Every rules file appends the outputs that `rule all` should build.
+# Every rules file appends the outputs that the default target builds.
 ALL_TARGETS = []
 
 
-def cli_set(options):
-    """`--set key=value` arguments (JSON values, shell-quoted) for a stage's config section."""
-    return " ".join(
-        "--set " + shlex.quote(f"{key}={json.dumps(value)}") for key, value in (options or {}).items()
-    )
+# ---------------------------------------------------------------------------------------------
+# Threads and resources of every rule
+# ---------------------------------------------------------------------------------------------
+
+# {job: {size: (threads, mem_mb, runtime in minutes)}}. "demo": from the CPU demo's benchmark
+# files (benchmarks/workflow_cost.py): about twice the peak RSS, and the wall time on a loaded
+# 2-core machine with a margin; "paper": estimates per job on one GPU node (docs: workflow cost).
+# `jobs:` in a config overrides them per rule.
+JOB_COST = {
+    "scene_fetch": {"demo": (1, 1000, 60), "paper": (1, 1000, 600)},  # one DL3DV archive (network-bound)
+    "scene_synth": {"demo": (1, 1000, 5), "paper": (1, 1000, 5)},
+    "scene_check": {"demo": (1, 500, 2), "paper": (1, 4000, 5)},
+    "reconstruct": {"demo": (1, 1500, 30), "paper": (4, 32000, 60)},
+    "render_clip": {"demo": (1, 1500, 10), "paper": (4, 16000, 15)},
+    "webvideo_demo_videos": {"demo": (1, 500, 5), "paper": (1, 1000, 5)},
+    "webvideo_filter": {"demo": (1, 500, 10), "paper": (8, 16000, 240)},
+    "pairs": {"demo": (1, 1000, 5), "paper": (1, 4000, 10)},
+    "demo_model": {"demo": (1, 1000, 5), "paper": (1, 2000, 5)},
+    "train_lora": {"demo": (1, 3000, 15), "paper": (8, 96000, 4320)},
+    "generate_video": {"demo": (1, 1500, 5), "paper": (4, 48000, 15)},
+    "generate_motion": {"demo": (1, 1500, 5), "paper": (4, 48000, 15)},
+    "motion_manifest": {"demo": (1, 1000, 2), "paper": (1, 1000, 2)},
+    "analyze_loras": {"demo": (1, 3000, 10), "paper": (4, 48000, 60)},
+    "eval_i3d_init": {"demo": (1, 1000, 2), "paper": (1, 2000, 2)},
+    "eval_fvd": {"demo": (1, 3000, 15), "paper": (4, 16000, 30)},
+    "eval_motion": {"demo": (1, 2000, 10), "paper": (4, 8000, 30)},
+    "eval_fig6": {"demo": (1, 1000, 2), "paper": (1, 1000, 2)},
+    "eval_fig10": {"demo": (1, 1000, 2), "paper": (1, 1000, 2)},
+    "eval_camera_floor": {"demo": (1, 1000, 10), "paper": (4, 4000, 10)},
+    "eval_camera_generated": {"demo": (1, 1000, 10), "paper": (4, 4000, 10)},
+    "eval_camera_table": {"demo": (1, 2000, 5), "paper": (1, 4000, 10)},
+    "tables_html": {"demo": (1, 500, 1), "paper": (1, 500, 1)},
+}
+DEFAULT_COST = (1, 1000, 10)  # any job not listed above (one thread, 1 GB, 10 minutes)
+SIZE = "demo" if config["scenes"]["source"] == "embedded" else "paper"
+for _job in config["jobs"]:
+    if _job not in JOB_COST:
+        sys.exit(f"config error: {unknown_key_error('config', f'jobs.{_job}', JOB_COST, 'the rules')}")
 
 
-def stage_options(section, shared):
-    """A stage's `options` plus the values it takes from shared sections (`clip`, `filter`).
+def demo_model():
+    """True when train.model is the tiny model that `lionlora demo-model` writes."""
+    return stage("train").model == "demo"
 
-    `shared` maps option names to their shared values. A stage option that sets one of them to
-    something else is a config error: every stage must see the same clip length and size.
-    """
-    options = dict((config.get(section) or {}).get("options") or {})
-    for key, value in shared.items():
-        if key in options and options[key] != value:
-            raise WorkflowError(f"config: {section}.options.{key} = {options[key]!r} contradicts the shared "
-                                f"value {value!r} (set it in `clip`/`filter` instead)")
-        options[key] = value
-    return options
+
+def uses_gpu(job):
+    """Whether a job runs on a GPU with this config (the engine, model and device of its stage)."""
+    if job == "reconstruct":
+        return stage("reconstruct").engine in ("gsplat", "nerfstudio")
+    if job == "render_clip":
+        return stage("render").engine == "gsplat"
+    if job in ("train_lora", "analyze_loras"):
+        return not demo_model() and stage("train").device != "cpu"
+    if job in ("generate_video", "generate_motion"):
+        return not demo_model() and stage("generate").device != "cpu"
+    if job == "eval_fvd":
+        return stage("eval_quality.fvd").device != "cpu"
+    if job == "webvideo_filter":
+        return stage("filter").tracker == "cotracker" and stage("filter").cotracker.device != "cpu"
+    return False
+
+
+def job_threads(job):
+    """Declared threads, passed on as `lionlora --threads` (torch, OpenCV, BLAS, pycolmap)."""
+    if job == "webvideo_filter":  # one process per worker
+        return stage("filter").workers
+    threads = JOB_COST.get(job, {}).get(SIZE, DEFAULT_COST)[0]
+    return config["jobs"].get(job, {}).get("threads", threads)
+
+
+def job_resources(job):
+    """mem_mb, runtime (minutes) and gpu=1 where the job runs on a GPU (SLURM: --gpus=1)."""
+    _, mem_mb, runtime = JOB_COST.get(job, {}).get(SIZE, DEFAULT_COST)
+    res = {"mem_mb": mem_mb, "runtime": runtime, **config["jobs"].get(job, {})}
+    res.pop("threads", None)
+    if uses_gpu(job):
+        res["gpu"] = 1
+    return res
+
+
+def gpu_slots():
+    """GPUs Snakemake may hand out locally (`--resources gpu=N`, as in profiles/local); 1 if unset."""
+    value = workflow.global_resources.get("gpu")
+    value = getattr(value, "value", value)
+    return value if isinstance(value, int) and value > 0 else 1
+
+
+def gpu_prefix(job):
+    """The wrapper giving a local GPU job its own device (CUDA_VISIBLE_DEVICES); empty on CPU."""
+    return f"python -m lionlora.gpu_slot --slots {gpu_slots()} --" if uses_gpu(job) else ""
+
+
+def software_env(job):
+    """The conda environment of a job: the project environment, or the nerfstudio one for that engine."""
+    if job == "reconstruct" and stage("reconstruct").engine == "nerfstudio":
+        return "../envs/nerfstudio.yaml"
+    return "../envs/lionlora.yaml"
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenes and clips
+# ---------------------------------------------------------------------------------------------
 
 
 def scene_ids():
@@ -84,3 +291,151 @@ def dl3dv_refs():
 
         _DL3DV_REFS.update((r.hash, r) for r in read_scene_list(config["scenes"]["dl3dv"]["hash_list"]))
     return _DL3DV_REFS
+
+
+def clip_primitives(kinds=("primitives", "fused")):
+    """Primitive names of the configured clips (basic and/or fused)."""
+    return [name for kind in kinds for name in config["render"][kind]]
+
+
+def pairs_clip_dirs():
+    prims = config["pairs"]["primitives"] or clip_primitives(("primitives",))
+    return [f"{RESULTS}/clips/{s}/{p}" for s in scene_ids() for p in prims]
+
+
+def webvideos_planned():
+    return bool(config["webvideos"]["input"])
+
+
+def webvideo_input():
+    source = config["webvideos"]["input"]
+    return f"{RESULTS}/webvideos_input" if source == "demo" else source
+
+
+def pairs_webvideos():
+    """The web-video manifest, when the web-video stage is planned and pairs.include_webvideos holds."""
+    wanted = config["pairs"]["include_webvideos"]
+    return [f"{RESULTS}/webvideos/manifest.csv"] if webvideos_planned() and wanted else []
+
+
+# ---------------------------------------------------------------------------------------------
+# LoRAs, generated videos, motion sweeps
+# ---------------------------------------------------------------------------------------------
+
+METHOD_FLAGS = {"lionlora": "", "vanilla": "--vanilla-fusion", "adapter_scale": "--adapter-scale", "base": ""}
+
+
+def lora_model():
+    """The CogVideoX I2V pipeline: the demo model's folder, or the configured hub id / folder."""
+    return f"{RESULTS}/models/tiny" if demo_model() else stage("train").model
+
+
+def lora_model_input(wildcards=None):
+    """The demo model as a file dependency (a hub id or an external folder is not built here)."""
+    return [f"{RESULTS}/models/tiny"] if demo_model() else []
+
+
+def video_loras(method, primitive):
+    """Adapters used for a generated video: one per primitive of a fused name; none for `base`."""
+    return [] if method == "base" else primitive.split("+")
+
+
+def lora_args(wildcards):
+    """`--lora NAME=PATH:S` of a generated video."""
+    scale = config["generate"]["scale"]
+    return " ".join(f"--lora {n}={RESULTS}/lora/{n}:{scale}" for n in video_loras(wildcards.method, wildcards.primitive))
+
+
+def generate_targets():
+    gen = config["generate"]
+    return [f"{RESULTS}/generated/{m}/{s}__{p}/clip.mp4" for m in gen["methods"] for s in scene_ids() for p in gen["primitives"]]
+
+
+def motion_planned():
+    """Motion sweeps are planned when generate.motion names a conditioning image."""
+    return bool(config["generate"]["motion"].get("image"))
+
+
+def motion_runs():
+    """run name -> (adapter folder, extra flags of `lionlora generate`)."""
+    motion = config["generate"]["motion"]
+    final = f"{RESULTS}/lora/{motion['adapter']}"
+    runs = {run: (final, "--adapter-scale" if run == "adapter_scale" else "") for run in motion["runs"]}
+    for step in motion["series"]:
+        runs[f"lionlora_step{step}"] = (f"{final}/checkpoints/step_{int(step):06d}", "")
+    return runs
+
+
+def motion_scale_names():
+    return [f"{float(s):.3f}" for s in config["generate"]["motion"]["scales"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------------------------
+
+
+def i3d_weights():
+    """The I3D file: a configured path, or the random demo weights written by `eval i3d-init`."""
+    eq = config["eval_quality"]
+    return f"{RESULTS}/weights/i3d_random_seed{eq['i3d_seed']}.pt" if eq["i3d"] == "random" else eq["i3d"]
+
+
+def i3d_ready():
+    """FVD needs the I3D weights on disk (nothing is downloaded)."""
+    eq = config["eval_quality"]
+    return eq["i3d"] == "random" or Path(eq["i3d"]).is_file()
+
+
+def fvd_options(wildcards):
+    """`--set` options of `eval fvd`: the `fvd` section plus the subset's include/exclude patterns."""
+    fvd = stage("eval_quality.fvd")
+    extra = {}
+    if wildcards.suffix:
+        for key, patterns in config["eval_quality"]["subsets"][wildcards.suffix.lstrip("_")].items():
+            extra[key] = list(getattr(fvd, key)) + list(patterns)
+    return cli_set("eval_quality.fvd", **extra)
+
+
+def fvd_videos(wildcards):
+    """Files behind the two folders: the rendered clips and the method's generated camera videos."""
+    real = [f"{RESULTS}/clips/{s}/{p}/clip.mp4" for s in scene_ids() for p in clip_primitives()]
+    fake = [t for t in generate_targets() if t.startswith(f"{RESULTS}/generated/{wildcards.method}/")]
+    return real + fake
+
+
+def motion_manifest(wildcards):
+    manifest = config["eval_quality"]["motion_manifest"].format(method=wildcards.method)
+    return f"{RESULTS}/{manifest}"
+
+
+def motion_series(wildcards):
+    """`--label/--step` of a method that is one checkpoint of a Fig. 6 series."""
+    entry = config["eval_quality"]["series"].get(wildcards.method) or {}
+    args = [f"--label {shlex.quote(str(entry['label']))}"] if entry.get("label") else []
+    args += [f"--step {int(entry['step'])}"] if entry.get("step") is not None else []
+    return " ".join(args)
+
+
+def fvd_results():
+    """The method-level results `eval table` shows beside the camera metrics."""
+    eq = config["eval_quality"]
+    methods = eq["methods"] if i3d_ready() else []
+    return [f"{RESULTS}/eval/{m}/fvd{x}.json" for m in methods for x in ["", *(f"_{s}" for s in eq["subsets"])]]
+
+
+def motion_results():
+    return [f"{RESULTS}/eval/{m}/motion.json" for m in config["eval_quality"]["motion_methods"]]
+
+
+def eval_floor():
+    """Method folder of the SfM noise floor (eval_table.floor)."""
+    return stage("eval_table").floor
+
+
+def camera_eval_results():
+    """Per-video JSONs `eval table` collects: the floor on every GT clip, and every method's videos."""
+    targets, gen = config["eval_targets"], config["generate"]
+    primitives = targets["primitives"] or gen["primitives"]
+    methods = [eval_floor(), *(targets["methods"] or gen["methods"])]
+    return [f"{RESULTS}/eval/{m}/{s}__{p}/camera.json" for m in methods for s in scene_ids() for p in primitives]

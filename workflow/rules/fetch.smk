@@ -16,15 +16,19 @@ if FETCH:
         wildcard_constraints:
             batch=r"[A-Za-z0-9_.-]+",
             hash=r"[0-9a-f]{16,128}",
-        threads: 1
+        benchmark:
+            f"{RESULTS}/benchmarks/scene_fetch/{{batch}}/{{hash}}.tsv"
+        threads: job_threads("scene_fetch")
         resources:
             downloads=1,
+            **job_resources("scene_fetch"),
+        conda:
+            software_env("scene_fetch")
         params:
-            cli=LIONLORA,
             root=config["scenes"]["dl3dv"]["root"],
             rows=lambda wc: f"{RESULTS}/logs/scene_fetch/{wc.batch}/{wc.hash}.csv",
             resolution=FETCH.get("resolution", "960P"),
         shell:
             "printf 'hash,batch\\n%s,%s\\n' {wildcards.hash} {wildcards.batch} > {params.rows}"
-            " && {params.cli} -q scene fetch --hashes {params.rows} --root {params.root}"
+            " && lionlora -q scene fetch --hashes {params.rows} --root {params.root}"
             " --resolution {params.resolution} > {log} 2>&1"
