@@ -16,7 +16,7 @@ PYTHON=${PYTHON:-python3}
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   .venv/bin/python -m pip install -q "torch==${LIONLORA_TORCH_VERSION:-2.13.0}"
 fi
-.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q -e ".[test,cluster]"
 
 if [ "${LIONLORA_SETUP_ONLY:-0}" != 1 ]; then
   args=("$@")

@@ -145,11 +145,13 @@ def analytic_5b(rank: int) -> None:
     with torch.device("meta"):
         lion = LionLoRA(CogVideoXTransformer3DModel(**COGVIDEOX_5B_I2V))
         lion.add_adapter(AdapterConfig(name="bench", rank=rank))
+        lion.add_adapter(AdapterConfig(name="attention_only", rank=rank, target_modules=["attention"]))
+    attention_only = sum(p.numel() for p in lion.adapter_parameters("attention_only").values())
     c = COGVIDEOX_5B_I2V
     d, layers = c["num_attention_heads"] * c["attention_head_dim"], c["num_layers"]
     base = sum(p.numel() for p in lion.transformer.parameters())
     adapter = sum(p.numel() for p in lion.adapter_parameters("bench").values())
-    base -= adapter - sum(p.numel() for p in lion.tokens.parameters())
+    base -= adapter + attention_only - sum(p.numel() for p in lion.tokens.parameters())
     video = 13 * (c["sample_height"] // 2) * (c["sample_width"] // 2)
     tokens = video + c["max_text_seq_length"] + 1
     block_linear = 4 * d * d + 2 * 4 * d * d  # q, k, v, out + the 4x feed-forward
@@ -160,6 +162,10 @@ def analytic_5b(rank: int) -> None:
     print(
         f"5B-I2V transformer: {base / 1e9:.3f} B base parameters, {adapter / 1e6:.1f} M adapter parameters "
         f"(rank {rank}, {layers} blocks x 6 linears + token), sequence {tokens} tokens"
+    )
+    print(
+        f"  target_modules [attention, ffn] (the paper): {adapter / 1e6:.1f} M adapter parameters; "
+        f"[attention] (DimensionX): {attention_only / 1e6:.1f} M"
     )
     print(
         f"  estimate: weights + adapter + AdamW {weights_gib:.1f} GiB, checkpointed activations {saved_gib:.1f} GiB, "

@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
+import difflib
 import types
 import typing
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
+from lionlora.checks import is_finite_number  # noqa: F401 (re-exported: lionlora.config.is_finite_number)
 from lionlora.errors import ConfigError
 from lionlora.io.files import write_json
 
 T = TypeVar("T")
-
-
-def is_finite_number(value: Any) -> bool:
-    """A real int or float (not a bool), neither NaN nor infinite: the check of every numeric field."""
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def opt(default: Any, help: str, **kwargs: Any) -> Any:
@@ -120,6 +116,23 @@ def _coerce(value: Any, tp: Any, source: str, key: str) -> Any:
     return value
 
 
+def closest_name(name: str, names) -> str | None:
+    """The valid name nearest to a misspelled one (difflib), or None when nothing is close."""
+    match = difflib.get_close_matches(str(name), [str(n) for n in names], n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def unknown_key_error(source: str | Path, key: str, names, owner: str) -> ConfigError:
+    """The error of an unknown key ``a.b.key``: names it and the closest valid name of ``names``."""
+    parent, _, name = key.rpartition(".")
+    near = closest_name(name, names)
+    if near:
+        expected = f"an option of {owner}: did you mean '{parent + '.' if parent else ''}{near}'?"
+    else:
+        expected = f"an option of {owner}, one of {', '.join(sorted(map(str, names)))}"
+    return ConfigError(source, key, expected, got="unknown option")
+
+
 def from_dict(cls: type[T], data: dict | None, source: str = "config", prefix: str = "") -> T:
     """Build dataclass ``cls`` from a mapping; unknown keys and bad values raise ConfigError.
 
@@ -136,7 +149,7 @@ def from_dict(cls: type[T], data: dict | None, source: str = "config", prefix: s
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise ConfigError(source, prefix + unknown[0], f"one of the options {sorted(fields)}", got="unknown option")
+        raise unknown_key_error(source, prefix + unknown[0], fields, cls.__name__)
     kwargs = {name: _coerce(value, hints[name], source, prefix + name) for name, value in data.items()}
     try:
         return cls(**kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lionlora.errors import DependencyError
+from lionlora.errors import ConfigError, DependencyError
 
 if TYPE_CHECKING:
     import torch
@@ -20,3 +20,35 @@ def resolve_device(name: str = "auto", stage: str = "") -> torch.device:
         who = f"{stage}: " if stage else ""
         raise DependencyError(f"{who}device {name!r} requested but CUDA is not available (use device=cpu or auto)")
     return torch.device(name)
+
+
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "OPENCV_FOR_THREADS_NUM",  # read by OpenCV when a (child) process first imports it
+)
+
+
+def limit_threads(threads: int) -> None:
+    """Keep torch, OpenCV and the BLAS/OpenMP pools to ``threads`` CPU threads in this process.
+
+    The environment variables reach torch when it is imported later and every child process;
+    torch and OpenCV are also told directly when they are already imported or importable.
+    pycolmap takes its count through its options (``CameraEvalConfig.num_threads``).
+    """
+    import os
+    import sys
+
+    if threads < 1:
+        raise ConfigError("--threads", "", "an integer >= 1", got=threads)
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+    try:
+        import cv2
+    except ImportError:  # OpenCV is optional for stages that do not read videos
+        return
+    cv2.setNumThreads(threads)

@@ -61,3 +61,24 @@ class DependencyError(LionLoraError):
 
 class AdapterError(InputError):
     """A LoRA adapter file or name is invalid (pickle file, wrong width, unknown name, bad S)."""
+
+
+class OutputError(LionLoraError):
+    """An output cannot be written where it was asked for (unwritable folder, a file where a
+    folder is expected or the reverse, a full disk).
+
+    Args:
+        path: the output path.
+        reason: why, in words (e.g. the operating system's message).
+    """
+
+    def __init__(self, path: str | Path, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: cannot write the output: {reason}")
+
+    @classmethod
+    def from_os(cls, exc: OSError, path: str | Path | None = None) -> OutputError:
+        """The error for an :class:`OSError` raised while writing ``path`` (default: the OS's file name)."""
+        where = path if path is not None else (exc.filename2 or exc.filename or "output")
+        return cls(where, exc.strerror or str(exc))

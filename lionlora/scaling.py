@@ -17,13 +17,8 @@ import math
 
 import numpy as np
 
-from lionlora.config import is_finite_number
+from lionlora.checks import scale_in_range
 from lionlora.errors import ConfigError
-
-_TOL = 1e-9
-
-#: Columns of the training-pairs manifest (``lionlora pairs`` writes it, ``lionlora train`` reads it).
-PAIRS_COLUMNS = ("clip", "kind", "lora", "scale", "frames", "cameras", "prompt")
 
 
 def spread_indices(length: int, n: int) -> list[int]:
@@ -41,7 +36,7 @@ def check_scale(
 ) -> float:
     """``scale`` as a float, or :class:`ConfigError` when it is outside ``[F / L, 1]``."""
     lo, hi = scale_range(sample_frames, clip_frames)
-    if not is_finite_number(scale) or not lo - _TOL <= scale <= hi + _TOL:
+    if not scale_in_range(scale, lo, hi):
         raise ConfigError(source, field, f"S in [{sample_frames}/{clip_frames} = {lo:.4f}, 1]", got=scale)
     return float(scale)
 

@@ -94,3 +94,41 @@ def tiny_pairs(tmp_path_factory) -> Path:
             rows.append(f'clip{c}.mp4,camera,pan,{s},"{frames}",,the camera pans right')
     (root / "manifest.csv").write_text("\n".join(rows) + "\n")
     return root / "manifest.csv"
+
+
+# -- Packaging (issue 15): the wheel, built once from a clean copy of the sources --------------
+
+# What the build reads; copied so that a stale build/ in the checkout cannot leak into the wheel.
+WHEEL_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "lionlora", "pipelines", "eval")
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The project's wheel, built offline (``pip wheel --no-deps --no-build-isolation``)."""
+    import shutil
+    import subprocess
+    import sys
+
+    src = tmp_path_factory.mktemp("wheel_src")
+    for name in WHEEL_SOURCES:
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy(REPO / name, src / name)
+    dist = tmp_path_factory.mktemp("wheel_dist")
+    cmd = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(dist), str(src)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    (whl,) = dist.glob("lionlora-*.whl")
+    return whl
+
+
+@pytest.fixture(scope="session")
+def wheel_site(wheel, tmp_path_factory) -> Path:
+    """The wheel installed into a folder of its own (``pip install --target``), for ``PYTHONPATH``."""
+    import subprocess
+    import sys
+
+    site = tmp_path_factory.mktemp("wheel_site")
+    cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return site

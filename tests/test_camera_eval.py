@@ -147,7 +147,8 @@ def test_frame_folder_fixed_intrinsics_and_trials(clip):
 
 def test_noise_video_is_a_failed_row(tmp_path, clip, capsys):
     rng = np.random.default_rng(0)
-    write_video(tmp_path / "noise.mp4", rng.integers(0, 256, size=(FRAMES, 96, 128, 3), dtype=np.uint8))
+    # noise at the clip's aspect ratio (3:2): a valid input whose SfM fails
+    write_video(tmp_path / "noise.mp4", rng.integers(0, 256, size=(FRAMES, 96, 144, 3), dtype=np.uint8))
     out = tmp_path / "noise.json"
     (tmp_path / "cameras.json").write_text("{}")  # from an earlier run: must not survive
     assert (

@@ -83,7 +83,8 @@ def test_frechet_bad_inputs():
 
 
 @pytest.mark.parametrize(
-    "name, size, lo, hi", [("videogpt", 224, -1.0, 1.0), ("squash224", 224, -1.0, 1.0), ("stylegan", 128, 0.0, 255.0)]
+    "name, size, lo, hi",
+    [("videogpt", (224, 224), -1.0, 1.0), ("squash224", (224, 224), -1.0, 1.0), ("stylegan", (48, 80), 0.0, 255.0)],
 )
 @pytest.mark.parametrize("frames, t_out", [("all", 20), ("first16", 16), ("middle16", 16)])
 def test_presets_shapes_and_ranges(name, size, lo, hi, frames, t_out):
@@ -91,7 +92,7 @@ def test_presets_shapes_and_ranges(name, size, lo, hi, frames, t_out):
     video = rng.integers(0, 256, size=(20, 48, 80, 3), dtype=np.uint8)
     video[0, 0, 0], video[0, 0, 1] = 0, 255
     x = preprocess(video, name, frames)
-    assert x.shape == (3, t_out, size, size) and x.dtype == torch.float32
+    assert x.shape == (3, t_out, *size) and x.dtype == torch.float32
     assert float(x.min()) >= lo and float(x.max()) <= hi
     assert float(x.max()) - float(x.min()) > 0.5 * (hi - lo)
     if name == "stylegan":
@@ -113,6 +114,45 @@ def test_preset_geometry_and_frame_selection():
     assert float(squash[0, 0, 100, 10]) < 0 < float(squash[0, 0, 100, 214])
     assert float(squash[0, 0, 0, 0]) == pytest.approx(-1.0, abs=1e-6)
     assert PRESETS["stylegan"].rescale and PRESETS["stylegan"].resize and not PRESETS["videogpt"].rescale
+
+
+def test_stylegan_feeds_frames_at_their_own_resolution():
+    """StyleGAN-V gives its detector the dataset's uint8 frames as they are (no 128 px resize)."""
+    video = np.random.default_rng(1).integers(0, 256, size=(12, 256, 256, 3), dtype=np.uint8)
+    x = preprocess(video, "stylegan")
+    assert x.shape == (3, 12, 256, 256)
+    assert torch.equal(x, torch.from_numpy(video).permute(3, 0, 1, 2).float())
+    assert PRESETS["stylegan"].describe()["size"] is None
+
+
+def test_square_frames_follow_videogpts_tie_rule():
+    """VideoGPT resizes with ``if h < w: (224, ceil(w * s)) else: (ceil(h * s), 224)``: at a side
+    of 50, ceil(50 * (224 / 50)) = 225 lands on the height of a square frame, and the crop drops
+    its extra row, not a column."""
+    import math
+
+    n = 50
+    assert math.ceil(n * (224 / n)) == 225
+    video = np.random.default_rng(2).integers(0, 256, size=(10, n, n, 3), dtype=np.uint8)
+    x = torch.from_numpy(video).permute(0, 3, 1, 2).float() / 255
+    ref = F.interpolate(x, size=(225, 224), mode="bilinear", align_corners=False)[:, :, 0:224, 0:224]
+    torch.testing.assert_close(preprocess(video, "videogpt"), (ref * 2 - 1).permute(1, 0, 2, 3))
+
+
+def test_squash224_samples_tf1_resize_bilinear_grid():
+    """TF1 resize_bilinear (align_corners=False, no half-pixel centres) reads input i * in / out:
+    halving picks every other pixel, doubling repeats the last one; PyTorch's grid does neither."""
+    from lionlora.eval.quality.presets import tf1_resize_bilinear
+
+    img = torch.arange(448 * 448, dtype=torch.float32).reshape(1, 448, 448)
+    torch.testing.assert_close(tf1_resize_bilinear(img, (224, 224)), img[:, ::2, ::2])
+    row = torch.tensor([[[0.0, 10.0]]])
+    assert tf1_resize_bilinear(row, (1, 4)).flatten().tolist() == [0.0, 5.0, 10.0, 10.0]
+    video = np.random.default_rng(3).integers(0, 256, size=(10, 448, 448, 3), dtype=np.uint8)
+    x = preprocess(video, "squash224")
+    expected = torch.from_numpy(video[:, ::2, ::2]).permute(3, 0, 1, 2).float() / 127.5 - 1
+    torch.testing.assert_close(x, expected)
+    assert "half_pixel_centers=False" in PRESETS["squash224"].describe()["interpolation"]
 
 
 def test_preset_bad_inputs():
@@ -286,7 +326,8 @@ def test_fvd_and_frechet_cli(tmp_path, capsys):
     assert main([*common, "--out", str(tmp_path / "fvd.json"), "--preset", "stylegan"]) == 0
     rec = json.loads((tmp_path / "fvd.json").read_text())
     assert {"fvd", "n_real", "n_fake"} <= set(rec) and (rec["n_real"], rec["n_fake"]) == (3, 3)
-    assert rec["fvd"] > 0 and rec["comparable_to_paper"] is True
+    assert rec["fvd"] > 0 and rec["comparable_to_paper"] is False  # a 7-class head is not the Kinetics-400 I3D
+    assert "7-class head" in rec["comparable_note"] and rec["i3d_sha256"] == sha256_file(tmp_path / "tiny.pt")
     assert rec["preset"]["name"] == "stylegan" and rec["preset"]["rescale"] is True
     assert (rec["frames"], rec["covariance"], rec["sqrt"]) == ("all", "sample", "scipy")
     assert rec["weights"]["sha256"] == sha256_file(tmp_path / "tiny.pt")
@@ -422,3 +463,31 @@ def test_reference_weights_load_and_give_kinetics_logits(name, preset):
     x = preprocess(video, preset)[None]
     feats = det(x, PRESETS[preset].rescale, PRESETS[preset].resize)
     assert feats.shape == (1, 400) and np.isfinite(feats).all()
+
+
+def test_comparable_only_with_a_kinetics_400_head_and_timing_warnings(tmp_path):
+    """A non-random 400-class head is comparable, a 101-class one is not; the weights' SHA-256 is
+    recorded; real and fake sets with other frame counts or rates are warned about."""
+    from lionlora.eval.quality.config import FvdConfig
+    from lionlora.eval.quality.fvd import compute_fvd
+
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 256, size=(32, 40, 3), dtype=np.uint8)
+    for i in range(2):
+        write_video(tmp_path / "real" / f"r{i}.mp4", [np.roll(base, k + i, axis=1) for k in range(12)], fps=8)
+        write_video(tmp_path / "fake" / f"f{i}.mp4", [np.roll(base, 2 * k + i, axis=0) for k in range(14)], fps=24)
+    records = {}
+    for classes in (400, 101):
+        path = write_random_i3d(tmp_path / f"i3d_{classes}.pt", num_classes=classes)
+        path.with_name(path.name + ".json").unlink()  # no longer marked random: a user's file
+        cfg = FvdConfig(i3d=path, cache_dir=tmp_path / "cache", device="cpu", frames="all")
+        records[classes] = compute_fvd(tmp_path / "real", tmp_path / "fake", cfg, tmp_path / f"fvd_{classes}.json")
+        assert records[classes]["i3d_sha256"] == sha256_file(path)
+    assert records[400]["comparable_to_paper"] is True
+    assert records[101]["comparable_to_paper"] is False and "101-class" in records[101]["comparable_note"]
+    rec = records[400]
+    assert rec["timing"] == {
+        "real": {"frame_counts": [12], "frame_rates": [8.0]},
+        "fake": {"frame_counts": [14], "frame_rates": [24.0]},
+    }
+    assert any("frame counts" in w for w in rec["warnings"]) and any("frame rates" in w for w in rec["warnings"])

@@ -158,3 +158,32 @@ def test_nerfstudio_world_is_mapped_back_to_the_scene_world(scene, tmp_path):
     raw = (data / "sparse_pc.ply").read_bytes().split(b"end_header\n")[1]
     v = np.frombuffer(raw, dtype=[("xyz", "<f4", 3), ("rgb", "u1", 3)])
     assert np.allclose(v["xyz"], scene.points @ A[:, :3].T, atol=1e-4) and np.array_equal(v["rgb"], scene.colors)
+
+
+@pytest.mark.parametrize("prune_scale2d, expected", [(0.15, 5), (0.0, 6)])
+def test_densifier_prunes_gaussians_large_on_screen(prune_scale2d, expected):
+    """A footprint over prune_scale2d x max(W, H) in any step since the last refinement is pruned
+    before growing; the other Gaussians keep their gradient statistics (0 is still cloned)."""
+    g = random_gaussians(6, 0)
+    g.scales[:] = np.log(0.01)
+    g.opacities[:] = 2.0
+    g.opacities[5] = -10.0  # transparent: pruned
+    means = g.means.clone()
+    params = {k: torch.nn.Parameter(v.clone()) for k, v in g.params().items()}
+    opts = {k: torch.optim.Adam([p], lr=1e-3) for k, p in params.items()}
+    cfg = DensifyConfig(refine_start_iter=0, refine_every=2, reset_every=0, prune_scale2d=prune_scale2d)
+    d = Densifier(cfg, scene_scale=1.0)
+    state = d.initialize_state()
+    for step, big in ((1, 4), (2, 1)):  # Gaussian 3 covers 0.4 of the image in step 1 only
+        means2d = torch.zeros(1, 6, 2, requires_grad=True)
+        means2d.grad = torch.zeros(1, 6, 2)
+        means2d.grad[0, 0, 0] = 1.0
+        radii = torch.ones(1, 6, 2, dtype=torch.long)
+        radii[0, 3] = big
+        info = {"means2d": means2d, "radii": radii, "width": 10, "height": 8, "n_cameras": 1}
+        d.step_post_backward(params, opts, state, step=step, info=info)
+    # 6 + 1 clone of Gaussian 0 - 1 transparent (- 1 large on screen)
+    assert len(params["means"]) == expected
+    survivors = params["means"].detach()
+    assert any(torch.allclose(survivors[i], means[3]) for i in range(len(survivors))) == (prune_scale2d == 0)
+    assert torch.allclose(survivors[-1], means[0])  # the clone

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from lionlora.apps.generate import GenerateConfig, Generator, LoraSpec, generate_to_file
+from lionlora.apps.generate import GenerateConfig, LoraSpec, VideoGenerator, generate_to_file
 from lionlora.lora.config import AdapterConfig
 from lionlora.lora.io import save_adapter
 from lionlora.lora.lion import LionLoRA
@@ -51,16 +51,16 @@ def specs(root, *items):
 def test_same_seed_same_video_and_baselines(tiny_model_dir, adapters, image):
     cfg = GenerateConfig(model=str(tiny_model_dir), steps=2, seed=7)
     two = specs(adapters, ("dolly_in", 0.5), ("orbit_left", 1.0))
-    lion_a = Generator(cfg, two)(image, "the camera moves forward")
-    lion_b = Generator(cfg, two)(image, "the camera moves forward")  # a fresh pipeline
+    lion_a = VideoGenerator(cfg, two)(image, "the camera moves forward")
+    lion_b = VideoGenerator(cfg, two)(image, "the camera moves forward")  # a fresh pipeline
     assert lion_a.shape == (9, 32, 48, 3) and lion_a.dtype == np.uint8
     assert np.array_equal(lion_a, lion_b)
-    other_seed = Generator(GenerateConfig(model=str(tiny_model_dir), steps=2, seed=8), two)(
+    other_seed = VideoGenerator(GenerateConfig(model=str(tiny_model_dir), steps=2, seed=8), two)(
         image, "the camera moves forward"
     )
     assert not np.array_equal(lion_a, other_seed)
     for variant in (dict(fusion="vanilla"), dict(adapter_scale=True)):
-        video = Generator(GenerateConfig(model=str(tiny_model_dir), steps=2, seed=7, **variant), two)(
+        video = VideoGenerator(GenerateConfig(model=str(tiny_model_dir), steps=2, seed=7, **variant), two)(
             image, "the camera moves forward"
         )
         assert video.shape == lion_a.shape and not np.array_equal(video, lion_a)

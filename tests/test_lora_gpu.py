@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lionlora.apps.generate import GenerateConfig, Generator, LoraSpec
+from lionlora.apps.generate import GenerateConfig, LoraSpec, VideoGenerator
 from lionlora.apps.train import TrainConfig, train
+from lionlora.lora.config import AdapterConfig
 from lionlora.lora.io import read_adapter
 
 
@@ -25,8 +26,7 @@ def test_cuda_bf16_training_and_generation(tiny_model_dir, tiny_pairs, tmp_path)
             manifest=tiny_pairs,
             lora="pan",
             out=out,
-            lora_rank=4,
-            fourier_freqs=4,
+            adapter=AdapterConfig(rank=4, fourier_freqs=4),
             steps=4,
             learning_rate=1e-2,
             warmup_steps=0,
@@ -44,8 +44,8 @@ def test_cuda_bf16_training_and_generation(tiny_model_dir, tiny_pairs, tmp_path)
     image = np.full((32, 48, 3), 128, np.uint8)
     gen_cfg = GenerateConfig(model=str(tiny_model_dir), steps=2, device="cuda", dtype="bfloat16")
     spec = [LoraSpec("pan", out, 0.7)]
-    a = Generator(gen_cfg, spec)(image, "x")
-    b = Generator(gen_cfg, spec)(image, "x")
+    a = VideoGenerator(gen_cfg, spec)(image, "x")
+    b = VideoGenerator(gen_cfg, spec)(image, "x")
     assert a.shape == (9, 32, 48, 3) and np.array_equal(a, b)
 
 
@@ -75,7 +75,7 @@ def test_real_model_takes_a_fused_pair_of_adapters(tmp_path):
         save_adapter(lion, name, tmp_path / name)
     del lion, pipe
     torch.cuda.empty_cache()
-    gen = Generator(
+    gen = VideoGenerator(
         GenerateConfig(model=str(model), steps=2, frames=9),
         [LoraSpec("dolly_in", tmp_path / "dolly_in", 1.0), LoraSpec("orbit_left", tmp_path / "orbit_left", 0.5)],
     )

@@ -91,16 +91,20 @@ def test_width_and_name_mismatch(tiny_model_dir, saved_adapter):
 
 def test_generate_cli_rejects_bad_loras_before_loading(tmp_path, saved_adapter, capsys):
     """Named one-line errors, exit status 1 (the model is never loaded: it does not exist)."""
+    import numpy as np
+
     from lionlora.cli import main
+    from lionlora.io.video import write_image
 
     _, folder = saved_adapter
     torch.save({}, tmp_path / "x.pt")
+    write_image(tmp_path / "first.png", np.zeros((32, 48, 3), np.uint8))
     cases = {
         f"orbit_left={folder}:0.1": "S in [s_min, 1]",
         f"orbit_left={folder}:1.5": "S in [s_min, 1]",
         f"dolly_in={folder}:0.5": "LoRA name stored in the adapter",
         f"orbit_left={tmp_path / 'x.pt'}:0.5": "pickle checkpoints are refused",
-        "orbit_left-no-scale": "NAME=PATH:S",
+        "orbit_left-no-path": "NAME=PATH[:S]",
     }
     for spec, message in cases.items():
         code = main(
@@ -110,7 +114,7 @@ def test_generate_cli_rejects_bad_loras_before_loading(tmp_path, saved_adapter, 
                 "--model",
                 str(tmp_path / "none"),
                 "--image",
-                str(tmp_path / "none.png"),
+                str(tmp_path / "first.png"),
                 "--prompt",
                 "x",
                 "--lora",
@@ -130,14 +134,14 @@ def test_lora_spec_parsing():
 
     spec = parse_lora_spec("orbit_left=runs/a:b/orbit:0.25")  # the last ':' separates S
     assert (spec.name, spec.path.as_posix(), spec.scale) == ("orbit_left", "runs/a:b/orbit", 0.25)
-    with pytest.raises(ConfigError, match="S"):
-        parse_lora_spec("orbit_left=runs/orbit:fast")
-    # analyze takes NAME=PATH[:S]: a non-numeric suffix belongs to the path
-    assert parse_lora_spec("pan=runs/pan", require_scale=False).path.as_posix() == "runs/pan"
-    assert parse_lora_spec("pan=runs/a:b", require_scale=False).path.as_posix() == "runs/a:b"
-    assert parse_lora_spec("pan=runs/pan:0.5", require_scale=False).path.as_posix() == "runs/pan"
-    with pytest.raises(ConfigError, match="NAME=PATH"):
-        parse_lora_spec("no-equals-sign", require_scale=False)
+    # one syntax, NAME=PATH[:S], for generate and analyze: S defaults to 1, a non-numeric suffix
+    # belongs to the path
+    assert (parse_lora_spec("pan=runs/pan").path.as_posix(), parse_lora_spec("pan=runs/pan").scale) == ("runs/pan", 1)
+    assert parse_lora_spec("pan=runs/a:b").path.as_posix() == "runs/a:b"
+    assert parse_lora_spec("pan=runs/pan:0.5").path.as_posix() == "runs/pan"
+    for bad in ("no-equals-sign", "pan=", "pan=runs/pan:nan"):
+        with pytest.raises(ConfigError, match="NAME=PATH"):
+            parse_lora_spec(bad)
 
 
 def test_adapter_config_rejects_bad_values():

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 
 import pytest
 import torch
 
-from lionlora.errors import AdapterError
+from lionlora.errors import AdapterError, ConfigError
 from lionlora.lora.config import AdapterConfig, FusionConfig
 from lionlora.lora.fusion import ActiveAdapter
 from lionlora.lora.lion import LionLoRA
@@ -283,3 +284,88 @@ def test_s_min_given_in_float32_is_accepted():
     LionLoRA.check_scale(fake, "m", torch.tensor([13 / 49], dtype=torch.float32))
     with pytest.raises(AdapterError, match="s_min"):
         LionLoRA.check_scale(fake, "m", torch.tensor([0.26], dtype=torch.float32))
+
+
+def _with_copy(lion, name: str, copy_name: str) -> None:
+    """Add adapter ``copy_name`` with exactly ``name``'s weights (LoRA and token)."""
+    lion.add_adapter(dataclasses.replace(lion.configs[name], name=copy_name))
+    for p, q in zip(lion.adapter_parameters(name).values(), lion.adapter_parameters(copy_name).values()):
+        q.data = p.data.clone()
+
+
+@pytest.mark.parametrize("norm", ["sample", "none"])
+def test_adapter_fused_with_its_copy_equals_the_adapter_alone(tiny_model_dir, rope, norm):
+    """One merge rule in every layer: with the paper's averaging, attention and FFN alike, fusing
+    an adapter with an exact copy of itself changes nothing; summing does (in both)."""
+    lion = lion_with(tiny_model_dir, ["a"])
+    _with_copy(lion, "a", "a2")
+    kw = inputs(rope)
+    with torch.no_grad():
+        alone = lion(**kw, adapters=[ActiveAdapter("a", scale=0.4)], fusion=FusionConfig(norm=norm))[0]
+        pair = [ActiveAdapter("a", scale=0.4), ActiveAdapter("a2", scale=0.4)]
+        fused = lion(**kw, adapters=pair, fusion=FusionConfig(norm=norm))[0]
+        base = lion(**kw, adapters=[])[0]
+    torch.testing.assert_close(fused, alone, rtol=1e-5, atol=1e-6)
+    with torch.no_grad():
+        summed = lion(**kw, adapters=pair, fusion=FusionConfig(norm=norm, merge="sum"))[0]
+    assert (summed - alone).norm() > 0.05 * (alone - base).norm()
+
+
+def test_sum_merge_adds_the_branch_changes_in_attention(tiny_model_dir):
+    """``sum``: attention output = adapter-free attention + the sum of the k branches' changes."""
+    lion = lion_with(tiny_model_dir, ["a", "b"])
+    attn = lion.transformer.transformer_blocks[0].attn1
+    gen = torch.Generator().manual_seed(5)
+    video, text, tokens = (torch.randn(2, n, 32, generator=gen) for n in (18, 16, 2))
+    adapters = [ActiveAdapter(n, scale=0.5) for n in "ab"]
+    with lion.activate(adapters, FusionConfig(norm="none", merge="sum")), torch.no_grad():
+        lion.state.text_len, lion.state.n_tokens = 16, 2
+        h, e = attn.processor(attn, video, torch.cat([text, tokens], dim=1))
+        out_h, out_e = attn.processor.branches(attn, video, torch.cat([text, tokens], dim=1))
+    with lion.activate([]), torch.no_grad():
+        base_h, base_e = attn.processor.inner(attn, video, text)
+    torch.testing.assert_close(h, base_h + (out_h - base_h).sum(0))
+    torch.testing.assert_close(e[:, :16], base_e + (out_e[:, :, :16] - base_e).sum(0))
+
+
+# -- the adapter's named options ----------------------------------------------------------------
+
+
+def test_forward_scales_the_lora_update_by_alpha_over_rank(tiny_model_dir):
+    """Delta = (lora_alpha / rank) B A x in every adapted layer (alpha 2 at rank 4: 0.5)."""
+    from lionlora.lora.inject import lora_layers
+
+    lion = LionLoRA(fresh_transformer(tiny_model_dir))
+    lion.add_adapter(AdapterConfig(name="a", rank=4, lora_alpha=2.0))
+    assert lion.configs["a"].alpha_over_rank == 0.5
+    layer = lora_layers(lion.transformer)["transformer_blocks.1.attn1.to_v"]
+    with torch.no_grad():
+        layer.lora_B["a"].weight.normal_()
+        x = torch.randn(2, 7, 32)
+        with lion.activate([ActiveAdapter("a")]):
+            delta = layer(x) - layer.base_layer(x)
+    expected = 0.5 * x @ layer.lora_A["a"].weight.T @ layer.lora_B["a"].weight.T
+    torch.testing.assert_close(delta, expected, rtol=1e-5, atol=1e-6)
+    assert AdapterConfig(rank=8).alpha_over_rank == 1.0  # null alpha: the rank
+
+
+def test_target_module_groups(tiny_model_dir):
+    """'attention' (DimensionX) adapts q, k, v, out; the default adds the FFN (the paper)."""
+    from lionlora.lora.config import ATTENTION_LINEARS, BLOCK_LINEARS
+
+    assert AdapterConfig().target_modules == BLOCK_LINEARS
+    assert AdapterConfig(target_modules=["attention"]).target_modules == ATTENTION_LINEARS
+    assert AdapterConfig(target_modules=["attention", "attn1.to_q", "ff.net.2"]).target_modules == [
+        *ATTENTION_LINEARS,
+        "ff.net.2",
+    ]
+    counts = {}
+    for targets in (["attention", "ffn"], ["attention"]):
+        lion = LionLoRA(fresh_transformer(tiny_model_dir))
+        lion.add_adapter(AdapterConfig(name="a", rank=4, target_modules=targets, scaling_token=False))
+        counts[targets[-1]] = sum(p.numel() for p in lion.adapter_parameters("a").values())
+    d, ff, layers, r = 32, 4 * 32, 2, 4  # the tiny model: width 32, FFN 4x, 2 blocks
+    assert counts["attention"] == layers * 4 * r * (d + d)
+    assert counts["ffn"] == counts["attention"] + layers * r * ((d + ff) + (ff + d))
+    with pytest.raises(ConfigError, match="target_modules"):
+        LionLoRA(fresh_transformer(tiny_model_dir)).add_adapter(AdapterConfig(name="a", target_modules=["mlp"]))

@@ -9,9 +9,14 @@ import torch
 
 from lionlora.apps.train import TrainConfig, train
 from lionlora.errors import InputError
+from lionlora.lora.config import AdapterConfig
 from lionlora.lora.io import read_adapter
 
 pytestmark = pytest.mark.usefixtures("torch_single_thread")
+
+
+def tiny_adapter(**changes) -> AdapterConfig:
+    return AdapterConfig(**{"rank": 4, "fourier_freqs": 4, **changes})
 
 
 def config(model, manifest, out, cache, **changes) -> TrainConfig:
@@ -21,8 +26,7 @@ def config(model, manifest, out, cache, **changes) -> TrainConfig:
         lora="pan",
         out=out,
         cache_dir=cache,
-        lora_rank=4,
-        fourier_freqs=4,
+        adapter=tiny_adapter(),
         steps=20,
         learning_rate=1e-2,
         warmup_steps=0,
@@ -64,7 +68,8 @@ class Interrupt(Exception):
 def test_resume_continues_the_same_schedule(tiny_model_dir, tiny_pairs, tmp_path, cache):
     """A run killed after step 4 resumes from its step-3 checkpoint and ends bit-identical to an
     uninterrupted run: optimizer, LR schedule, sample order and noise all continue."""
-    common = dict(steps=6, checkpoint_every=3, lr_scheduler="cosine", warmup_steps=2, lora_dropout=0.1, eval_pairs=1)
+    common = dict(steps=6, checkpoint_every=3, lr_scheduler="cosine", warmup_steps=2, eval_pairs=1)
+    common["adapter"] = tiny_adapter(dropout=0.1)
     whole = train(config(tiny_model_dir, tiny_pairs, tmp_path / "whole", cache, **common))
 
     def kill_after_4(step, loss):
@@ -112,7 +117,7 @@ def test_bad_manifest_rows_are_named(tiny_model_dir, tiny_pairs, tmp_path, cache
     with pytest.raises(InputError, match="rows for the adapter 'tilt'"):
         train(config(tiny_model_dir, tiny_pairs, tmp_path / "o", cache, steps=1, lora="tilt"))
     with pytest.raises(InputError, match="S in \\[s_min, 1\\]"):
-        train(config(tiny_model_dir, tiny_pairs, tmp_path / "o", cache, steps=1, s_min=0.8))
+        train(config(tiny_model_dir, tiny_pairs, tmp_path / "o", cache, steps=1, adapter=tiny_adapter(s_min=0.8)))
 
 
 def test_gradient_checkpointing_gives_the_same_update(tiny_model_dir, tiny_pairs, tmp_path, cache):
@@ -143,7 +148,7 @@ def test_cli_config_file_and_overrides(tiny_model_dir, tiny_pairs, tmp_path, cac
         lora="pan",
         out=str(tmp_path / "o"),
         cache_dir=str(cache),
-        lora_rank=4,
+        adapter={"rank": 4},
         steps=5,
         batch_size=2,
         gradient_checkpointing=False,
@@ -151,7 +156,9 @@ def test_cli_config_file_and_overrides(tiny_model_dir, tiny_pairs, tmp_path, cac
         checkpoint_every=5,
     )
     (tmp_path / "train.yaml").write_text(yaml.safe_dump(options))
-    assert main(["-q", "train", "--config", str(tmp_path / "train.yaml"), "--steps", "2", "--set", "lora_rank=2"]) == 0
+    assert (
+        main(["-q", "train", "--config", str(tmp_path / "train.yaml"), "--steps", "2", "--set", "adapter.rank=2"]) == 0
+    )
     cfg, _, _ = read_adapter(tmp_path / "o")
     assert cfg.rank == 2
     resolved = json.loads((tmp_path / "o" / "train_config.json").read_text())
@@ -169,7 +176,7 @@ def test_plain_variant_trains_a_lora_without_token(tiny_model_dir, tiny_pairs, t
     out = tmp_path / "plain"
     argv = ["-q", "train", "--model", str(tiny_model_dir), "--manifest", str(tiny_pairs), "--lora", "pan"]
     argv += ["--out", str(out), "--cache-dir", str(cache), "--variant", "plain", "--steps", "2"]
-    argv += ["--set", "lora_rank=4", "--set", "batch_size=2", "--set", "eval_pairs=0", "--set", "warmup_steps=0"]
+    argv += ["--set", "adapter.rank=4", "--set", "batch_size=2", "--set", "eval_pairs=0", "--set", "warmup_steps=0"]
     argv += ["--set", "gradient_checkpointing=false", "--set", "checkpoint_every=2"]
     assert main(argv) == 0
     cfg, tensors, _ = read_adapter(out)
@@ -193,5 +200,47 @@ def test_training_scenes_are_the_clip_folders_scene():
 
     pairs = [pair("r/clips/b/pan/clip.mp4"), pair("r/clips/a/pan/clip.mp4"), pair("r/clips/b/pan/clip.mp4")]
     assert training_scenes([*pairs, pair("web/x/clip_000.mp4", "motion")]) == ["a", "b"]
-    assert TrainConfig(variant="plain").scaling_token is False
-    assert TrainConfig(variant="lion").scaling_token is True
+    assert TrainConfig(variant="plain").adapter.scaling_token is False
+    assert TrainConfig(variant="lion").adapter.scaling_token is True
+
+
+def test_conditioning_dropout_zeroes_whole_samples():
+    """Image and text dropout (CogVideoX fine-tuning) zero a sample's conditioning as a whole,
+    each with its own probability and seeded draws."""
+    from lionlora.apps.train import drop_conditioning
+
+    def batch():
+        g = torch.Generator().manual_seed(0)
+        return {k: torch.randn(64, 3, 2, generator=g) + 5 for k in ("latents", "image_latents", "prompt_embeds")}
+
+    kept = drop_conditioning(batch(), 0.0, 0.0, torch.Generator().manual_seed(1))
+    assert all(torch.equal(kept[k], batch()[k]) for k in kept)
+    out = drop_conditioning(batch(), 0.5, 0.25, torch.Generator().manual_seed(1))
+    u = torch.rand(2, 64, generator=torch.Generator().manual_seed(1))
+    for key, draws, p in (("image_latents", u[0], 0.5), ("prompt_embeds", u[1], 0.25)):
+        zero = (out[key] == 0).all(dim=(1, 2))
+        assert torch.equal(zero, draws < p) and (out[key][~zero] == batch()[key][~zero]).all()
+    assert torch.equal(out["latents"], batch()["latents"])
+
+
+def test_training_details_reach_the_optimizer_and_the_cache(tiny_model_dir, tiny_pairs, tmp_path):
+    """AdamW gets the configured betas, eps and weight decay; the noise on the conditioning image
+    changes the image latents (and their cache key) but not the clip's latents."""
+    from lionlora.apps.data import LatentCache, encode_video, read_pairs
+    from lionlora.apps.model import load_pipeline
+    from lionlora.apps.train import _Trainer
+
+    cfg = config(tiny_model_dir, tiny_pairs, tmp_path / "o", tmp_path / "c", adam_betas=[0.8, 0.9], adam_epsilon=1e-6)
+    assert cfg.image_noise == (-3.0, 0.5) and cfg.image_dropout == 0.05 and cfg.max_grad_norm == 1.0
+    optimizer, _ = _Trainer(cfg)._optimizer([torch.nn.Parameter(torch.zeros(2))])
+    group = optimizer.param_groups[0]
+    assert group["betas"] == (0.8, 0.9) and group["eps"] == 1e-6 and group["weight_decay"] == 1e-4
+
+    pipe = load_pipeline(tiny_model_dir, device="cpu")
+    pixels = torch.rand(1, 3, 9, 32, 48, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    clean, noisy = (encode_video(pipe, pixels, 7, noise) for noise in (None, (0.0, 0.0)))  # sigma = 1
+    assert torch.equal(clean["latents"], noisy["latents"])
+    assert not torch.allclose(clean["image_latents"], noisy["image_latents"], atol=1e-3)
+    pair = read_pairs(tiny_pairs, "pan")[0]
+    keys = {LatentCache(tmp_path, pipe, "m", 9, 32, 48, image_noise=n).pair_key(pair) for n in (None, (-3, 0.5))}
+    assert len(keys) == 2

@@ -79,13 +79,19 @@ def test_split_holds_out_every_eighth_image():
 def test_scene_without_points(scene_dir, tmp_path, caplog):
     bare = tmp_path / "bare"
     shutil.copytree(scene_dir, bare, ignore=shutil.ignore_patterns("colmap", "images_2"))
-    cfg = ReconstructConfig(engine="torch", steps=0, downsample=4, sh_degree=0, random_init_points=300)
+    cfg = ReconstructConfig(
+        engine="torch", steps=0, downsample=4, sh_degree=0, random_init_points=300, triangulate=False
+    )
     with caplog.at_level(logging.WARNING):
         metrics = reconstruct(bare, tmp_path / "out", cfg)
     assert metrics["init"].startswith("random") and metrics["n_gaussians"] == 300
     assert any("no SfM points" in r.message for r in caplog.records)
     with pytest.raises(SceneError, match="SfM points"):
-        reconstruct(bare, tmp_path / "out2", ReconstructConfig(engine="torch", steps=0, random_fallback=False))
+        reconstruct(
+            bare,
+            tmp_path / "out2",
+            ReconstructConfig(engine="torch", steps=0, random_fallback=False, triangulate=False),
+        )
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA present: the gsplat engine may work")

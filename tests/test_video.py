@@ -125,3 +125,28 @@ def test_file_writers_round_trip(tmp_path):
     text = write_csv(tmp_path / "t.csv", [{"a": 1, "b": "x"}, {"b": "y", "extra": 0}], ["a", "b"]).read_text()
     assert text == "a,b\n1,x\n,y\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy", "b.bin", "t.csv"]  # no temporaries left
+
+
+def _x264_options(path) -> dict:
+    """The encoder settings x264 writes into its SEI message at the start of the stream."""
+    data = path.read_bytes()
+    start = data.index(b"options: ") + len(b"options: ")
+    text = data[start : data.index(b"\x00", start)].decode("ascii")
+    return dict(item.split("=", 1) for item in text.split())
+
+
+def test_same_frames_encode_to_identical_files_across_processes(tmp_path):
+    import subprocess
+    import sys
+
+    from lionlora.io.video import ENCODER_THREADS
+
+    np.save(tmp_path / "frames.npy", moving_frames(t=20, h=96, w=128))
+    code = "import sys, numpy as np\nfrom lionlora.io.video import write_video\nwrite_video(sys.argv[1], np.load(sys.argv[2]))"
+    paths = [tmp_path / f"run{i}.mp4" for i in range(3)]
+    for p in paths:
+        subprocess.run([sys.executable, "-c", code, str(p), str(tmp_path / "frames.npy")], check=True)
+    assert len({p.read_bytes() for p in paths}) == 1
+    # the settings that make it so (x264's lookahead made identical frames encode differently)
+    options = _x264_options(paths[0])
+    assert options["bframes"] == "0" and options["threads"] == str(ENCODER_THREADS) == "1"

@@ -72,7 +72,7 @@ def test_schema_rejects_bad_config(tmp_path):
 
 
 def test_stage_option_contradicting_the_clip_is_refused(tmp_path):
-    (tmp_path / "over.yaml").write_text("render:\n  options:\n    frames: 12\n")
+    (tmp_path / "over.yaml").write_text("render:\n  frames: 12\n")
     out = snakemake(
         "-n",
         "--configfile",
@@ -82,7 +82,7 @@ def test_stage_option_contradicting_the_clip_is_refused(tmp_path):
         f"results={tmp_path}/results",
     )
     assert out.returncode != 0
-    assert "render.options.frames = 12 contradicts the shared value 49" in out.stderr + out.stdout
+    assert "render.frames = 12 contradicts the shared value 49" in out.stderr + out.stdout
 
 
 def dl3dv_config(tmp_path, scene_dir, eval_hashes=("eval",), captions=True):
@@ -93,7 +93,7 @@ def dl3dv_config(tmp_path, scene_dir, eval_hashes=("eval",), captions=True):
     for x in dict.fromkeys([h, *held]):
         shutil.copytree(scene_dir, root / "1K" / x)
     (tmp_path / "list.csv").write_text(f"hash,batch\n{h},1K\n")
-    (tmp_path / "eval.csv").write_text("hash\n" + "".join(f"{x}\n" for x in held))
+    (tmp_path / "eval.csv").write_text("hash,batch\n" + "".join(f"{x},1K\n" for x in held))  # fetch needs the batch
     (tmp_path / "local.yaml").write_text(
         f"results: {tmp_path}/r\nscenes:\n  source: dl3dv\n  downsample: 2\n"
         + (f"  captions: {tmp_path}/captions.csv\n" if captions else "  captions: ''\n")

@@ -16,26 +16,22 @@ ones configured (``config.trials``).
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lionlora.config import to_dict
-from lionlora.errors import CameraError, VideoError
+from lionlora.errors import CameraError, ConfigError, VideoError
 from lionlora.eval.camera.config import CameraEvalConfig
 from lionlora.eval.camera.metrics import METRICS, camera_errors, check_convention
 from lionlora.eval.camera.sfm import SfmTrial, recover_poses
 from lionlora.geometry import Trajectory
 from lionlora.io.cameras_json import read_cameras, write_cameras
-from lionlora.io.files import write_json
 from lionlora.io.video import list_frame_files, load_frames
+from lionlora.records.camera import STATUS_FAILED, STATUS_OK, CameraResult, default_cameras
 
 log = logging.getLogger(__name__)
-
-STATUS_OK = "ok"
-STATUS_FAILED = "failed"
 
 
 def _metrics(
@@ -116,24 +112,13 @@ def cameras_path(out: str | Path) -> Path:
     Give each video its own folder (the workflow writes ``eval/{method}/{video}/camera.json``) so
     that the cameras of different videos do not overwrite each other.
     """
-    return Path(out).with_name("cameras.json")
+    return default_cameras(out)
 
 
 def write_result(out: str | Path, result: dict[str, Any]) -> Path:
-    """Write an :func:`evaluate_camera` result to ``out`` (atomically), its ``cameras`` path made
-    relative to ``out``'s folder so that the pair can be moved together."""
-    out = Path(out)
-    if result.get("cameras"):
-        result = {**result, "cameras": os.path.relpath(Path(result["cameras"]).absolute(), out.parent.absolute())}
-    return write_json(out, result)
-
-
-def recovered_cameras(result_path: str | Path, result: dict[str, Any]) -> Path:
-    """The recovered ``cameras.json`` of an ``eval camera`` result file: its ``cameras`` key
-    (relative to the file's folder), else the default :func:`cameras_path`."""
-    result_path = Path(result_path)
-    cameras = result.get("cameras")
-    return result_path.parent / cameras if isinstance(cameras, str) and cameras else cameras_path(result_path)
+    """Write an :func:`evaluate_camera` result to ``out`` (atomically, as a :class:`CameraResult`),
+    its ``cameras`` path made relative to ``out``'s folder so that the pair can be moved together."""
+    return CameraResult.from_json(result, out).with_cameras_relative_to(out).write(out)
 
 
 def evaluate_camera(
@@ -167,6 +152,14 @@ def evaluate_camera(
     gt = read_cameras(gt_path, image_size=(width, height))  # files without w/h describe these frames
     if len(frames) != len(gt):
         raise CameraError(gt_path, "frames", f"one camera per frame of {source} ({len(frames)} frames)", got=len(gt))
+    gt.intrinsics.check_image_size(width, height, str(source), str(gt_path))
+    if cfg.min_registered > len(frames):
+        raise ConfigError(
+            "CameraEvalConfig",
+            "min_registered",
+            f"at most the {len(frames)} frames of {source}",
+            got=cfg.min_registered,
+        )
     gt = gt.with_image_size(width, height)
     if cfg.fix_intrinsics and gt.intrinsics.has_distortion:
         log.warning("%s: distortion coefficients are ignored; the fixed camera is a pinhole", gt_path)

@@ -40,12 +40,13 @@ import numpy as np
 
 from lionlora.errors import CameraError
 from lionlora.geometry.se3 import relative_to_first, umeyama_batched
+from lionlora.records.camera import METRICS as CAMERA_METRICS
 
 #: Below this scale (in the trajectory's own units) a trajectory counts as not moving.
 STATIC_EPS = 1e-9
 
-#: Metric keys, in table order.
-METRICS = ("rot_err", "trans_err", "cam_mc", "ate")
+#: Metric keys, in table order (defined with the result record that stores them).
+METRICS = CAMERA_METRICS
 
 REDUCTIONS = ("sum", "mean")
 

@@ -274,7 +274,9 @@ def recover_poses(
             raise VideoError(source, "intrinsics", "ground-truth intrinsics to fix (fix_intrinsics)", got=None)
         intrinsics = intrinsics.scaled(frames.shape[2], frames.shape[1])
     names = frame_names(len(frames))
-    pycolmap.logging.minloglevel = 0 if log.isEnabledFor(logging.DEBUG) else 2
+    # glog levels: 0 INFO, 1 WARNING, 2 ERROR, 3 FATAL; -q (logging at WARNING) hides its errors too,
+    # which a failed result records anyway
+    pycolmap.logging.minloglevel = 0 if log.isEnabledFor(logging.DEBUG) else 2 if log.isEnabledFor(logging.INFO) else 3
     result = SfmResult(trials=[], frame_names=names)
     with tempfile.TemporaryDirectory(prefix="lionlora-sfm-") as tmp:
         tmp = Path(tmp)
@@ -284,7 +286,8 @@ def recover_poses(
             cv2.imwrite(str(image_dir / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         db = tmp / "database.db"
         _extract_and_match(pycolmap, db, image_dir, names, cfg, intrinsics, max(frames.shape[1:3]), result)
-        for k in tqdm(range(cfg.trials), desc=f"SfM trials {Path(source).name}", unit="trial", disable=cfg.trials == 1):
+        bar = {"disable": True} if cfg.trials == 1 else {}  # an explicit disable=False would override -q
+        for k in tqdm(range(cfg.trials), desc=f"SfM trials {Path(source).name}", unit="trial", **bar):
             trial = _map(pycolmap, db, image_dir, tmp / f"trial{k}", names, cfg, cfg.seed + k)
             log.info(
                 "%s: trial %d (seed %d) registered %d/%d frames in %.1fs%s",

@@ -39,10 +39,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from lionlora.config import dump_config, is_finite_number, opt
+from lionlora.config import dump_config, opt
 from lionlora.errors import ConfigError, InputError
 from lionlora.eval.camera.metrics import METRICS
-from lionlora.io.files import read_json, write_text
+from lionlora.io.files import write_text
+from lionlora.records import CameraResult, FvdResult, LinearityResult
 
 log = logging.getLogger(__name__)
 
@@ -135,39 +136,20 @@ def split_of(primitive: str | None) -> str | None:
     return "fused" if "+" in primitive else "basic"
 
 
-def _number(data: dict, key: str, path: Path, allow_none: bool = False) -> float | None:
-    value = data.get(key, ...)
-    if value is None and allow_none:
-        return None
-    if not is_finite_number(value):
-        raise InputError(path, key, "a finite number", got="missing" if value is ... else value)
-    return float(value)
-
-
 def _read_video_result(path: Path) -> dict:
-    data = read_json(path, "a per-video result of lionlora eval camera")
-    if not isinstance(data, dict):
-        raise InputError(path, "", "a JSON object", got=type(data).__name__)
-    for key in ("status", "convention", "reduce"):
-        if not isinstance(data.get(key), str):
-            raise InputError(
-                path, key, "a string (is this a result of lionlora eval camera?)", got=data.get(key, "missing")
-            )
-    if data["status"] not in ("ok", "failed"):
-        raise InputError(path, "status", "'ok' or 'failed'", got=data["status"])
+    rec = CameraResult.read(path).complete(path)
     row = {
         "file": str(path),
         "video": path.stem,
-        "status": data["status"],
-        "reason": str(data.get("reason", "")),
-        "primitive": data.get("primitive"),
-        "convention": data["convention"],
-        "reduce": data["reduce"],
-        "registered": data.get("registered"),
-        "n_frames": data.get("n_frames"),
+        "status": rec.status,
+        "reason": str(rec.reason),
+        "primitive": rec.primitive,
+        "convention": rec.convention,
+        "reduce": rec.reduce,
+        "registered": rec.registered,
+        "n_frames": rec.n_frames,
     }
-    for key in METRICS:
-        row[key] = _number(data, key, path, allow_none=data["status"] == "failed")
+    row.update({key: None if value is None else float(value) for key, value in rec.metrics().items()})
     row["split"] = split_of(row["primitive"])
     return row
 
@@ -186,11 +168,11 @@ def load_method(folder: Path) -> MethodResults:
         res.videos.append(row)
     for split, name in {"all": "fvd.json", **FVD_FILES}.items():
         if (folder / name).is_file():
-            data = read_json(folder / name)
-            res.fvd[split] = _number(data, "fvd", folder / name)
-            res.fvd_comparable &= data.get("comparable_to_paper", True) is not False
+            fvd = FvdResult.read(folder / name)
+            res.fvd[split] = float(fvd.fvd)
+            res.fvd_comparable &= fvd.comparable
     if (folder / "motion.json").is_file():
-        res.pearson_r = _number(read_json(folder / "motion.json"), "pearson_r", folder / "motion.json")
+        res.pearson_r = float(LinearityResult.read(folder / "motion.json").pearson_r)
     return res
 
 

@@ -24,11 +24,13 @@ class FvdConfig:
     i3d_sha256: str | None = opt(None, "expected SHA-256 of the I3D file (a mismatch is an error)")
     preset: Literal["videogpt", "squash224", "stylegan"] = opt(
         "videogpt",
-        "preprocessing: videogpt (short side 224 + centre crop), squash224 (224x224), "
-        "stylegan (short side 128 + crop, detector upsamples)",
+        "preprocessing: videogpt (short side 224 + centre crop), squash224 (224x224 on TF1's grid), "
+        "stylegan (frames at their own size, the detector resizes)",
     )
     frames: Literal["all", "first16", "middle16"] = opt("all", "frames used per video: all, first16 or middle16")
-    covariance: Literal["sample", "population"] = opt("sample", "covariance divisor: sample (N-1) or population (N)")
+    covariance: Literal["sample", "population"] = opt(
+        "sample", "covariance divisor: sample (N-1, VideoGPT/TATS) or population (N, StyleGAN-V)"
+    )
     sqrt: Literal["scipy", "trace_sqrt"] = opt(
         "scipy", "matrix square root: scipy (real part of scipy.linalg.sqrtm(S1 S2)) or trace_sqrt (TF-GAN)"
     )

@@ -30,7 +30,7 @@ from lionlora.io.files import update_hash, write_npy
 from lionlora.io.video import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, load_frames, walk_files
 
 log = logging.getLogger(__name__)
-CACHE_VERSION = "i3d-features-v1"
+CACHE_VERSION = "i3d-features-v2"  # v2: stylegan at native size, squash224 on the TF1 grid
 
 
 def default_cache_dir() -> Path:
@@ -124,6 +124,34 @@ class VideoFeature:
 
 
 Detector = Callable[[torch.Tensor, bool, bool], np.ndarray]
+
+
+def timing_of(videos: list[Path]) -> dict:
+    """Distinct frame counts and frame rates of a set of videos (from the container headers; a
+    frame folder has its image count and no rate)."""
+    from lionlora.io.video import probe_video
+
+    counts, rates = set(), set()
+    for video in videos:
+        if video.is_dir():
+            counts.add(sum(1 for p in video.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS))
+            continue
+        info = probe_video(video)
+        counts.add(info.frames)
+        if info.fps > 0:
+            rates.add(round(info.fps, 3))
+    return {"frame_counts": sorted(counts), "frame_rates": sorted(rates)}
+
+
+def timing_warnings(real: dict, fake: dict) -> list[str]:
+    """Warnings when the real and fake sets differ in frame count or frame rate (FVD then
+    compares clips of different length or speed, not only of different content)."""
+    out = []
+    for key, what in (("frame_counts", "frame counts"), ("frame_rates", "frame rates")):
+        if real[key] and fake[key] and real[key] != fake[key]:
+            out.append(f"real and fake videos differ in {what}: real {real[key]}, fake {fake[key]}")
+            log.warning(out[-1])
+    return out
 
 
 def extract_features(

@@ -17,21 +17,14 @@ import pandas as pd
 
 from lionlora.errors import InputError
 from lionlora.eval.quality.motion import per_video_path
-from lionlora.io.files import read_json
 from lionlora.plots import finish, new_axes
-
-REQUIRED = ("pearson_r", "n", "slope", "intercept")
+from lionlora.records.linearity import LinearityResult
 
 
 def read_result(path: str | Path) -> dict:
     """A linearity JSON (``eval motion`` / ``eval camera-linearity``) with its path recorded."""
     path = Path(path)
-    data = read_json(path, "a linearity result (lionlora eval motion)")
-    if not isinstance(data, dict):
-        raise InputError(path, "", "a JSON object", got=type(data).__name__)
-    for key in REQUIRED:
-        if not isinstance(data.get(key), (int, float)):
-            raise InputError(path, key, "a number", got=data.get(key))
+    data = LinearityResult.read(path).complete(path).to_json()
     return {**data, "_path": path, "label": data.get("label") or path.parent.name}
 
 

@@ -4,8 +4,8 @@
 
 Defaults (documented because FVDs differ with them):
 
-* covariance ``sample``: divisor N - 1 (``np.cov``, as StyleGAN-V, VideoGPT and TATS);
-  ``population`` divides by N (as StyleGAN-V's streaming statistics do);
+* covariance ``sample``: divisor N - 1 (``np.cov``, as VideoGPT and TATS); ``population``
+  divides by N (as StyleGAN-V, whose ``FeatureStats.get_mean_cov`` divides the raw sums by N);
 * square root ``scipy``: the real part of ``scipy.linalg.sqrtm(S_1 @ S_2)``; ``trace_sqrt`` is
   TF-GAN's ``tr(sqrt(sqrt(S_1) S_2 sqrt(S_1)))`` with symmetric square roots from an eigen
   decomposition (negative eigenvalues from round-off clipped to 0). Both equal tr((S_1 S_2)^(1/2))

@@ -2,9 +2,10 @@
 
 ``fvd.json`` holds ``fvd``, ``n_real``, ``n_fake`` (the keys ``lionlora eval table`` reads) and
 the record of how the number was made: preset (size, resize policy, value range, interpolation,
-detector flags), frame selection, covariance divisor, square-root method, the weights' path,
-SHA-256, format and a note saying whether the number is comparable to published FVDs, the
-feature cache statistics, warnings and the resolved config.
+detector flags), frame selection, covariance divisor, square-root method, the weights' SHA-256
+(``i3d_sha256``), path and format, whether the number is comparable to published FVDs (only a
+Kinetics-400 head that is not a random initialisation) and why, the frame counts and rates of both
+sets (a warning when they differ), the feature cache statistics, warnings and the resolved config.
 """
 
 from __future__ import annotations
@@ -15,12 +16,21 @@ from pathlib import Path
 import numpy as np
 
 from lionlora.config import to_dict
+from lionlora.errors import InputError
 from lionlora.eval.quality.config import FvdConfig
-from lionlora.eval.quality.features import FeatureCache, default_cache_dir, extract_features, find_videos
+from lionlora.eval.quality.features import (
+    FeatureCache,
+    default_cache_dir,
+    extract_features,
+    find_videos,
+    timing_of,
+    timing_warnings,
+)
 from lionlora.eval.quality.frechet import frechet
 from lionlora.eval.quality.presets import get_preset
-from lionlora.eval.quality.weights import load_i3d
-from lionlora.io.files import write_json, write_npy
+from lionlora.eval.quality.weights import comparability, load_i3d
+from lionlora.io.files import check_output, write_npy
+from lionlora.records.fvd import FvdResult
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +46,10 @@ def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out:
     Returns:
         the record written to ``out``.
     """
+    if out is not None:  # every output checked before any feature is cached or saved
+        features = [Path(out).with_suffix(s) for s in (".real.npy", ".fake.npy")] if cfg.save_features else []
+        for path in (Path(out), *features):
+            check_output(path)
     preset = get_preset(cfg.preset)
     real_videos = find_videos(real_dir, cfg.include, cfg.exclude, cfg.frame_folders)
     fake_videos = find_videos(fake_dir, cfg.include, cfg.exclude, cfg.frame_folders)
@@ -53,11 +67,15 @@ def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out:
     fake, fake_info = extract_features(fake_videos, desc="I3D fake", **common)
     result = frechet(real, fake, cfg.covariance, cfg.sqrt, f"{real_dir} features", f"{fake_dir} features")
     decoded = [v.n_frames for v in real_info + fake_info if v.n_frames is not None]
+    comparable, why = comparability(detector.random_init, result.feature_dim)
+    timing = {"real": timing_of(real_videos), "fake": timing_of(fake_videos)}
     record = {
         "fvd": result.fvd,
         "n_real": result.n_real,
         "n_fake": result.n_fake,
-        "comparable_to_paper": not detector.random_init,
+        "comparable_to_paper": comparable,
+        "comparable_note": why,
+        "i3d_sha256": detector.sha256,
         "weights": detector.describe(),
         "preset": preset.describe(),
         "frames": cfg.frames,
@@ -70,8 +88,9 @@ def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out:
         "real": str(real_dir),
         "fake": str(fake_dir),
         "decoded_frames": {"min": min(decoded), "max": max(decoded)} if decoded else None,
+        "timing": timing,
         "cache": {"dir": str(cache.root), "hits": cache.hits, "misses": cache.misses},
-        "warnings": result.warnings,
+        "warnings": result.warnings + timing_warnings(timing["real"], timing["fake"]),
         "config": to_dict(cfg),
     }
     if out is not None:
@@ -80,7 +99,7 @@ def compute_fvd(real_dir: str | Path, fake_dir: str | Path, cfg: FvdConfig, out:
             write_npy(out.with_suffix(".real.npy"), real.astype(np.float32))
             write_npy(out.with_suffix(".fake.npy"), fake.astype(np.float32))
             record["features"] = {"real": out.with_suffix(".real.npy").name, "fake": out.with_suffix(".fake.npy").name}
-        write_json(out, record)
+        FvdResult.from_json(record, out).write(out)
     log.info("FVD %.3f (%d real, %d fake videos, preset %s)", result.fvd, result.n_real, result.n_fake, preset.name)
     return record
 
@@ -93,8 +112,6 @@ def frechet_files(
     out: str | Path | None = None,
 ) -> dict:
     """Frechet distance between two saved feature arrays (``.npy`` ``[N, D]``)."""
-    from lionlora.errors import InputError
-
     arrays = []
     for path in (Path(real_features), Path(fake_features)):
         if not path.is_file():
@@ -113,5 +130,5 @@ def frechet_files(
         "fake_features": str(fake_features),
     }
     if out is not None:
-        write_json(out, record)
+        FvdResult.from_json(record, out).write(out)
     return record

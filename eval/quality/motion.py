@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,7 +33,13 @@ from lionlora.config import to_dict
 from lionlora.errors import CameraError, InputError, LionLoraError
 from lionlora.eval.quality.config import CameraLinearityConfig, MotionConfig
 from lionlora.flow import flow_magnitude
-from lionlora.io.files import atomic_path, read_json, write_csv, write_json
+from lionlora.geometry import rotation_angle
+from lionlora.io.cameras_json import read_cameras
+from lionlora.io.files import atomic_path, check_output, read_json, write_csv
+from lionlora.io.video import iter_video, list_frame_files, read_image
+from lionlora.records.camera import CameraResult
+from lionlora.records.linearity import LinearityResult
+from lionlora.records.video import VideoRecord
 
 log = logging.getLogger(__name__)
 
@@ -72,24 +79,13 @@ def manifest_from_records(videos: list[str | Path], out: str | Path) -> Path:
     Raises:
         InputError: a missing or unreadable record, a record without LoRAs, or LoRAs with different S.
     """
-    import os
-
     out = Path(out)
     rows = []
     for video in map(Path, videos):
         record_path = video.with_suffix(".json")
-        record = read_json(record_path, "the lionlora generate record of a video")
-        loras = record.get("loras") if isinstance(record, dict) else None
-        scales = {lora.get("scale") for lora in loras} if isinstance(loras, list) and loras else set()
-        if len(scales) != 1 or not all(isinstance(s, (int, float)) for s in scales):
-            raise InputError(
-                record_path,
-                "loras[].scale",
-                "one scaling value S shared by the video's LoRAs",
-                got=sorted(scales, key=str) or "no LoRA",
-            )
+        scale = VideoRecord.read(record_path).shared_scale(record_path)
         rel = os.path.relpath(video.absolute(), out.parent.absolute())
-        rows.append({"video": Path(rel).as_posix(), "scale": scales.pop()})
+        rows.append({"video": Path(rel).as_posix(), "scale": scale})
     if not rows:
         raise InputError(out, "videos", "at least one generated video")
     return write_csv(out, rows, ["video", "scale"])
@@ -110,10 +106,10 @@ def read_manifest(path: str | Path, column: str) -> pd.DataFrame:
     if df.empty:
         raise InputError(path, "", "at least one row", got="no rows")
     scales = pd.to_numeric(df["scale"], errors="coerce")
-    bad = scales.isna() | ~np.isfinite(scales.fillna(0.0))
+    bad = ~((scales > 0) & (scales <= 1))  # NaN fails both
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(path, f"scale (row {i + 1})", "a finite number", got=df["scale"].iloc[i])
+        raise InputError(path, f"scale (row {i + 1})", "a scaling value S in (0, 1]", got=df["scale"].iloc[i])
     df["scale"] = scales.astype(float)
     empty = df[column].str.strip() == ""
     if empty.any():
@@ -147,16 +143,18 @@ def _check_outputs(manifest: Path, out: Path) -> None:
     for path in (out, per_video_path(out)):
         if path.resolve() == manifest.resolve():
             raise InputError(out, "", "an output path that does not overwrite the manifest", got=str(path))
+        check_output(path)
 
 
 def _write(per_video: pd.DataFrame, out: Path, summary: dict, min_n: int) -> dict:
     csv_path = per_video_path(out)
+    ok = per_video[per_video["status"] == "ok"]
+    # the fit first: a manifest that cannot give a correlation leaves no per-video CSV behind
+    stats_ = linear_fit(ok["scale"].to_numpy(), ok["magnitude"].to_numpy(), summary["manifest"], min_n)
     with atomic_path(csv_path) as tmp:
         per_video.to_csv(tmp, index=False)
-    ok = per_video[per_video["status"] == "ok"]
-    stats_ = linear_fit(ok["scale"].to_numpy(), ok["magnitude"].to_numpy(), summary["manifest"], min_n)
     record = {**stats_, "n_failed": int((per_video["status"] != "ok").sum()), **summary, "per_video": csv_path.name}
-    write_json(out, record)
+    LinearityResult.from_json(record, out).write(out)
     return record
 
 
@@ -182,8 +180,6 @@ def motion_linearity(
     Returns:
         the summary: ``pearson_r``, ``p_value``, ``n``, ``slope``, ``intercept`` and more.
     """
-    from lionlora.io.video import iter_video, list_frame_files, read_image
-
     cfg = cfg or MotionConfig()
     manifest, out = Path(manifest), Path(out)
     _check_outputs(manifest, out)
@@ -212,16 +208,15 @@ def cameras_of(path: Path) -> Path:
     its ``cameras`` key names (relative to it), else ``cameras.json`` beside it (the command's
     default). A ``failed`` evaluation raises :class:`CameraError` with its reason.
     """
-    from lionlora.eval.camera.evaluate import recovered_cameras
-
     data = read_json(path, "cameras.json or an `eval camera` result")
     if isinstance(data, dict) and "frames" in data:
         return path
     if not isinstance(data, dict) or "status" not in data:
         raise CameraError(path, "", "a cameras.json (with 'frames') or an `eval camera` result (with 'status')")
-    if data["status"] != "ok":
-        raise CameraError(path, "status", "ok", got=f"{data['status']}: {data.get('reason', '')}")
-    cameras = recovered_cameras(path, data)
+    result = CameraResult.from_json(data, path)
+    if not result.ok:
+        raise CameraError(path, "status", "ok", got=f"{result.status}: {result.reason}")
+    cameras = result.recovered_cameras(path)
     if not cameras.is_file():
         raise CameraError(path, "cameras", "the recovered cameras beside it", got=f"{cameras} missing")
     return cameras
@@ -229,9 +224,6 @@ def cameras_of(path: Path) -> Path:
 
 def camera_magnitude(path: Path, measure: str) -> float:
     """``path_length`` of the camera centres or total ``rotation`` (degrees) of a cameras.json."""
-    from lionlora.geometry import rotation_angle
-    from lionlora.io.cameras_json import read_cameras
-
     traj = read_cameras(cameras_of(path)).validate(str(path))
     if len(traj) < 2:
         raise CameraError(path, "frames", "at least 2 cameras", got=len(traj))

@@ -1,21 +1,37 @@
 """Named FVD preprocessing presets, input range checks and frame selection.
 
-FVD values move with choices that papers rarely state. Each preset fixes all of them:
+FVD values move with choices that papers rarely state. Each preset fixes all of them, to the
+letter of the reference code it is named after:
 
-=============  =====================================  ==========  =========================
-preset         spatial policy                         values      detector flags
-=============  =====================================  ==========  =========================
-``videogpt``   shorter side to 224, centre crop       [-1, 1]     rescale=False resize=False
-``squash224``  resize to 224 x 224 (aspect ignored),   [-1, 1]     rescale=False resize=False
-               as the original TF FVD code and fvdcal
-``stylegan``   shorter side to 128, centre crop;      [0, 255]    rescale=True  resize=True
-               the detector rescales and upsamples
-=============  =====================================  ==========  =========================
+=============  ==========================================  ==========  =========================
+preset         spatial policy                              values      detector flags
+=============  ==========================================  ==========  =========================
+``videogpt``   shorter side to 224, centre crop            [-1, 1]     rescale=False resize=False
+               (VideoGPT/TATS ``preprocess``)
+``squash224``  resize to 224 x 224 (aspect ignored) on     [-1, 1]     rescale=False resize=False
+               TF1 ``resize_bilinear``'s grid, as the
+               original TF FVD code
+``stylegan``   none: frames at their own resolution        [0, 255]    rescale=True  resize=True
+               (StyleGAN-V); the detector rescales and
+               resizes to 224 x 224
+=============  ==========================================  ==========  =========================
 
-Resizing is bilinear with ``align_corners=False`` and no antialiasing (the reference PyTorch
-pipelines call ``F.interpolate`` that way); the resized shorter side is exact and the longer side
-is ``ceil(side * scale)``; crops start at ``(side - size) // 2``. ``stylegan`` values are rounded to
-integers, as the uint8 frames that StyleGAN-V's data loader feeds its detector.
+``videogpt`` resizes bilinearly with ``align_corners=False`` (half-pixel centres) and no
+antialiasing, as VideoGPT's ``F.interpolate`` call; the resized shorter side is exact and the
+longer side is ``ceil(side * scale)``; a square frame counts as portrait (VideoGPT's tie rule
+``if h < w: (size, ceil(w * scale)) else: (ceil(h * scale), size)``, so a rounding overshoot
+lands on the height); crops start at ``(side - size) // 2``.
+
+``squash224`` samples TF1's ``tf.image.resize_bilinear`` grid (``align_corners=False``,
+``half_pixel_centers=False``): output pixel ``i`` reads input position ``i * in / out`` (float32),
+interpolating between ``floor`` and ``min(floor + 1, in - 1)``; this is not PyTorch's
+``align_corners=False`` grid, which reads ``(i + 0.5) * in / out - 0.5``.
+
+``stylegan`` feeds every frame at its own size (StyleGAN-V's data loader gives the detector the
+dataset's frames, usually 256 x 256) with integer values, as the uint8 frames that loader gives;
+the TorchScript detector maps them to [-1, 1] and resizes to 224 x 224 (trilinear,
+``align_corners=False``). A non-square frame is thus squashed by the detector, as in StyleGAN-V.
+
 Note: VideoGPT's own script fed [-0.5, 0.5]; TATS and later tools feed [-1, 1], which is what the
 I3D was trained on and what ``videogpt`` uses here.
 """
@@ -45,15 +61,16 @@ class Preset:
 
     Attributes:
         name: preset name.
-        size: output side in pixels (frames are ``size x size``).
-        policy: ``short_side_crop`` (keep aspect, centre crop) or ``squash`` (ignore aspect).
+        size: output side in pixels (frames are ``size x size``); None: the frames' own size.
+        policy: ``short_side_crop`` (keep aspect, centre crop), ``squash`` (ignore aspect, TF1
+            grid) or ``native`` (no resize: the detector resizes).
         value_range: range of the output values, ``(-1, 1)`` or ``(0, 255)``.
         rescale, resize: flags passed to the detector (StyleGAN-V convention).
     """
 
     name: str
-    size: int
-    policy: Literal["short_side_crop", "squash"]
+    size: int | None
+    policy: Literal["short_side_crop", "squash", "native"]
     value_range: tuple[float, float]
     rescale: bool
     resize: bool
@@ -63,18 +80,24 @@ class Preset:
         return {
             **asdict(self),
             "value_range": list(self.value_range),
-            "interpolation": "bilinear",
-            "align_corners": False,
-            "antialias": False,
+            "interpolation": _INTERPOLATION[self.policy],
             "channel_order": "RGB",
             "layout": "[B, 3, T, H, W]",
         }
 
 
+_INTERPOLATION = {
+    "short_side_crop": "bilinear, align_corners=False (half-pixel centres), no antialias; square frames "
+    "resized as portrait (VideoGPT's tie rule)",
+    "squash": "TF1 resize_bilinear grid: align_corners=False, half_pixel_centers=False (src = dst * in / out)",
+    "native": "none here: frames at their own size; the detector resizes to 224 x 224 (trilinear, align_corners=False)",
+}
+
+
 PRESETS: dict[str, Preset] = {
     "videogpt": Preset("videogpt", 224, "short_side_crop", (-1.0, 1.0), rescale=False, resize=False),
     "squash224": Preset("squash224", 224, "squash", (-1.0, 1.0), rescale=False, resize=False),
-    "stylegan": Preset("stylegan", 128, "short_side_crop", (0.0, 255.0), rescale=True, resize=True),
+    "stylegan": Preset("stylegan", None, "native", (0.0, 255.0), rescale=True, resize=True),
 }
 
 
@@ -127,15 +150,43 @@ def select_frames(n_frames: int, selection: str, source: str = "video") -> slice
     return slice(start, start + 16)
 
 
+def tf1_resize_bilinear(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """TF1 ``tf.image.resize_bilinear(x, size)`` (``align_corners=False``, ``half_pixel_centers=False``).
+
+    Output pixel ``i`` of an axis reads input position ``i * scale`` with ``scale = in / out`` in
+    float32, between ``floor`` and ``min(floor + 1, in - 1)``; x is interpolated first, then y.
+
+    Args:
+        x: ``[..., H, W]`` float images.
+        size: ``(height, width)`` of the output.
+    Returns:
+        ``[..., height, width]``.
+    """
+
+    def grid(n_in: int, n_out: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        scale = torch.tensor(n_in, dtype=torch.float32) / torch.tensor(n_out, dtype=torch.float32)
+        src = torch.arange(n_out, dtype=torch.float32) * scale
+        lower = src.floor()
+        upper = torch.minimum(src.ceil(), torch.tensor(float(n_in - 1)))
+        return lower.long(), upper.long(), (src - lower).to(x.dtype)
+
+    (y0, y1, fy), (x0, x1, fx) = grid(x.shape[-2], size[0]), grid(x.shape[-1], size[1])
+    left, right = x[..., x0], x[..., x1]
+    rows = left + (right - left) * fx  # [..., H, width]
+    top, bottom = rows[..., y0, :], rows[..., y1, :]
+    return top + (bottom - top) * fy[:, None]
+
+
 def _resize_crop(x: torch.Tensor, preset: Preset) -> torch.Tensor:
-    """``[T, 3, H, W]`` in [0, 1] -> ``[T, 3, size, size]``."""
+    """``[T, 3, H, W]`` in [0, 1] -> ``[T, 3, size, size]`` (or unchanged for ``native``)."""
     h, w = x.shape[-2:]
     s = preset.size
+    if preset.policy == "native":
+        return x
     if preset.policy == "squash":
-        target = (s, s)
-    else:
-        scale = s / min(h, w)
-        target = (s, math.ceil(w * scale)) if h <= w else (math.ceil(h * scale), s)
+        return x if (h, w) == (s, s) else tf1_resize_bilinear(x, (s, s))
+    scale = s / min(h, w)
+    target = (s, math.ceil(w * scale)) if h < w else (math.ceil(h * scale), s)  # VideoGPT: a tie is portrait
     if target != (h, w):
         x = F.interpolate(x, size=target, mode="bilinear", align_corners=False, antialias=False)
     top, left = (x.shape[-2] - s) // 2, (x.shape[-1] - s) // 2
@@ -153,12 +204,12 @@ def preprocess(
         frames: frame selection (``all``, ``first16``, ``middle16``).
         source: name of the video, for error messages.
     Returns:
-        float32 ``[3, T', size, size]`` with values in ``preset.value_range``.
+        float32 ``[3, T', size, size]`` (``native``: ``[3, T', H, W]``) with values in ``preset.value_range``.
     """
     preset = get_preset(preset) if isinstance(preset, str) else preset
     x = to_unit_range(video, source)
     x = x[select_frames(x.shape[0], frames, source)]
-    x = _resize_crop(x.permute(0, 3, 1, 2), preset).clamp_(0.0, 1.0)  # [T, 3, s, s]
+    x = _resize_crop(x.permute(0, 3, 1, 2), preset).clamp(0.0, 1.0)  # [T, 3, s, s]
     lo, hi = preset.value_range
     if (lo, hi) == (0.0, 255.0):
         x = (x * 255.0).round_()  # the integer levels of uint8 frames

@@ -45,6 +45,26 @@ USER_NOTE = (
 )
 
 
+#: Classes of the reference I3D's head (Kinetics-400): its logits are the FVD features.
+KINETICS_CLASSES = 400
+
+
+def comparability(random_init: bool, feature_dim: int) -> tuple[bool, str]:
+    """Whether an FVD made with these weights can be compared to published ones, and why.
+
+    Only a Kinetics-400 head (400 logits) that is not a random initialisation qualifies; a
+    file's identity beyond that is recorded by its SHA-256, not guessed.
+    """
+    if random_init:
+        return False, RANDOM_NOTE
+    if feature_dim != KINETICS_CLASSES:
+        return False, (
+            f"a {feature_dim}-class head: FVD values are NOT comparable to published FVDs, which use "
+            f"the Kinetics-400 I3D ({KINETICS_CLASSES} logits)"
+        )
+    return True, USER_NOTE
+
+
 def _is_torchscript(path: Path) -> bool:
     """TorchScript archives are zip files holding ``code/`` and ``constants.pkl``."""
     if not zipfile.is_zipfile(path):

@@ -25,7 +25,7 @@ from typing import Literal
 
 import numpy as np
 
-from lionlora.apps.model import PAPER_MODEL
+from lionlora.apps.model import PAPER_MODEL, check_size_options
 from lionlora.config import opt
 from lionlora.errors import ConfigError
 
@@ -49,6 +49,7 @@ class AnalyzeConfig:
     def __post_init__(self) -> None:
         if not self.timesteps or any(not 0 <= t < 1000 for t in self.timesteps):
             raise ConfigError("AnalyzeConfig", "timesteps", "timesteps in [0, 1000)", got=self.timesteps)
+        check_size_options("AnalyzeConfig", self.frames, None, None)
 
 
 class _Accumulator:
@@ -151,20 +152,21 @@ def analyze(cfg: AnalyzeConfig, loras: dict[str, Path], images: list[Path], prom
     from lionlora.lora.io import load_adapter
     from lionlora.lora.lion import LionLoRA
 
-    if len(loras) < 1 or not images:
+    if len(loras) < 2 or not images:  # one adapter has no pair to compare
         raise ConfigError(
-            "analyze", "--lora/--image", "at least one adapter and one image", got=(len(loras), len(images))
+            "analyze", "--lora/--image", "at least two adapters and one image", got=(len(loras), len(images))
         )
     out = Path(out)
+    conditions = [read_condition_image(path) for path in images]  # a bad image fails before the model loads
     pipe = load_pipeline(cfg.model, cfg.dtype, cfg.device)
     lion = LionLoRA(pipe.transformer)
     for name, path in loras.items():
         load_adapter(lion, path, name=name)
-    frames = cfg.frames or model_geometry(pipe)["frames"]
+    frames = cfg.frames if cfg.frames is not None else model_geometry(pipe)["frames"]
     sims, norms = [], []
     jobs = [(i, p, t) for i, p in enumerate(images) for t in cfg.timesteps]
     for i, path, t in tqdm(jobs, desc="probe"):
-        acc = probe(lion, pipe, read_condition_image(path), prompt, t, cfg.seed + i, frames)
+        acc = probe(lion, pipe, conditions[i], prompt, t, cfg.seed + i, frames)
         s, n = acc.rows(f"{Path(path).stem}@t{t}")
         sims += s
         norms += n

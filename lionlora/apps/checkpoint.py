@@ -23,6 +23,7 @@ import torch
 
 from lionlora.errors import InputError
 from lionlora.io.files import atomic_dir, read_json, write_json
+from lionlora.lora.io import assign_adapter_tensors, read_adapter, save_adapter
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,6 @@ def _optimizer_tensors(state: dict) -> tuple[dict[str, torch.Tensor], dict]:
 def save_checkpoint(folder: Path, step: int, lion, name: str, optimizer, lr_scheduler, extra: dict) -> Path:
     """Write checkpoint ``folder/step_{step:06d}`` atomically; returns its path."""
     from safetensors.torch import save_file
-
-    from lionlora.lora.io import save_adapter
 
     path = folder / f"step_{step:06d}"
     opt_state = optimizer.state_dict()
@@ -86,8 +85,6 @@ def prune_checkpoints(folder: Path, keep: int) -> None:
 def load_checkpoint(path: Path, lion, name: str, optimizer, lr_scheduler) -> dict:
     """Restore adapter weights, optimizer and LR scheduler from ``path``; returns the state JSON."""
     from safetensors.torch import load_file
-
-    from lionlora.lora.io import assign_adapter_tensors, read_adapter
 
     state = read_json(path / STATE_FILE, "a training checkpoint state")
     cfg, tensors, _ = read_adapter(path)

@@ -11,15 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from lionlora.errors import InputError
-from lionlora.io.video import resize_cover
-from lionlora.scaling import PAIRS_COLUMNS, spread_indices
+from lionlora.errors import InputError, VideoError
+from lionlora.io.files import atomic_path
+from lionlora.io.video import iter_video, resize_cover
+from lionlora.records.pairs import PairsManifest
+from lionlora.scaling import spread_indices
 
 log = logging.getLogger(__name__)
 
@@ -38,64 +41,25 @@ class Pair:
     row: int
 
 
-def _parse_frames(text: str, manifest: Path, row: int) -> list[int]:
-    try:
-        frames = json.loads(text)
-    except (json.JSONDecodeError, TypeError):
-        frames = None
-    if not isinstance(frames, list) or not frames or not all(isinstance(f, int) and f >= 0 for f in frames):
-        raise InputError(manifest, f"row {row}: frames", "a JSON list of frame indices >= 0", got=text)
-    return frames
-
-
 def read_pairs(manifest: str | Path, lora: str | None = None) -> list[Pair]:
     """Rows of a pairs manifest (all of them, or those of adapter ``lora``), paths resolved.
 
     Raises:
-        InputError: missing file or column, bad S (outside (0, 1]), bad frame list or kind, a
-            clip that does not exist, or no row for ``lora``.
+        InputError: what :meth:`PairsManifest.read` rejects, a clip that does not exist, or no row
+            for ``lora``.
     """
-    import pandas as pd
-
     manifest = Path(manifest)
-    if not manifest.is_file():
-        raise InputError(manifest, "", "an existing pairs manifest (CSV)", got="no such file")
-    table = pd.read_csv(manifest, dtype=str, keep_default_na=False)
-    missing = [c for c in PAIRS_COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(manifest, missing[0], f"the columns {', '.join(PAIRS_COLUMNS)}", got=list(table.columns))
+    records = PairsManifest.read(manifest)
+    rows = records.for_lora(lora) if lora is not None else list(enumerate(records.rows, start=1))
+    if lora is not None and not rows:
+        raise InputError(manifest, "lora", f"rows for the adapter '{lora}'", got=sorted({r.lora for r in records.rows}))
     pairs = []
-    for row, rec in enumerate(table.to_dict("records"), start=1):
-        if lora is not None and rec["lora"] != lora:
-            continue
-        if rec["kind"] not in ("camera", "motion"):
-            raise InputError(manifest, f"row {row}: kind", "'camera' or 'motion'", got=rec["kind"])
-        try:
-            scale = float(rec["scale"])
-        except ValueError:
-            scale = float("nan")
-        if not 0.0 < scale <= 1.0:
-            raise InputError(manifest, f"row {row}: scale", "a scaling value S in (0, 1]", got=rec["scale"])
-        clip = manifest.parent / rec["clip"]
+    for row, rec in rows:
+        clip = manifest.parent / rec.clip
         if not clip.exists():
-            raise InputError(
-                manifest, f"row {row}: clip", "an existing clip (relative to the manifest)", got=rec["clip"]
-            )
-        cameras = manifest.parent / rec["cameras"] if rec["cameras"] else None
-        pairs.append(
-            Pair(
-                clip,
-                rec["kind"],
-                rec["lora"],
-                scale,
-                _parse_frames(rec["frames"], manifest, row),
-                cameras,
-                rec["prompt"],
-                row,
-            )
-        )
-    if lora is not None and not pairs:
-        raise InputError(manifest, "lora", f"rows for the adapter '{lora}'", got=sorted(set(table["lora"])))
+            raise InputError(manifest, f"row {row}: clip", "an existing clip (relative to the manifest)", got=rec.clip)
+        cameras = manifest.parent / rec.cameras if rec.cameras else None
+        pairs.append(Pair(clip, rec.kind, rec.lora, rec.scale, list(rec.frames), cameras, rec.prompt, row))
     return pairs
 
 
@@ -108,9 +72,6 @@ def subsample(indices: list[int], n: int) -> list[int]:
 
 def read_clip_frames(path: Path, indices: list[int]) -> np.ndarray:
     """The frames ``indices`` of a video (decoded once, in order), ``[T, H, W, 3]`` uint8."""
-    from lionlora.errors import VideoError
-    from lionlora.io.video import iter_video
-
     wanted = set(indices)
     last = max(indices)
     got: dict[int, np.ndarray] = {}
@@ -142,13 +103,25 @@ class LatentCache:
         pipe: the loaded pipeline (its VAE and text encoder are used on a miss).
         model: the model id/path (part of the cache key).
         frames, height, width: the training clip size in pixels.
+        image_noise: ``(mean, std)`` of the log-sigma of the noise added to the conditioning image
+            before it is encoded (None: the clean image); one seeded draw per pair.
     """
 
-    def __init__(self, root: str | Path, pipe, model: str, frames: int, height: int, width: int):
+    def __init__(
+        self,
+        root: str | Path,
+        pipe,
+        model: str,
+        frames: int,
+        height: int,
+        width: int,
+        image_noise: tuple[float, float] | None = None,
+    ):
         self.root = Path(root)
         self.pipe = pipe
         self.model = str(model)
         self.frames, self.height, self.width = frames, height, width
+        self.image_noise = None if image_noise is None else (float(image_noise[0]), float(image_noise[1]))
 
     def _key(self, kind: str, payload: dict) -> str:
         text = json.dumps({"kind": kind, "model": self.model, **payload}, sort_keys=True)
@@ -156,8 +129,6 @@ class LatentCache:
 
     def _load_or(self, key: str, compute) -> dict[str, torch.Tensor]:
         from safetensors.torch import load_file, save_file
-
-        from lionlora.io.files import atomic_path
 
         path = self.root / f"{key}.safetensors"
         if path.is_file():
@@ -170,17 +141,17 @@ class LatentCache:
     def pair_key(self, pair: Pair) -> str:
         """Cache key of a pair's latents: the clip (path, size, modification time), frames and size."""
         stat = pair.clip.stat()
-        return self._key(
-            "pair",
-            {
-                "clip": str(pair.clip.resolve()),
-                "size": stat.st_size,
-                "mtime": stat.st_mtime_ns,
-                "frames": subsample(pair.frames, self.frames),
-                "h": self.height,
-                "w": self.width,
-            },
-        )
+        payload = {
+            "clip": str(pair.clip.resolve()),
+            "size": stat.st_size,
+            "mtime": stat.st_mtime_ns,
+            "frames": subsample(pair.frames, self.frames),
+            "h": self.height,
+            "w": self.width,
+        }
+        if self.image_noise is not None:
+            payload["image_noise"] = list(self.image_noise)
+        return self._key("pair", payload)
 
     def pair_latents(self, pair: Pair) -> dict[str, torch.Tensor]:
         """``latents`` ``[T, C, h, w]`` and ``image_latents`` ``[1, C, h, w]`` (scaled as the pipeline does)."""
@@ -189,7 +160,7 @@ class LatentCache:
 
         def compute():
             pixels = to_model_pixels(resize_cover(read_clip_frames(pair.clip, indices), self.height, self.width))
-            return encode_video(self.pipe, pixels, _seed_of(key))
+            return encode_video(self.pipe, pixels, _seed_of(key), self.image_noise)
 
         return self._load_or(key, compute)
 
@@ -212,11 +183,15 @@ class LatentCache:
 
 
 @torch.no_grad()
-def encode_video(pipe, pixels: torch.Tensor, seed: int) -> dict[str, torch.Tensor]:
+def encode_video(
+    pipe, pixels: torch.Tensor, seed: int, image_noise: tuple[float, float] | None = None
+) -> dict[str, torch.Tensor]:
     """VAE latents of a clip and of its first frame, scaled like diffusers' CogVideoX I2V pipeline.
 
     Args:
         pixels: ``[1, 3, T, H, W]`` in [-1, 1].
+        image_noise: ``(mean, std)``: Gaussian noise of sigma ``exp(N(mean, std))`` is added to the
+            first frame before it is encoded (CogVideoX's I2V fine-tuning); None: the clean frame.
     Returns:
         ``latents`` ``[T', C, h, w]`` and ``image_latents`` ``[1, C, h, w]``.
     """
@@ -229,7 +204,11 @@ def encode_video(pipe, pixels: torch.Tensor, seed: int) -> dict[str, torch.Tenso
 
     factor = vae.config.scaling_factor
     latents = sample(x) * factor
-    image = sample(x[:, :, :1])
+    first = x[:, :, :1]
+    if image_noise is not None:
+        sigma = math.exp(image_noise[0] + image_noise[1] * float(torch.randn((), generator=gen)))
+        first = first + (torch.randn(first.shape, generator=gen) * sigma).to(first)
+    image = sample(first)
     image = image / factor if vae.config.invert_scale_latents else image * factor
     return {"latents": latents[0].permute(1, 0, 2, 3).float(), "image_latents": image[0].permute(1, 0, 2, 3).float()}
 

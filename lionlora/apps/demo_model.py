@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from lionlora.checks import is_4k_plus_1
 from lionlora.config import opt
 from lionlora.errors import ConfigError
 
@@ -75,7 +76,7 @@ class TinyModelConfig:
             raise ConfigError(
                 "TinyModelConfig", "height/width", "positive multiples of 16", got=(self.height, self.width)
             )
-        if self.frames < 1 or (self.frames - 1) % 4:
+        if not is_4k_plus_1(self.frames):
             raise ConfigError("TinyModelConfig", "frames", "4k + 1 frames", got=self.frames)
         if self.head_dim % 8 or self.head_dim <= 0:
             raise ConfigError("TinyModelConfig", "head_dim", "a positive multiple of 8", got=self.head_dim)

@@ -6,8 +6,12 @@ The baselines of the paper's comparisons are flags of the same call:
 
 * vanilla fusion (Fig. 2): ``fusion='vanilla'``, the adapters' outputs summed with weights
   lambda_i (eq. 3) in one joint attention, no norm rescaling;
-* adapter scale (Fig. 10): ``adapter_scale=True``, S is used as the LoRA multiplier lambda
-  (eq. 2) and no scaling token is appended.
+* adapter scale (Fig. 10): ``adapter_scale=True``, the LoRA multiplier lambda (eq. 2) is set
+  to the requested S and no scaling token is appended.
+
+Names: ``scale`` is always the scaling value S (``--lora NAME=PATH:S``); ``weight`` and
+``lam`` are the LoRA multiplier lambda; ``adapter_scale`` names the Fig. 10 baseline, in which
+lambda = S x weight.
 
 The noise comes from a CPU generator seeded with ``seed``: the same inputs and seed give the
 same video.
@@ -20,14 +24,19 @@ import math
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from lionlora.apps.model import PAPER_MODEL
+from lionlora.apps.model import PAPER_MODEL, check_size_options
+from lionlora.checks import is_4k_plus_1, scale_in_range
 from lionlora.config import opt
 from lionlora.errors import AdapterError, ConfigError
 from lionlora.lora.config import check_name
+from lionlora.records.video import VideoRecord
+
+if TYPE_CHECKING:
+    from lionlora.geometry import Trajectory
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +55,8 @@ class GenerateConfig:
     negative_prompt: str = opt("", "negative prompt")
     fusion: Literal["lion", "vanilla"] = opt("lion", "lion fusion (eqs. 4, 8) or vanilla fusion (eq. 3)")
     norm: Literal["sample", "token", "none"] = opt("sample", "axes of the norm consistency of eq. 4 (lion fusion)")
-    adapter_scale: bool = opt(False, "Fig. 10 baseline: S scales the LoRA output (lambda) instead of the token")
+    merge: Literal["mean", "sum"] = opt("mean", "lion fusion: mean (Fig. 8) or sum of the k adapters in every layer")
+    adapter_scale: bool = opt(False, "Fig. 10 baseline: lambda = S multiplies the LoRA output; no scaling token")
     fps: int = opt(8, "frame rate of the written mp4")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = opt("auto", "weights dtype (auto: bf16 on CUDA)")
     device: Literal["auto", "cpu", "cuda"] = opt("auto", "device")
@@ -57,9 +67,17 @@ class GenerateConfig:
             raise ConfigError("GenerateConfig", "steps/fps", "integers >= 1", got=(self.steps, self.fps))
         if not math.isfinite(self.cfg) or self.cfg < 1.0:
             raise ConfigError("GenerateConfig", "cfg", "a guidance scale >= 1", got=self.cfg)
-        if self.frames is not None and (self.frames < 1 or (self.frames - 1) % 4):
+        check_size_options("GenerateConfig", self.frames, self.height, self.width)
+        if self.frames is not None and not is_4k_plus_1(self.frames):
             raise ConfigError("GenerateConfig", "frames", "4k + 1 frames", got=self.frames)
-        if self.cameras_scale is not None and not 0 < self.cameras_scale <= 1:
+        if self.adapter_scale and self.fusion == "vanilla":
+            raise ConfigError(
+                "GenerateConfig",
+                "adapter_scale",
+                "one baseline at a time: adapter_scale (--adapter-scale) or fusion = vanilla (--vanilla-fusion)",
+                got="both",
+            )
+        if self.cameras_scale is not None and not scale_in_range(self.cameras_scale):
             raise ConfigError("GenerateConfig", "cameras_scale", "a value in (0, 1]", got=self.cameras_scale)
 
 
@@ -85,7 +103,12 @@ def check_guidance(cfg: GenerateConfig, prompt: str) -> None:
 
 @dataclass
 class LoraSpec:
-    """One ``--lora NAME=PATH:S`` argument (plus its lambda from ``--weight NAME=X``)."""
+    """One ``--lora NAME=PATH[:S]`` argument (plus its lambda from ``--weight NAME=X``).
+
+    Attributes:
+        scale: the scaling value S asked for.
+        weight: lambda_i of eq. 3 (the adapter-scale baseline multiplies it by S).
+    """
 
     name: str
     path: Path
@@ -93,18 +116,15 @@ class LoraSpec:
     weight: float = 1.0
 
 
-def parse_lora_spec(text: str, require_scale: bool = True) -> LoraSpec:
-    """``NAME=PATH:S`` -> :class:`LoraSpec` (ConfigError naming the argument otherwise).
+def parse_lora_spec(text: str) -> LoraSpec:
+    """``NAME=PATH[:S]`` -> :class:`LoraSpec` (ConfigError naming the argument otherwise).
 
-    With ``require_scale=False``, ``NAME=PATH`` is accepted too (S = 1) and ``:S`` is read only
-    when it is a number.
+    The one ``--lora`` syntax of ``generate`` and ``analyze``: S defaults to 1 and ``:S`` is read
+    only when it is a number, so a PATH may hold colons. (``train --lora NAME`` names the adapter
+    to train, which has no file yet.)
     """
-    expected = (
-        "NAME=PATH:S, e.g. orbit_left=results/lora/orbit_left:0.8"
-        if require_scale
-        else "NAME=PATH[:S], e.g. orbit_left=results/lora/orbit_left"
-    )
-    if "=" not in text or (require_scale and ":" not in text.split("=", 1)[1]):
+    expected = "NAME=PATH[:S], e.g. orbit_left=results/lora/orbit_left:0.8"
+    if "=" not in text:
         raise ConfigError("--lora", "", expected, got=text)
     name, rest = text.split("=", 1)
     path, scale = rest.rsplit(":", 1) if ":" in rest else (rest, "1")
@@ -112,8 +132,6 @@ def parse_lora_spec(text: str, require_scale: bool = True) -> LoraSpec:
     try:
         value = float(scale)
     except ValueError:
-        if require_scale:
-            raise ConfigError("--lora", "S", "a number", got=scale) from None
         path, value = rest, 1.0
     if not math.isfinite(value) or not path:
         raise ConfigError("--lora", "", expected, got=text)
@@ -128,9 +146,12 @@ def apply_weights(specs: list[LoraSpec], weights: list[str]) -> list[LoraSpec]:
         if name not in names:
             raise AdapterError("--weight", "NAME", f"one of the --lora names {names}", got=name)
         try:
-            specs[names.index(name)].weight = float(value)
+            weight = float(value)
         except ValueError:
-            raise ConfigError("--weight", name, "a number", got=value) from None
+            weight = math.nan
+        if not math.isfinite(weight):
+            raise ConfigError("--weight", name, "a finite number", got=value)
+        specs[names.index(name)].weight = weight
     return specs
 
 
@@ -139,7 +160,7 @@ def check_specs(specs: list[LoraSpec], cfg: GenerateConfig) -> None:
 
     Raises:
         AdapterError: pickle file, a NAME that is not the adapter's, a repeated NAME, or S
-            outside ``[s_min, 1]`` (adapter-scale mode: a negative lambda).
+            outside ``[s_min, 1]`` (adapter-scale baseline: an S < 0, i.e. a negative lambda).
     """
     from lionlora.lora.io import read_adapter
 
@@ -153,14 +174,14 @@ def check_specs(specs: list[LoraSpec], cfg: GenerateConfig) -> None:
             raise AdapterError(file, "name", f"the LoRA name stored in the adapter ({acfg.name!r})", got=spec.name)
         if cfg.adapter_scale:
             if spec.scale < 0:
-                raise AdapterError("--lora", spec.name, "an adapter scale >= 0", got=spec.scale)
-        elif acfg.scaling_token and not acfg.s_min - 1e-6 <= spec.scale <= 1.0 + 1e-6:
+                raise AdapterError("--lora", spec.name, "S >= 0 (the adapter-scale baseline's lambda)", got=spec.scale)
+        elif acfg.scaling_token and not scale_in_range(spec.scale, acfg.s_min):
             raise AdapterError(
-                "--lora", spec.name, f"a scaling value S in [s_min, 1] = [{acfg.s_min:.4g}, 1]", got=spec.scale
+                "--lora", spec.name, f"a scaling value S in [s_min, 1] = [{acfg.s_min or 0.0:.4g}, 1]", got=spec.scale
             )
 
 
-class Generator:
+class VideoGenerator:
     """A loaded pipeline with its adapters; call :meth:`__call__` for each video."""
 
     def __init__(self, cfg: GenerateConfig, specs: list[LoraSpec], pipe=None):
@@ -183,12 +204,13 @@ class Generator:
 
         adapters = []
         for spec in self.specs:
-            if self.cfg.adapter_scale:
-                adapters.append(ActiveAdapter(spec.name, weight=spec.scale * spec.weight, scale=None))
+            if self.cfg.adapter_scale:  # Fig. 10 baseline: lambda = S, no token
+                lam = spec.scale * spec.weight
+                adapters.append(ActiveAdapter(spec.name, weight=lam, scale=None))
             else:
                 has_token = self.lion.configs[spec.name].scaling_token
                 adapters.append(ActiveAdapter(spec.name, weight=spec.weight, scale=spec.scale if has_token else None))
-        return adapters, FusionConfig(mode=self.cfg.fusion, norm=self.cfg.norm)
+        return adapters, FusionConfig(mode=self.cfg.fusion, norm=self.cfg.norm, merge=self.cfg.merge)
 
     def size(self) -> tuple[int, int, int]:
         from lionlora.apps.model import video_size
@@ -235,24 +257,43 @@ def read_condition_image(path: str | Path) -> np.ndarray:
     return read_image(path)
 
 
-def write_gt_cameras(
-    cameras: str | Path, out: Path, scale: float, frames: int, height: int, width: int, extra: dict
-) -> Path:
-    """Write beside ``out`` the GT cameras of the frames a video at scaling value S shows.
+def gt_cameras(
+    traj: Trajectory, source: str | Path, scale: float, frames: int, height: int, width: int
+) -> tuple[Trajectory, list[int]]:
+    """The GT cameras of the frames a video at scaling value S shows, and their indices in ``traj``
+    (read from ``source``).
 
     The source trajectory is sampled like a training pair: ``frames`` cameras uniform over its
     first ``round(N * S)``; intrinsics follow the resize-and-crop to the video's size.
     """
-    from lionlora.io.cameras_json import read_cameras, write_cameras
     from lionlora.io.video import cover_window
     from lionlora.scaling import sample_indices
 
-    traj = read_cameras(cameras)
-    indices = sample_indices(scale, len(traj), frames, str(cameras))
+    indices = sample_indices(scale, len(traj), frames, str(source))
     K = traj.intrinsics
     nh, nw, y0, x0 = cover_window(K.height, K.width, height, width)
     sub = replace(traj.subset(indices), intrinsics=K.scaled(nw, nh).cropped(x0, y0, width, height), names=None)
+    return sub, indices
+
+
+def write_gt_cameras(
+    cameras: str | Path, out: Path, scale: float, frames: int, height: int, width: int, extra: dict
+) -> Path:
+    """Write beside ``out`` the GT cameras of the frames a video at scaling value S shows (:func:`gt_cameras`)."""
+    from lionlora.io.cameras_json import read_cameras, write_cameras
+
+    sub, indices = gt_cameras(read_cameras(cameras), cameras, scale, frames, height, width)
     return write_cameras(out.parent / "cameras.json", sub, metadata={**extra, "source_frames": indices})
+
+
+def cameras_scale(cfg: GenerateConfig, specs: list[LoraSpec]) -> float:
+    """S of the GT cameras written beside a video: ``cameras_scale``, else the LoRAs' one S (1 without LoRAs)."""
+    if cfg.cameras_scale is not None:
+        return cfg.cameras_scale
+    scales = sorted({s.scale for s in specs})
+    if len(scales) > 1:
+        raise ConfigError("--cameras-scale", "", "a value when the LoRAs have different S", got=scales)
+    return scales[0] if scales else 1.0
 
 
 def generate_to_file(
@@ -262,18 +303,30 @@ def generate_to_file(
     specs: list[LoraSpec],
     out: str | Path,
     cameras: str | Path | None = None,
-    generator: Generator | None = None,
+    generator: VideoGenerator | None = None,
 ) -> dict:
-    """Generate one video to ``out`` (mp4, atomically) with ``out``'s ``.json`` record beside it."""
+    """Generate one video to ``out`` (mp4, atomically) with ``out``'s ``.json`` record beside it.
+
+    Every input (adapters, image, cameras) and output path is checked before the model is loaded
+    and before the first write: a bad input leaves nothing behind.
+    """
     from lionlora.config import to_dict
-    from lionlora.io.files import write_json
+    from lionlora.io.cameras_json import read_cameras, write_cameras
+    from lionlora.io.files import check_output
     from lionlora.io.video import write_video
 
     out = Path(out)
+    for path in (out, out.with_suffix(".json"), *([out.parent / "cameras.json"] if cameras is not None else [])):
+        check_output(path)
     started = time.time()
     check_guidance(cfg, prompt)  # before any model is loaded
-    gen = generator or Generator(cfg, specs)
-    video = gen(read_condition_image(image), prompt)
+    first = read_condition_image(image)
+    traj = read_cameras(cameras) if cameras is not None else None  # a bad file fails before the model loads
+    scale = cameras_scale(cfg, specs) if cameras is not None else None
+    gen = generator or VideoGenerator(cfg, specs)
+    frames, height, width = gen.size()
+    sub = gt_cameras(traj, cameras, scale, frames, height, width) if traj is not None else None
+    video = gen(first, prompt)
     write_video(out, list(video), fps=cfg.fps)
     record = {
         "image": str(image),
@@ -285,16 +338,9 @@ def generate_to_file(
         "seconds": round(time.time() - started, 2),
         "config": to_dict(cfg),
     }
-    if cameras is not None:
-        scales = {s.scale for s in specs}
-        scale = cfg.cameras_scale
-        if scale is None:
-            if len(scales) > 1:
-                raise ConfigError("--cameras-scale", "", "a value when the LoRAs have different S", got=sorted(scales))
-            scale = scales.pop() if scales else 1.0
-        write_gt_cameras(
-            cameras, out, scale, video.shape[0], video.shape[1], video.shape[2], {"generated": out.name, "scale": scale}
-        )
+    if sub is not None:
+        meta = {"generated": out.name, "scale": scale, "source_frames": sub[1]}
+        write_cameras(out.parent / "cameras.json", sub[0], metadata=meta)
         record["cameras"] = {"source": str(cameras), "scale": scale}
-    write_json(out.with_suffix(".json"), record)
+    VideoRecord.from_json(record, out.with_suffix(".json")).write(out.with_suffix(".json"))
     return record

@@ -8,6 +8,7 @@ The real model (``THUDM/CogVideoX-5b-I2V``) and the tiny demo model written by
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,8 @@ def load_pipeline(model: str | Path, dtype: str = "auto", device: str = "auto"):
             f"{text}: cannot load the CogVideoX I2V pipeline (local folder or hub id): {first}"
         ) from None
     pipe.to(dev)
+    if os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes"):  # lionlora -q
+        pipe.set_progress_bar_config(disable=True)  # diffusers passes its own `disable`, which the env cannot override
     log.info("loaded %s (%s, %s)", text, dev, torch_dtype)
     return pipe
 
@@ -85,6 +88,14 @@ def model_geometry(pipe) -> dict:
     }
 
 
+def check_size_options(source: str, frames: int | None, height: int | None, width: int | None) -> None:
+    """Refuse a frame count or size below 1: the model's native value is asked for by leaving the
+    option out (None; ``--set height=null`` in a command), never by 0."""
+    for name, value in (("frames", frames), ("height", height), ("width", width)):
+        if value is not None and value < 1:
+            raise ConfigError(source, name, "a value >= 1 (leave it out for the model's native one)", got=value)
+
+
 def video_size(pipe, frames: int | None, height: int | None, width: int | None, source: str) -> tuple[int, int, int]:
     """Frames and pixel size to use (the model's native ones where None), checked against the model.
 
@@ -92,9 +103,11 @@ def video_size(pipe, frames: int | None, height: int | None, width: int | None, 
         ConfigError: frames not 4k + 1, a size that is not a multiple of the patch grid, or a size
             other than the native one for a model with learned positional embeddings (5B-I2V).
     """
+    check_size_options(source, frames, height, width)
     g = model_geometry(pipe)
     tc = pipe.transformer.config
-    frames, height, width = frames or g["frames"], height or g["height"], width or g["width"]
+    frames = g["frames"] if frames is None else frames
+    height, width = g["height"] if height is None else height, g["width"] if width is None else width
     if (frames - 1) % g["temporal"]:
         raise ConfigError(source, "frames", f"{g['temporal']}k + 1 frames", got=frames)
     if tc.use_learned_positional_embeddings and (height, width) != (g["height"], g["width"]):

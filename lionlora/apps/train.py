@@ -11,21 +11,23 @@ adapter's scaling token carries the pair's S. Only the adapter (LoRA + token pro
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from lionlora.apps.model import PAPER_MODEL
+from lionlora.apps.model import PAPER_MODEL, check_size_options
+from lionlora.checks import is_4k_plus_1, scale_in_range
 from lionlora.config import opt, to_dict
 from lionlora.device import resolve_device
 from lionlora.errors import ConfigError
-from lionlora.lora.config import BLOCK_LINEARS, AdapterConfig, check_name
+from lionlora.lora.config import AdapterConfig, check_name
 
 if TYPE_CHECKING:
     import torch
@@ -33,36 +35,53 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def _adapter_defaults() -> AdapterConfig:
+    return AdapterConfig()
+
+
 @dataclass
 class TrainConfig:
-    """Options of ``lionlora train`` (the ``train:`` section of the workflow config)."""
+    """Options of ``lionlora train`` (the ``train:`` section of the workflow config).
+
+    The adapter's architecture is one nested :class:`~lionlora.lora.config.AdapterConfig`
+    (``adapter:``; on the command line ``--set adapter.rank=4``); its name is ``lora`` and an
+    unset ``s_min`` becomes the smallest S of the adapter's manifest rows. The options the paper
+    leaves open (noise on and dropout of the conditioning, AdamW betas/eps/weight decay, gradient
+    clipping) default to diffusers' CogVideoX image-to-video LoRA fine-tuning script.
+    """
 
     model: str = opt(PAPER_MODEL, "CogVideoX I2V pipeline: hub id or local folder")
     manifest: Path | None = opt(None, "training-pairs manifest (CSV, contract 1)")
     lora: str | None = opt(None, "adapter to train: the manifest rows whose 'lora' column equals it")
     out: Path | None = opt(None, "output folder of the adapter (checkpoints and logs inside)")
-    lora_rank: int = opt(256, "LoRA rank r")
-    lora_alpha: float | None = opt(None, "LoRA alpha (default: the rank)")
-    lora_dropout: float = opt(0.0, "dropout on the LoRA input")
-    target_modules: list[str] = opt(BLOCK_LINEARS, "linear layers of each block that get the LoRA")
-    block_start: int = opt(0, "first block with LoRA")
-    block_stop: int | None = opt(None, "block after the last one with LoRA (default: all)")
-    scaling_token: bool = opt(True, "train the scaling token (false: a vanilla LoRA for the adapter-scale baseline)")
+    adapter: AdapterConfig = field(
+        default_factory=_adapter_defaults,
+        metadata={"help": "the adapter's architecture (rank, lora_alpha, target_modules, ...; its name is `lora`)"},
+    )
     variant: Literal["lion", "plain"] = opt(
         "lion",
-        "lion: LoRA + scaling token (the method); plain: a plain LoRA without token (turns scaling_token off), "
-        "the adapter of the paper's vanilla-fusion and adapter-scale baselines",
+        "lion: LoRA + scaling token (the method); plain: a plain LoRA without token (turns adapter.scaling_token "
+        "off), the adapter of the paper's vanilla-fusion and adapter-scale baselines",
     )
-    fourier_freqs: int = opt(8, "J of gamma(S) (eq. 5)")
-    s_min: float | None = opt(None, "smallest S (default: the smallest S of the adapter's manifest rows)")
     steps: int = opt(4000, "optimisation steps")
     learning_rate: float = opt(5e-4, "peak learning rate")
     lr_scheduler: Literal["constant", "constant_with_warmup", "linear", "cosine"] = opt(
         "constant_with_warmup", "learning-rate schedule"
     )
     warmup_steps: int = opt(100, "linear warm-up steps")
-    weight_decay: float = opt(1e-4, "AdamW weight decay")
-    max_grad_norm: float = opt(1.0, "gradient clipping (0: off)")
+    adam_betas: tuple[float, float] = opt((0.9, 0.95), "AdamW betas (CogVideoX fine-tuning: 0.9, 0.95)")
+    adam_epsilon: float = opt(1e-8, "AdamW epsilon (CogVideoX fine-tuning: 1e-8)")
+    weight_decay: float = opt(1e-4, "AdamW weight decay (CogVideoX fine-tuning: 1e-4)")
+    max_grad_norm: float = opt(1.0, "gradient clipping to this total norm (0: off; CogVideoX fine-tuning: 1.0)")
+    image_noise: tuple[float, float] | None = opt(
+        (-3.0, 0.5),
+        "noise on the conditioning image before VAE encoding: sigma = exp(N(mean, std)) for (mean, std) "
+        "(CogVideoX fine-tuning: (-3, 0.5)); one draw per pair, as the latents are cached; null: clean image",
+    )
+    image_dropout: float = opt(0.05, "probability of zeroing a sample's image latents (CogVideoX fine-tuning: 0.05)")
+    text_dropout: float = opt(
+        0.0, "probability of zeroing a sample's prompt embeddings (diffusers' script: 0; CogVideoX's SAT: 0.1)"
+    )
     batch_size: int = opt(16, "clips per optimisation step over all devices")
     micro_batch_size: int = opt(1, "clips per forward pass on one device (the rest is gradient accumulation)")
     frames: int | None = opt(None, "frames per clip, 4k + 1 (default: the model's native 49)")
@@ -84,9 +103,9 @@ class TrainConfig:
             check_name(self.lora, "TrainConfig", "lora")
         if self.variant not in ("lion", "plain"):
             raise ConfigError("TrainConfig", "variant", "'lion' or 'plain'", got=self.variant)
-        if self.variant == "plain":
-            self.scaling_token = False  # a plain LoRA has no token (norm consistency only acts when fusing)
-        for key in ("steps", "batch_size", "micro_batch_size", "checkpoint_every", "log_every", "lora_rank"):
+        if self.variant == "plain":  # a plain LoRA has no token (norm consistency only acts when fusing)
+            self.adapter = dataclasses.replace(self.adapter, scaling_token=False)
+        for key in ("steps", "batch_size", "micro_batch_size", "checkpoint_every", "log_every"):
             if getattr(self, key) < 1:
                 raise ConfigError("TrainConfig", key, "an integer >= 1", got=getattr(self, key))
         if self.learning_rate <= 0 or not math.isfinite(self.learning_rate):
@@ -98,12 +117,11 @@ class TrainConfig:
                 f"a multiple of micro_batch_size={self.micro_batch_size}",
                 got=self.batch_size,
             )
-        if self.frames is not None and (self.frames < 1 or (self.frames - 1) % 4):
+        check_size_options("TrainConfig", self.frames, self.height, self.width)
+        if self.frames is not None and not is_4k_plus_1(self.frames):
             raise ConfigError(
                 "TrainConfig", "frames", "4k + 1 frames (CogVideoX's VAE compresses time by 4)", got=self.frames
             )
-        if self.s_min is not None and not 0 < self.s_min <= 1:
-            raise ConfigError("TrainConfig", "s_min", "a value in (0, 1]", got=self.s_min)
         if self.warmup_steps < 0 or self.keep_checkpoints < 1 or self.eval_pairs < 0:
             raise ConfigError(
                 "TrainConfig",
@@ -111,20 +129,27 @@ class TrainConfig:
                 "warmup_steps >= 0, keep_checkpoints >= 1, eval_pairs >= 0",
                 got=(self.warmup_steps, self.keep_checkpoints, self.eval_pairs),
             )
+        self._check_optimiser_and_conditioning()
+
+    def _check_optimiser_and_conditioning(self) -> None:
+        if not all(0 <= b < 1 for b in self.adam_betas):
+            raise ConfigError("TrainConfig", "adam_betas", "two values in [0, 1)", got=list(self.adam_betas))
+        if not self.adam_epsilon > 0 or self.weight_decay < 0 or self.max_grad_norm < 0:
+            raise ConfigError(
+                "TrainConfig",
+                "adam_epsilon/weight_decay/max_grad_norm",
+                "adam_epsilon > 0, weight_decay >= 0, max_grad_norm >= 0",
+                got=(self.adam_epsilon, self.weight_decay, self.max_grad_norm),
+            )
+        for key in ("image_dropout", "text_dropout"):
+            if not 0 <= getattr(self, key) < 1:
+                raise ConfigError("TrainConfig", key, "a probability in [0, 1)", got=getattr(self, key))
+        if self.image_noise is not None and not self.image_noise[1] >= 0:
+            raise ConfigError("TrainConfig", "image_noise", "(mean, std) with std >= 0, or null", got=self.image_noise)
 
     def adapter_config(self, s_min: float) -> AdapterConfig:
-        return AdapterConfig(
-            name=self.lora,
-            rank=self.lora_rank,
-            alpha=self.lora_alpha,
-            dropout=self.lora_dropout,
-            target_modules=list(self.target_modules),
-            block_start=self.block_start,
-            block_stop=self.block_stop,
-            scaling_token=self.scaling_token,
-            fourier_freqs=self.fourier_freqs,
-            s_min=s_min,
-        )
+        """The adapter as trained: the nested config with the adapter's name and its S range."""
+        return dataclasses.replace(self.adapter, name=self.lora, s_min=s_min)
 
 
 def diffusion_loss(
@@ -180,6 +205,36 @@ def collate(samples: list[dict], prompts: list[torch.Tensor], device, dtype) -> 
     }
 
 
+def drop_conditioning(batch: dict, image_p: float, text_p: float, generator: torch.Generator) -> dict:
+    """Zero each sample's ``image_latents`` with probability ``image_p`` and its ``prompt_embeds``
+    with probability ``text_p`` (CogVideoX fine-tuning's conditioning dropout), in place.
+
+    Args:
+        batch: as :func:`collate` returns it (``[B, ...]`` tensors).
+        generator: CPU generator of the two ``[B]`` draws (image first, then text).
+    """
+    import torch
+
+    n = batch["latents"].shape[0]
+    u_image, u_text = torch.rand(n, generator=generator), torch.rand(n, generator=generator)
+    for key, u, p in (("image_latents", u_image, image_p), ("prompt_embeds", u_text, text_p)):
+        if p > 0:
+            keep = (u >= p).to(batch[key].device, batch[key].dtype)
+            batch[key] = batch[key] * keep.view(-1, *([1] * (batch[key].dim() - 1)))
+    return batch
+
+
+def _tracker_config(options: dict, prefix: str = "") -> dict:
+    """The scalar options for TensorBoard, nested ones as ``adapter.rank``."""
+    out = {}
+    for k, v in options.items():
+        if isinstance(v, dict):
+            out.update(_tracker_config(v, f"{prefix}{k}."))
+        elif isinstance(v, (int, float, str, bool)):
+            out[prefix + k] = v
+    return out
+
+
 def train(cfg: TrainConfig, callback: Callable[[int, float], None] | None = None) -> dict:
     """Train adapter ``cfg.lora`` on its manifest rows and write it to ``cfg.out``; returns the summary.
 
@@ -190,13 +245,19 @@ def train(cfg: TrainConfig, callback: Callable[[int, float], None] | None = None
     for key in ("manifest", "lora", "out"):
         if getattr(cfg, key) is None:
             raise ConfigError("TrainConfig", key, f"a value (in the config file or --{key})", got=None)
+    from lionlora.apps.data import read_pairs
+
+    read_pairs(cfg.manifest, cfg.lora)  # a bad manifest fails before the model loads
     return _Trainer(cfg).run(callback)
 
 
 class _Trainer:
+    """One training run, in the order :meth:`run` calls its parts: set-up, resume, steps, summary."""
+
     def __init__(self, cfg: TrainConfig):
         self.cfg = cfg
         self.out = Path(cfg.out)
+        self.ckpt_dir = self.out / "checkpoints"
 
     def _accelerator(self):
         import torch
@@ -223,15 +284,17 @@ class _Trainer:
 
         cfg = self.cfg
         pairs = read_pairs(cfg.manifest, cfg.lora)
-        s_min = cfg.s_min if cfg.s_min is not None else min(p.scale for p in pairs)
+        s_min = cfg.adapter.s_min if cfg.adapter.s_min is not None else min(p.scale for p in pairs)
         for p in pairs:
-            if p.scale < s_min:
+            if not scale_in_range(p.scale, s_min):
                 raise InputError(cfg.manifest, f"row {p.row}: scale", f"S in [s_min, 1] = [{s_min}, 1]", got=p.scale)
             if len(p.frames) < frames:
                 raise InputError(
                     cfg.manifest, f"row {p.row}: frames", f"at least {frames} frame indices", got=len(p.frames)
                 )
-        cache = LatentCache(cfg.cache_dir or self.out / "cache", pipe, cfg.model, frames, height, width)
+        cache = LatentCache(
+            cfg.cache_dir or self.out / "cache", pipe, cfg.model, frames, height, width, image_noise=cfg.image_noise
+        )
         with acc.main_process_first():
             samples = [cache.pair_latents(p) for p in tqdm(pairs, desc=f"latents {cfg.lora}", **_bar(acc))]
             prompts = {p.prompt: cache.prompt_embeds(p.prompt) for p in pairs}
@@ -242,158 +305,228 @@ class _Trainer:
         return pairs, samples, prompts, s_min, fingerprint
 
     def run(self, callback) -> dict:
-        import torch
-        from diffusers.optimization import get_scheduler
-        from tqdm.auto import tqdm
+        started = time.time()
+        self._setup()
+        start, losses, eval_before = self._resume()
+        if start == 0:
+            eval_before = self._eval_loss()
+        self._train(start, losses, eval_before, callback)
+        summary = self._summary(start, losses, eval_before, self._eval_loss(), time.time() - started)
+        if self.acc.is_main_process:
+            self._write_outputs(self.lion, summary, losses)
+        self.acc.end_training()
+        return summary
 
-        from lionlora.apps.checkpoint import list_checkpoints, load_checkpoint, prune_checkpoints, save_checkpoint
-        from lionlora.apps.data import SampleOrder, step_generator
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def _setup(self) -> None:
+        """Accelerator, pipeline, cached data, the adapter, optimizer and LR schedule."""
+        import torch
+
         from lionlora.apps.model import load_pipeline, video_size
-        from lionlora.lora.fusion import ActiveAdapter
         from lionlora.lora.lion import LionLoRA
 
-        cfg, started = self.cfg, time.time()
-        acc, dtype = self._accelerator()
-        world = acc.num_processes
+        cfg = self.cfg
+        self.acc, self.dtype = self._accelerator()
+        world = self.acc.num_processes
         if cfg.batch_size % (cfg.micro_batch_size * world):
             raise ConfigError(
                 "TrainConfig", "batch_size", f"a multiple of micro_batch_size x {world} processes", got=cfg.batch_size
             )
-        accum = cfg.batch_size // (cfg.micro_batch_size * world)
+        self.accum = cfg.batch_size // (cfg.micro_batch_size * world)
         pipe = load_pipeline(
             cfg.model,
-            dtype={torch.bfloat16: "bfloat16", torch.float16: "float16"}.get(dtype, "float32"),
-            device=str(acc.device),
+            dtype={torch.bfloat16: "bfloat16", torch.float16: "float16"}.get(self.dtype, "float32"),
+            device=str(self.acc.device),
         )
-        frames, height, width = video_size(pipe, cfg.frames, cfg.height, cfg.width, "TrainConfig")
-        pairs, samples, prompts, s_min, fingerprint = self._data(pipe, acc, frames, height, width)
+        self.pipe = pipe
+        self.size = video_size(pipe, cfg.frames, cfg.height, cfg.width, "TrainConfig")
+        self.pairs, self.samples, self.prompts, self.s_min, self.fingerprint = self._data(pipe, self.acc, *self.size)
         pipe.vae.to("cpu")
         pipe.text_encoder.to("cpu")
-
         torch.manual_seed(cfg.seed)
-        lion = LionLoRA(pipe.transformer)
-        lion.add_adapter(cfg.adapter_config(s_min))
-        params = lion.trainable(cfg.lora, torch.float32)
+        self.lion = LionLoRA(pipe.transformer)
+        self.lion.add_adapter(cfg.adapter_config(self.s_min))
+        self.params = self.lion.trainable(cfg.lora, torch.float32)
         if cfg.gradient_checkpointing:
             pipe.transformer.enable_gradient_checkpointing()
-        optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+        self.optimizer, self.lr_sched = self._optimizer(self.params)
+        self.rope = self._rope()
+
+    def _optimizer(self, params):
+        import torch
+        from diffusers.optimization import get_scheduler
+
+        cfg = self.cfg
+        optimizer = torch.optim.AdamW(
+            params,
+            lr=cfg.learning_rate,
+            betas=tuple(cfg.adam_betas),
+            eps=cfg.adam_epsilon,
+            weight_decay=cfg.weight_decay,
+        )
         lr_sched = get_scheduler(
             cfg.lr_scheduler, optimizer, num_warmup_steps=cfg.warmup_steps, num_training_steps=cfg.steps
         )
-        ckpt_dir = self.out / "checkpoints"
+        return optimizer, lr_sched
+
+    def _rope(self):
+        frames, height, width = self.size
+        pipe = self.pipe
+        if not pipe.transformer.config.use_rotary_positional_embeddings:
+            return None
+        latent_frames = (frames - 1) // pipe.vae_scale_factor_temporal + 1
+        return pipe._prepare_rotary_positional_embeddings(height, width, latent_frames, self.acc.device)
+
+    def _resume(self) -> tuple[int, list[float], float | None]:
+        """Step, losses and first evaluation loss of the newest checkpoint (0, [], None without one);
+        wraps the model and optimizer for accelerate."""
+        from lionlora.apps.checkpoint import list_checkpoints, load_checkpoint
+
+        cfg = self.cfg
         start, losses, eval_before = 0, [], None
-        found = list_checkpoints(ckpt_dir) if cfg.resume else []
-        if found and _stale(found[-1][1], fingerprint, acc):
+        found = list_checkpoints(self.ckpt_dir) if cfg.resume else []
+        if found and _stale(found[-1][1], self.fingerprint, self.acc):
             found = []
         if found:
-            state = load_checkpoint(found[-1][1], lion, cfg.lora, optimizer, lr_sched)
+            state = load_checkpoint(found[-1][1], self.lion, cfg.lora, self.optimizer, self.lr_sched)
             start, losses, eval_before = state["step"], list(state["losses"]), state.get("eval_loss_before")
             _warn_config_change(state.get("train_config", {}), to_dict(cfg))
-        model, optimizer = acc.prepare(lion, optimizer)
+        self.model, self.optimizer = self.acc.prepare(self.lion, self.optimizer)
+        return start, losses, eval_before
 
-        latent_frames = (frames - 1) // pipe.vae_scale_factor_temporal + 1
-        rope = None
-        if pipe.transformer.config.use_rotary_positional_embeddings:
-            rope = pipe._prepare_rotary_positional_embeddings(height, width, latent_frames, acc.device)
+    # -- batches and losses ---------------------------------------------------------------------
 
-        def make_batch(idx):
-            batch = collate([samples[i] for i in idx], [prompts[pairs[i].prompt] for i in idx], acc.device, dtype)
-            scales = torch.tensor([pairs[i].scale for i in idx])
-            return batch, [ActiveAdapter(cfg.lora, scale=scales if cfg.scaling_token else None)]
+    def _batch(self, idx: list[int], dropout: torch.Generator | None = None):
+        """The collated batch of pairs ``idx`` and its active adapter; with a ``dropout`` generator,
+        each sample's image latents / prompt embeddings are zeroed with their configured probability."""
+        import torch
 
-        def eval_loss() -> float | None:
-            n = min(cfg.eval_pairs, len(pairs))
-            if n == 0:
-                return None
-            model.eval()
-            total = 0.0
-            with torch.no_grad(), acc.autocast():
-                for i in range(n):
-                    batch, adapters = make_batch([i])
-                    t = torch.tensor([int((i + 0.5) / n * pipe.scheduler.config.num_train_timesteps)])
-                    gen = step_generator(cfg.seed, -1, i)
-                    with lion.activate(adapters):
-                        total += diffusion_loss(model, pipe.scheduler, batch, gen, rope, timesteps=t).item()
-            model.train()
-            return total / n
+        from lionlora.lora.fusion import ActiveAdapter
 
-        if start == 0:
-            eval_before = eval_loss()
-        acc.init_trackers(
-            "lionlora", config={k: v for k, v in to_dict(cfg).items() if isinstance(v, (int, float, str, bool))}
+        cfg, pairs = self.cfg, self.pairs
+        batch = collate(
+            [self.samples[i] for i in idx], [self.prompts[pairs[i].prompt] for i in idx], self.acc.device, self.dtype
         )
-        order = SampleOrder(len(pairs), cfg.seed)
-        model.train()
+        if dropout is not None:
+            drop_conditioning(batch, cfg.image_dropout, cfg.text_dropout, dropout)
+        scales = torch.tensor([pairs[i].scale for i in idx])
+        return batch, [ActiveAdapter(cfg.lora, scale=scales if cfg.adapter.scaling_token else None)]
+
+    def _eval_loss(self) -> float | None:
+        """Mean loss over the first ``eval_pairs`` pairs at fixed timesteps and noise."""
+        import torch
+
+        from lionlora.apps.data import step_generator
+
+        cfg = self.cfg
+        n = min(cfg.eval_pairs, len(self.pairs))
+        if n == 0:
+            return None
+        self.model.eval()
+        total = 0.0
+        with torch.no_grad(), self.acc.autocast():
+            for i in range(n):
+                batch, adapters = self._batch([i])
+                t = torch.tensor([int((i + 0.5) / n * self.pipe.scheduler.config.num_train_timesteps)])
+                gen = step_generator(cfg.seed, -1, i)
+                with self.lion.activate(adapters):
+                    total += diffusion_loss(self.model, self.pipe.scheduler, batch, gen, self.rope, timesteps=t).item()
+        self.model.train()
+        return total / n
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def _train(self, start: int, losses: list[float], eval_before: float | None, callback) -> None:
+        from tqdm.auto import tqdm
+
+        from lionlora.apps.data import SampleOrder
+
+        cfg, acc = self.cfg, self.acc
+        acc.init_trackers("lionlora", config=_tracker_config(to_dict(cfg)))
+        order = SampleOrder(len(self.pairs), cfg.seed)
+        self.model.train()
         bar = tqdm(total=cfg.steps, initial=start, desc=f"train {cfg.lora}", **_bar(acc))
         for step in range(start, cfg.steps):
-            torch.manual_seed(step_generator(cfg.seed, step, -1).initial_seed())  # LoRA dropout
-            total = 0.0
-            for micro in range(accum):
-                first = step * cfg.batch_size + (micro * world + acc.process_index) * cfg.micro_batch_size
-                batch, adapters = make_batch(order.indices(first, cfg.micro_batch_size))
-                gen = step_generator(cfg.seed, step, micro, acc.process_index)
-                sync = contextlib.nullcontext() if micro == accum - 1 else acc.no_sync(model)
-                with sync, lion.activate(adapters):
-                    with acc.autocast():
-                        loss = diffusion_loss(model, pipe.scheduler, batch, gen, rope)
-                    acc.backward(loss / accum)
-                total += loss.detach().float() / accum
-            if cfg.max_grad_norm > 0:
-                acc.clip_grad_norm_(params, cfg.max_grad_norm)
-            optimizer.step()
-            lr_sched.step()
-            optimizer.zero_grad(set_to_none=True)
-            value = float(acc.reduce(total.reshape(1), reduction="mean").item())
+            value = self._step(step, order)
             losses.append(value)
             done = step + 1
             bar.update(1)
             bar.set_postfix(loss=f"{value:.4f}")
             if done % cfg.log_every == 0 or done == cfg.steps:
-                acc.log({"loss": value, "lr": lr_sched.get_last_lr()[0]}, step=done)
+                acc.log({"loss": value, "lr": self.lr_sched.get_last_lr()[0]}, step=done)
             if done % cfg.checkpoint_every == 0 or done == cfg.steps:
-                acc.wait_for_everyone()
-                if acc.is_main_process:
-                    save_checkpoint(
-                        ckpt_dir,
-                        done,
-                        lion,
-                        cfg.lora,
-                        optimizer,
-                        lr_sched,
-                        {
-                            "losses": losses,
-                            "eval_loss_before": eval_before,
-                            "train_config": to_dict(cfg),
-                            "data_fingerprint": fingerprint,
-                        },
-                    )
-                    prune_checkpoints(ckpt_dir, cfg.keep_checkpoints)
+                self._checkpoint(done, losses, eval_before)
             if callback is not None:
                 callback(done, value)
         bar.close()
-        eval_after = eval_loss()
-        summary = {
-            "adapter": cfg.lora,
-            "steps": cfg.steps,
+
+    def _step(self, step: int, order) -> float:
+        """One optimisation step (gradient accumulation over the micro-batches); returns its loss."""
+        import torch
+
+        from lionlora.apps.data import step_generator
+
+        cfg, acc = self.cfg, self.acc
+        world, rank = acc.num_processes, acc.process_index
+        torch.manual_seed(step_generator(cfg.seed, step, -1).initial_seed())  # LoRA dropout
+        total = 0.0
+        for micro in range(self.accum):
+            first = step * cfg.batch_size + (micro * world + rank) * cfg.micro_batch_size
+            dropout = step_generator(cfg.seed, step, micro, rank, 1)
+            batch, adapters = self._batch(order.indices(first, cfg.micro_batch_size), dropout)
+            gen = step_generator(cfg.seed, step, micro, rank)
+            sync = contextlib.nullcontext() if micro == self.accum - 1 else acc.no_sync(self.model)
+            with sync, self.lion.activate(adapters):
+                with acc.autocast():
+                    loss = diffusion_loss(self.model, self.pipe.scheduler, batch, gen, self.rope)
+                acc.backward(loss / self.accum)
+            total += loss.detach().float() / self.accum
+        if cfg.max_grad_norm > 0:
+            acc.clip_grad_norm_(self.params, cfg.max_grad_norm)
+        self.optimizer.step()
+        self.lr_sched.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return float(acc.reduce(total.reshape(1), reduction="mean").item())
+
+    def _checkpoint(self, done: int, losses: list[float], eval_before: float | None) -> None:
+        from lionlora.apps.checkpoint import prune_checkpoints, save_checkpoint
+
+        acc, cfg = self.acc, self.cfg
+        acc.wait_for_everyone()
+        if not acc.is_main_process:
+            return
+        extra = {
+            "losses": losses,
+            "eval_loss_before": eval_before,
+            "train_config": to_dict(cfg),
+            "data_fingerprint": self.fingerprint,
+        }
+        save_checkpoint(self.ckpt_dir, done, self.lion, cfg.lora, self.optimizer, self.lr_sched, extra)
+        prune_checkpoints(self.ckpt_dir, cfg.keep_checkpoints)
+
+    def _summary(
+        self, start: int, losses: list[float], eval_before: float | None, eval_after: float | None, seconds: float
+    ) -> dict:
+        frames, height, width = self.size
+        return {
+            "adapter": self.cfg.lora,
+            "steps": self.cfg.steps,
             "resumed_from": start,
-            "s_min": s_min,
-            "pairs": len(pairs),
-            "variant": cfg.variant,
-            "scenes": training_scenes(pairs),
+            "s_min": self.s_min,
+            "pairs": len(self.pairs),
+            "variant": self.cfg.variant,
+            "scenes": training_scenes(self.pairs),
             "frames": frames,
             "height": height,
             "width": width,
             "final_loss": losses[-1] if losses else None,
             "eval_loss_before": eval_before,
             "eval_loss_after": eval_after,
-            "seconds_this_run": round(time.time() - started, 2),
-            "processes": world,
-            "gradient_accumulation": accum,
+            "seconds_this_run": round(seconds, 2),
+            "processes": self.acc.num_processes,
+            "gradient_accumulation": self.accum,
         }
-        if acc.is_main_process:
-            self._write_outputs(lion, summary, losses)
-        acc.end_training()
-        return summary
 
     def _write_outputs(self, lion, summary: dict, losses: list[float]) -> None:
         from lionlora.config import dump_config

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from lionlora.config import add_config_options
@@ -24,7 +25,7 @@ def register(actions: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="output JSON")
     p.add_argument("--convention", default="cami2v", help="metric convention (default: cami2v)")
     p.add_argument("--reduce", default="sum", choices=["sum", "mean"], help="sum or mean over frames (default: sum)")
-    p.set_defaults(func=_poses)
+    p.set_defaults(func=_poses, out_kind="file")
 
     c = actions.add_parser(
         "camera", help="recover a video's cameras with pycolmap (GLOMAP) and score them against the ground truth"
@@ -49,7 +50,7 @@ def register(actions: argparse._SubParsersAction) -> None:
         help="fix the intrinsics to the ground truth's (a PINHOLE camera, not refined); "
         f"--no-fix-intrinsics lets SfM estimate them (default: {CameraEvalConfig().fix_intrinsics})",
     )
-    c.set_defaults(func=_camera)
+    c.set_defaults(func=_camera, out_kind="file")
 
     t = actions.add_parser("table", help="per-method CSV and Markdown tables of camera metrics beside the paper's")
     t.add_argument(
@@ -57,7 +58,7 @@ def register(actions: argparse._SubParsersAction) -> None:
     )
     t.add_argument("--out", type=Path, required=True, help="output folder")
     add_config_options(t, TableConfig)
-    t.set_defaults(func=_table)
+    t.set_defaults(func=_table, out_kind="folder")
 
 
 def _poses(args: argparse.Namespace) -> int:
@@ -85,10 +86,15 @@ def _camera(args: argparse.Namespace) -> int:
     from lionlora.config import config_from_args
     from lionlora.eval.camera.config import CameraEvalConfig
     from lionlora.eval.camera.evaluate import cameras_path, evaluate_camera, write_result
+    from lionlora.io.files import check_output
 
     cfg = config_from_args(CameraEvalConfig, args)
+    threads = getattr(args, "threads", None)  # `lionlora --threads N`: pycolmap's count too
+    if threads is not None and cfg.num_threads == -1:
+        cfg = dataclasses.replace(cfg, num_threads=threads)
     source = args.video if args.video is not None else args.frames
-    result = evaluate_camera(source, args.gt, cfg, cameras_out=args.cameras or cameras_path(args.out))
+    cameras = check_output(args.cameras or cameras_path(args.out))  # both outputs checked before any work
+    result = evaluate_camera(source, args.gt, cfg, cameras_out=cameras)
     write_result(args.out, result)
     line = f"{source}: {result['status']}, registered {result['registered']}/{result['n_frames']}"
     if result["status"] == "ok":

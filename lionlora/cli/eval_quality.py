@@ -16,7 +16,7 @@ def register(actions: argparse._SubParsersAction) -> None:
     p.add_argument("--fake", type=Path, required=True, help="folder of generated videos (searched recursively)")
     p.add_argument("--out", type=Path, required=True, help="output JSON (fvd, n_real, n_fake and every choice)")
     add_config_options(p, FvdConfig)
-    p.set_defaults(func=_fvd)
+    p.set_defaults(func=_fvd, out_kind="file")
 
     p = actions.add_parser("frechet", help="Frechet distance between two saved feature arrays [N, D]")
     p.add_argument("--real-features", type=Path, required=True, help=".npy array [N_real, D]")
@@ -34,7 +34,7 @@ def register(actions: argparse._SubParsersAction) -> None:
         default="scipy",
         help="scipy.linalg.sqrtm real part (default) or TF-GAN trace-sqrt",
     )
-    p.set_defaults(func=_frechet)
+    p.set_defaults(func=_frechet, out_kind="file")
 
     for name, column, what, cls in (
         ("motion", "video", "optical-flow magnitude", MotionConfig),
@@ -58,7 +58,7 @@ def register(actions: argparse._SubParsersAction) -> None:
                 help="shorthand for --set flow.backend=NAME (dis, farneback, raft)",
             )
         add_config_options(p, cls)
-        p.set_defaults(func=_linearity, kind=name)
+        p.set_defaults(func=_linearity, out_kind="file", kind=name)
 
     p = actions.add_parser(
         "motion-manifest",
@@ -68,7 +68,7 @@ def register(actions: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--videos", type=Path, nargs="+", required=True, help="generated videos (V.json beside each)")
     p.add_argument("--out", type=Path, required=True, help="output CSV (video paths relative to its folder)")
-    p.set_defaults(func=_motion_manifest)
+    p.set_defaults(func=_motion_manifest, out_kind="file")
 
     p = actions.add_parser(
         "i3d-init",
@@ -76,7 +76,7 @@ def register(actions: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", type=Path, required=True, help="output .pt (VideoGPT/TATS layout) + OUT.json sidecar")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.set_defaults(func=_i3d_init)
+    p.set_defaults(func=_i3d_init, out_kind="file")
 
     p = actions.add_parser("figures", help="Fig. 6 (correlation vs step) or Fig. 10 (magnitude vs S) as PNG")
     p.add_argument("figure", choices=["fig6", "fig10"], help="fig6: r vs training step; fig10: magnitude vs S")
@@ -89,7 +89,7 @@ def register(actions: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", type=Path, required=True, help="output PNG")
     p.add_argument("--title", default=None, help="figure title")
-    p.set_defaults(func=_figures)
+    p.set_defaults(func=_figures, out_kind="file")
 
 
 def _fvd(args: argparse.Namespace) -> int:
@@ -99,7 +99,7 @@ def _fvd(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(FvdConfig, args)
     rec = compute_fvd(args.real, args.fake, cfg, args.out)
-    tag = "" if rec["comparable_to_paper"] else "  [random I3D: not comparable to the paper]"
+    tag = "" if rec["comparable_to_paper"] else "  [not comparable to the paper: see comparable_note]"
     print(
         f"FVD {rec['fvd']:.3f}  ({rec['n_real']} real, {rec['n_fake']} fake, preset {cfg.preset}, "
         f"frames {cfg.frames}){tag} -> {args.out}"

@@ -22,14 +22,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--input", type=Path, required=True, help="folder of videos (searched recursively; never modified)")
     p.add_argument("--out", type=Path, required=True, help="output folder: manifest.csv, clips/, filter_config.json")
     add_config_options(p, FilterConfig)
-    p.set_defaults(func=_filter)
+    p.set_defaults(func=_filter, out_kind="folder")
 
     d = sub.add_parser(
         "filter-demo-videos",
         help="write the labelled synthetic web videos (and broken files)",
         description="Short videos made from photographs bundled in scikit-image: static "
-        "cameras with moving objects (keep), panning, zooming, rolling and shaking "
-        "cameras (reject), a still scene (reject), plus labels.csv.",
+        "cameras with moving objects, small figures far away or one small object (keep); "
+        "panning, zooming, rolling and shaking cameras, slow pans and zooms (reject); still "
+        "scenes with noise, heavy compression or none (reject); plus labels.csv.",
     )
     d.add_argument("--out", type=Path, required=True, help="output folder")
     d.add_argument("--frames", type=int, default=61, help="frames per video (default: 61)")
@@ -44,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_false",
         help="do not write the broken files (truncated, empty, garbage)",
     )
-    d.set_defaults(func=_demo_videos)
+    d.set_defaults(func=_demo_videos, out_kind="folder")
 
 
 def _filter(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     t = sub.add_parser("train", help="train one LiON-LoRA adapter (LoRA + scaling token) on a pairs manifest")
     add_config_options(t, TrainConfig)
-    t.set_defaults(func=_train)
+    t.set_defaults(func=_train, out_kind="folder")
 
     g = sub.add_parser("generate", help="image-to-video with any number of fused LiON-LoRA adapters")
     g.add_argument(
@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--lora",
         action="append",
         default=[],
-        metavar="NAME=PATH:S",
-        help="adapter NAME stored at PATH (folder or adapter.safetensors) at scaling value S (repeatable)",
+        metavar="NAME=PATH[:S]",
+        help="adapter NAME stored at PATH (folder or adapter.safetensors) at scaling value S (default 1; repeatable)",
     )
     g.add_argument(
         "--weight", action="append", default=[], metavar="NAME=X", help="lambda_i of adapter NAME (eq. 3; default 1)"
@@ -55,12 +55,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="baseline of Fig. 10: S multiplies the LoRA output; no scaling token",
     )
     add_config_options(g, GenerateConfig, skip=("adapter_scale",))
-    g.set_defaults(func=_generate)
+    g.set_defaults(func=_generate, out_kind="file")
 
     d = sub.add_parser("demo-model", help="write a tiny random-init CogVideoX I2V pipeline (save_pretrained)")
     d.add_argument("--out", type=Path, required=True, help="output folder")
     add_config_options(d, TinyModelConfig)
-    d.set_defaults(func=_demo_model)
+    d.set_defaults(func=_demo_model, out_kind="folder")
 
     a = sub.add_parser("analyze", help="per-block cosine similarity (Fig. 4) and output norms (Fig. 5) of LoRAs")
     a.add_argument(
@@ -68,8 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         required=True,
-        metavar="NAME=PATH",
-        help="adapter NAME stored at PATH (repeatable; ':S' suffixes are ignored)",
+        metavar="NAME=PATH[:S]",
+        help="adapter NAME stored at PATH (at least two, each once; the syntax of generate, S is not used)",
     )
     a.add_argument(
         "--image",
@@ -82,7 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--prompt", default="", help="text prompt of the probe")
     a.add_argument("--out", type=Path, required=True, help="output folder (CSV, PNG, summary.json)")
     add_config_options(a, AnalyzeConfig)
-    a.set_defaults(func=_analyze)
+    a.set_defaults(func=_analyze, out_kind="folder")
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -125,9 +125,14 @@ def _analyze(args: argparse.Namespace) -> int:
     from lionlora.apps.analyze import AnalyzeConfig, analyze
     from lionlora.apps.generate import parse_lora_spec
     from lionlora.config import config_from_args
+    from lionlora.errors import AdapterError
 
     cfg = config_from_args(AnalyzeConfig, args)
-    loras = {spec.name: spec.path for spec in (parse_lora_spec(item, require_scale=False) for item in args.lora)}
+    loras: dict[str, Path] = {}
+    for spec in map(parse_lora_spec, args.lora):
+        if spec.name in loras:
+            raise AdapterError("--lora", "NAME", "each adapter once", got=spec.name)
+        loras[spec.name] = spec.path
     s = analyze(cfg, loras, args.image, args.prompt, args.out)
     keys = [k for k in s if k.startswith("cosine_")]
     print(f"{args.out}: {s['samples']} samples; " + ", ".join(f"{k}={s[k]:.3f}" for k in keys))

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="web-video manifest.csv (lionlora filter); its accepted clips become motion pairs",
     )
     add_config_options(p, PairsConfig)
-    p.set_defaults(func=_pairs)
+    p.set_defaults(func=_pairs, out_kind="folder")
 
 
 def _pairs(args: argparse.Namespace) -> int:

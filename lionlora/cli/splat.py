@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--scene", type=Path, required=True, help="scene folder (transforms.json, images_N/, colmap/)")
     r.add_argument("--out", type=Path, required=True, help="output folder")
     add_config_options(r, ReconstructConfig)
-    r.set_defaults(func=_reconstruct)
+    r.set_defaults(func=_reconstruct, out_kind="folder")
 
     v = sub.add_parser(
         "render",
@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--primitive", required=True, metavar="NAME[+NAME...]", help="camera primitive(s)")
     v.add_argument("--out", type=Path, required=True, help="output clip folder")
     add_config_options(v, RenderConfig)
-    v.set_defaults(func=_render)
+    v.set_defaults(func=_render, out_kind="folder")
 
 
 def _reconstruct(args: argparse.Namespace) -> int:

@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="horizontal field of view of the written intrinsics (default: 60)",
     )
     add_config_options(p, TrajectoryConfig)
-    p.set_defaults(func=_trajectory)
+    p.set_defaults(func=_trajectory, out_kind="file")
 
 
 def _trajectory(args: argparse.Namespace) -> int:

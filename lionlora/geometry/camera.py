@@ -67,6 +67,18 @@ class Intrinsics:
             height=int(height),
         )
 
+    def check_image_size(self, width: int, height: int, images: str, source: str) -> None:
+        """Raise :class:`CameraError` naming ``source`` (the camera file) unless images of
+        ``width x height`` (from ``images``) show this camera: the same size, or the same aspect
+        ratio within a pixel (the images resized uniformly)."""
+        if abs(width * self.height - height * self.width) > max(self.width, self.height):
+            raise CameraError(
+                source,
+                "w/h",
+                f"the size of {images} ({width}x{height}) or its aspect ratio",
+                got=f"{self.width}x{self.height}",
+            )
+
     def cropped(self, x0: float, y0: float, width: int, height: int) -> Intrinsics:
         """Intrinsics after cropping the window starting at pixel (x0, y0)."""
         return replace(self, cx=self.cx - x0, cy=self.cy - y0, width=int(width), height=int(height))
@@ -86,7 +98,13 @@ class Intrinsics:
 
     @staticmethod
     def from_fov(fov_x_deg: float, width: int, height: int) -> Intrinsics:
-        """Square-pixel intrinsics with the given horizontal field of view, centred."""
+        """Square-pixel intrinsics with the given horizontal field of view, centred.
+
+        Raises:
+            CameraError: a field of view outside (0, 180) degrees (a pinhole cannot see 180).
+        """
+        if not 0.0 < fov_x_deg < 180.0:
+            raise CameraError("intrinsics", "fov_x", "a horizontal field of view in (0, 180) degrees", got=fov_x_deg)
         f = 0.5 * width / np.tan(np.deg2rad(fov_x_deg) / 2)
         return Intrinsics(f, f, width / 2, height / 2, width, height)
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from lionlora.config import is_finite_number
+from lionlora.checks import is_finite_number
 from lionlora.errors import CameraError
 from lionlora.geometry.camera import Intrinsics, Trajectory
 from lionlora.geometry.convert import opencv_to_opengl, opengl_to_opencv, undo_applied_transform

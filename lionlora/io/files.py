@@ -6,14 +6,20 @@ A killed job therefore never leaves a half-written file under the final name.
 from __future__ import annotations
 
 import contextlib
+import csv
+import hashlib
+import io
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from lionlora.errors import InputError, OutputError
 
 
 @contextlib.contextmanager
@@ -24,22 +30,51 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     format from the extension (video muxers, image writers) still work. On an exception the
     temporary file is removed and the target is left untouched.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.",
-        suffix=".tmp" + (suffix if suffix is not None else path.suffix),
-        dir=path.parent,
-    )
+    path = check_output(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.",
+            suffix=".tmp" + (suffix if suffix is not None else path.suffix),
+            dir=path.parent,
+        )
+    except OSError as exc:
+        raise OutputError.from_os(exc, path) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual file mode
-        os.replace(tmp_path, path)
+        try:
+            os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual file mode
+            os.replace(tmp_path, path)
+        except OSError as exc:
+            raise OutputError.from_os(exc, path) from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def check_output(path: str | Path, folder: bool = False) -> Path:
+    """``path`` as a :class:`~pathlib.Path` once it is clear that a file (or with ``folder``, a
+    folder) can be written there; call it before the first write of a stage.
+
+    Raises:
+        OutputError: a folder where a file is to go or the reverse, a file where a parent folder
+            is to go, or a nearest existing parent folder that is not writable.
+    """
+    path = Path(path)
+    if folder and path.exists() and not path.is_dir():
+        raise OutputError(path, "an existing file is in the way (the output is a folder)")
+    if not folder and path.is_dir():
+        raise OutputError(path, "an existing folder is in the way (the output is a file)")
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(path, f"{parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise OutputError(path, f"the folder {parent} is not writable")
+            break
+    return path
 
 
 def _umask() -> int:
@@ -76,9 +111,6 @@ def write_text(path: str | Path, text: str) -> Path:
 
 def write_csv(path: str | Path, rows: list[dict], columns: list[str] | tuple[str, ...]) -> Path:
     """Write dict rows as CSV with ``columns`` (missing cells empty), atomically."""
-    import csv
-    import io
-
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
@@ -112,15 +144,11 @@ def update_hash(h: Any, path: str | Path, chunk: int = 1 << 20) -> Any:
 
 def sha256_file(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes."""
-    import hashlib
-
     return update_hash(hashlib.sha256(), path).hexdigest()
 
 
 def read_json(path: str | Path, what: str = "a JSON file") -> Any:
     """Read JSON, raising :class:`InputError` that names the file when it is missing or invalid."""
-    from lionlora.errors import InputError
-
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "", f"an existing file ({what})")
@@ -138,30 +166,52 @@ def atomic_dir(path: str | Path, marker: str) -> Iterator[Path]:
     complete output of the stage contains); otherwise :class:`InputError` is raised rather than
     deleting a folder the stage did not write.
     """
-    import shutil
-
-    from lionlora.errors import InputError
-
-    path = Path(path)
-    if path.exists() and (not path.is_dir() or (any(path.iterdir()) and not (path / marker).exists())):
+    path = check_output(path, folder=True)
+    if path.exists() and any(path.iterdir()) and not (path / marker).exists():
         raise InputError(
             path,
             "",
             f"a new or empty folder, or a previous output of this stage (with {marker})",
             got="an existing folder with other content",
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    except OSError as exc:
+        raise OutputError.from_os(exc, path) from None
     try:
         yield tmp
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates 0700
-        if path.exists():
-            old = path.with_name(f".{path.name}.old-{os.getpid()}")
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        try:
+            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates 0700
+            if path.exists():
+                old = path.with_name(f".{path.name}.old-{os.getpid()}")
+                os.replace(path, old)
+                os.replace(tmp, path)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, path)
+        except OSError as exc:
+            raise OutputError.from_os(exc, path) from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_csv(path: str | Path, what: str = "a CSV file"):
+    """A CSV as a pandas DataFrame of strings (empty cells ``""``).
+
+    Raises:
+        InputError: naming the file when it is missing, a folder, empty (0 bytes or no header)
+            or not parseable as CSV.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "", f"an existing file ({what})", got="a folder" if path.is_dir() else "no such file")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise InputError(path, "", f"{what} with a header row", got="an empty file") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(path, "", f"{what}, readable as CSV", got=str(exc)) from None

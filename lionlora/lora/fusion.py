@@ -9,9 +9,15 @@ Two pieces act on a CogVideoX transformer whose LoRA layers were injected by
   the shared tokens H, and on a scaling token's own row only the adapter that owns it;
 * :class:`LionAttnProcessor`, a diffusers attention processor, runs one attention branch per
   adapter: branch i sees ``[H; E_i]`` (never another adapter's token) with only adapter i in
-  its q/k/v/out projections. The k outputs for H are averaged, the k output tokens are kept
-  side by side. The branches are stacked on the batch axis and run through diffusers' own
-  ``CogVideoXAttnProcessor2_0``, so one branch (k = 1) is exactly the single-LoRA attention.
+  its q/k/v/out projections. The k outputs for H are merged by the fusion's ``merge`` rule
+  (averaged by default), the k output tokens are kept side by side. The branches are stacked
+  on the batch axis and run through diffusers' own ``CogVideoXAttnProcessor2_0``, so one
+  branch (k = 1) is exactly the single-LoRA attention.
+
+The same ``merge`` rule combines the k adapters in every other LoRA layer (the FFN): ``mean``
+divides the sum of their (norm-equalised) outputs by k, as the attention averages its k
+branches; ``sum`` adds them, as the attention then adds each branch's change to the
+adapter-free attention. Vanilla fusion is eq. 3 (a lambda-weighted sum) in every layer.
 
 A scaling token's row only ever carries its own adapter's output, never rescaled by eq. 4, so
 within a block token i's output depends on ``[H; E_i]`` and adapter i alone. With eq. 4 off, a
@@ -57,6 +63,7 @@ class FusionState:
     text_len: int | None = None  # text rows before the scaling tokens, set by the first block's hook
     n_tokens: int = 0  # scaling tokens appended after the text rows
     branches: int = 0  # > 0 while the branch attention runs (k branches stacked on the batch axis)
+    muted: bool = False  # True while the adapter-free attention of the ``sum`` merge runs
     probe: Callable[[str, torch.Tensor, list[str], list[torch.Tensor]], None] | None = None
 
     @property
@@ -74,7 +81,7 @@ class LoraMixer:
     def __call__(self, layer, args, output):
         st = self.state
         active = [(i, a) for i, a in enumerate(st.adapters) if a.name in layer.lora_A]
-        if not active:
+        if not active or st.muted:
             return output
         x = args[0]
         if st.probe is not None:
@@ -99,6 +106,8 @@ class LoraMixer:
         st = self.state
         deltas = torch.stack([lora_delta(layer, a.name, x) for _, a in active])
         weights = [a.weight for _, a in active]
+        if st.fusion.mode == "lion" and st.fusion.merge == "mean":  # as the attention averages its k branches
+            weights = [w / len(st.adapters) for w in weights]
         shared, rows = self._token_rows(x.shape[1], x.device)
         out = fuse(deltas, weights, st.fusion.norm, shared)
         if rows:  # a scaling token's row carries only its own adapter (Fig. 8)
@@ -151,11 +160,25 @@ class LionAttnProcessor:
             return self.inner(attn, hidden_states, encoder_hidden_states, attention_mask, image_rotary_emb)
         out_h, out_e = self.branches(attn, hidden_states, encoder_hidden_states, attention_mask, image_rotary_emb)
         text_len = out_e.shape[2] - (1 if st.n_tokens else 0)
-        text_out = out_e[:, :, :text_len].mean(dim=0)
+        if st.fusion.merge == "mean":
+            video_out, text_out = out_h.mean(dim=0), out_e[:, :, :text_len].mean(dim=0)
+        else:
+            text = encoder_hidden_states[:, : encoder_hidden_states.shape[1] - st.n_tokens]
+            base_h, base_e = self.adapter_free(attn, hidden_states, text, attention_mask, image_rotary_emb)
+            video_out = base_h + (out_h - base_h).sum(dim=0)
+            text_out = base_e + (out_e[:, :, :text_len] - base_e).sum(dim=0)
         if not st.n_tokens:
-            return out_h.mean(dim=0), text_out
+            return video_out, text_out
         tokens_out = out_e[:, :, text_len].transpose(0, 1)  # [B, k, C]
-        return out_h.mean(dim=0), torch.cat([text_out, tokens_out], dim=1)
+        return video_out, torch.cat([text_out, tokens_out], dim=1)
+
+    def adapter_free(self, attn, hidden_states, text, attention_mask=None, image_rotary_emb=None):
+        """The attention over ``[H; text]`` with no adapter (the reference of the ``sum`` merge)."""
+        self.state.muted = True
+        try:
+            return self.inner(attn, hidden_states, text, attention_mask, image_rotary_emb)
+        finally:
+            self.state.muted = False
 
     def branches(self, attn, hidden_states, encoder_hidden_states, attention_mask=None, image_rotary_emb=None):
         """The k branch outputs before they are merged.

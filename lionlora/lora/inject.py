@@ -35,7 +35,7 @@ def adapter_targets(transformer: nn.Module, cfg: AdapterConfig) -> list[str]:
                 raise ConfigError(
                     "AdapterConfig",
                     "target_modules",
-                    f"linear layers of a CogVideoX block, e.g. {', '.join(BLOCK_LINEARS)}",
+                    f"linear layers of a CogVideoX block: the groups attention, ffn or e.g. {', '.join(BLOCK_LINEARS)}",
                     got=suffix,
                 )
             names.append(name)
@@ -70,7 +70,7 @@ def inject_adapter(transformer: nn.Module, cfg: AdapterConfig) -> list[str]:
     targets = adapter_targets(transformer, cfg)
     lora_cfg = LoraConfig(
         r=cfg.rank,
-        lora_alpha=cfg.lora_alpha,
+        lora_alpha=cfg.rank if cfg.lora_alpha is None else cfg.lora_alpha,
         lora_dropout=cfg.dropout,
         target_modules=targets,
         init_lora_weights=True,

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from lionlora.config import from_dict, to_dict
 from lionlora.errors import AdapterError, ConfigError
-from lionlora.io.files import atomic_path, write_json
+from lionlora.io.files import atomic_path, read_json, write_json
 from lionlora.lora.config import AdapterConfig
 
 log = logging.getLogger(__name__)
@@ -39,9 +41,13 @@ def _refuse_pickle(path: Path) -> None:
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise AdapterError(path, "", expected, got=f"a {path.suffix} file")
     with open(path, "rb") as f:
-        head = f.read(2)
+        head = f.read(9)
+    # safetensors: an 8-byte little-endian header length, then the JSON header; its first bytes
+    # can be anything (0x80, "PK"), so it is recognised first
+    if len(head) == 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little") < path.stat().st_size:
+        return
     # torch.save writes a zip archive ("PK"); plain pickle starts with the PROTO opcode 0x80.
-    if head == b"PK" or head[:1] == b"\x80":
+    if head[:2] == b"PK" or head[:1] == b"\x80":
         raise AdapterError(path, "", expected, got="a pickle/zip file")
 
 
@@ -66,6 +72,77 @@ def adapter_file(path: str | Path) -> Path:
     return path
 
 
+@dataclass
+class AdapterRecord:
+    """What an adapter says about itself, the record of both files: ``config`` (in the safetensors
+    metadata, as JSON, and in ``adapter.json``) and, in ``adapter.json`` only, what the training run
+    adds (``extra``: ``training`` with steps and losses, notes)."""
+
+    config: AdapterConfig
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def training_scenes(self) -> list[str] | None:
+        """Scenes whose clips trained the adapter (``extra["training"]["scenes"]``, sorted); None when unknown."""
+        scenes = (self.extra.get("training") or {}).get("scenes")
+        return sorted(scenes) if scenes is not None else None
+
+    def to_metadata(self) -> dict[str, str]:
+        """The safetensors header metadata (strings only): ``format``, ``config`` and, when known,
+        ``training_scenes`` (so the scenes travel with the file alone)."""
+        meta = {"format": FORMAT, "config": json.dumps(to_dict(self.config))}
+        if self.training_scenes is not None:
+            meta["training_scenes"] = json.dumps(self.training_scenes)
+        return meta
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, "config": to_dict(self.config), **self.extra}
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, str], source: str | Path) -> AdapterRecord:
+        """The record in a safetensors header (:class:`AdapterError` on another format or bad JSON)."""
+        if meta.get("format") != FORMAT:
+            raise AdapterError(source, "metadata.format", FORMAT, got=meta.get("format"))
+        try:
+            config = json.loads(meta.get("config", "{}"))
+        except json.JSONDecodeError:
+            raise AdapterError(source, "metadata.config", "the adapter config as JSON") from None
+        extra = {k: v for k, v in meta.items() if k != "training_scenes"}
+        record = cls._parse({**extra, "config": config}, source, "metadata.")
+        if "training_scenes" in meta:
+            record.extra["training"] = {"scenes": _scenes(meta["training_scenes"], source)}
+        return record
+
+    @classmethod
+    def from_json(cls, data: Any, source: str | Path) -> AdapterRecord:
+        if not isinstance(data, dict):
+            raise AdapterError(source, "", "a JSON object (adapter.json)", got=type(data).__name__)
+        return cls._parse(data, source, "")
+
+    @classmethod
+    def _parse(cls, data: dict, source: str | Path, prefix: str) -> AdapterRecord:
+        if data.get("format") != FORMAT:
+            raise AdapterError(source, f"{prefix}format", FORMAT, got=data.get("format"))
+        if not isinstance(data.get("config"), dict):
+            raise AdapterError(source, f"{prefix}config", "the adapter config (a JSON object)", got=data.get("config"))
+        fields = dict(data["config"])
+        if "alpha" in fields:  # files written before the field was named lora_alpha
+            fields["lora_alpha"] = fields.pop("alpha")
+        config = from_dict(AdapterConfig, fields, source=str(source), prefix="config.")
+        return cls(config, {k: v for k, v in data.items() if k not in ("format", "config")})
+
+    def write(self, folder: str | Path) -> Path:
+        """Write ``adapter.json`` into the adapter folder, atomically."""
+        return write_json(Path(folder) / CONFIG_FILE, self.to_json())
+
+    @classmethod
+    def read(cls, path: str | Path) -> AdapterRecord:
+        """The ``adapter.json`` of an adapter folder, or the file itself."""
+        path = Path(path)
+        path = path / CONFIG_FILE if path.is_dir() else path
+        return cls.from_json(read_json(path, "an adapter.json"), path)
+
+
 def save_adapter(lion, name: str, out_dir: str | Path, extra: dict | None = None) -> Path:
     """Write adapter ``name`` of ``lion`` to ``out_dir`` (both files atomically); returns the folder."""
     from safetensors.torch import save_file
@@ -73,14 +150,10 @@ def save_adapter(lion, name: str, out_dir: str | Path, extra: dict | None = None
     out_dir = Path(out_dir)
     cfg = lion.configs[name]
     tensors = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in lion.adapter_parameters(name).items()}
-    config = to_dict(cfg)
-    metadata = {"format": FORMAT, "config": json.dumps(config)}
-    scenes = (extra or {}).get("training", {}).get("scenes")
-    if scenes is not None:
-        metadata["training_scenes"] = json.dumps(sorted(scenes))
+    record = AdapterRecord(cfg, dict(extra or {}))
     with atomic_path(out_dir / ADAPTER_FILE) as tmp:
-        save_file(tensors, str(tmp), metadata=metadata)
-    write_json(out_dir / CONFIG_FILE, {"format": FORMAT, "config": config, **(extra or {})})
+        save_file(tensors, str(tmp), metadata=record.to_metadata())
+    record.write(out_dir)
     return out_dir
 
 
@@ -95,13 +168,10 @@ def read_adapter(path: str | Path) -> tuple[AdapterConfig, dict[str, torch.Tenso
             tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open is not iterable)
     except Exception as exc:  # safetensors raises its own error type for any malformed header
         raise AdapterError(file, "", "a valid safetensors file", got=str(exc)[:80]) from None
-    if meta.get("format") != FORMAT:
-        raise AdapterError(file, "metadata.format", FORMAT, got=meta.get("format"))
-    try:
-        cfg = from_dict(AdapterConfig, json.loads(meta.get("config", "{}")), source=str(file), prefix="config.")
-    except json.JSONDecodeError:
-        raise AdapterError(file, "metadata.config", "the adapter config as JSON") from None
-    return cfg, tensors, file
+    for key, t in tensors.items():  # a NaN weight would make every generated frame black
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise AdapterError(file, key, "finite weights", got=f"{int((~torch.isfinite(t)).sum())} NaN/inf values")
+    return AdapterRecord.from_metadata(meta, file).config, tensors, file
 
 
 def read_training_scenes(path: str | Path) -> list[str] | None:
@@ -116,14 +186,17 @@ def read_training_scenes(path: str | Path) -> list[str] | None:
             meta = f.metadata() or {}
     except Exception as exc:  # safetensors raises its own error type for any malformed header
         raise AdapterError(file, "", "a valid safetensors file", got=str(exc)[:80]) from None
-    if "training_scenes" not in meta:
-        return None
+    return _scenes(meta["training_scenes"], file) if "training_scenes" in meta else None
+
+
+def _scenes(text: str, source: str | Path) -> list[str]:
+    """The ``training_scenes`` metadata: a JSON list of scene names (AdapterError otherwise)."""
     try:
-        scenes = json.loads(meta["training_scenes"])
+        scenes = json.loads(text)
     except json.JSONDecodeError:
         scenes = None
     if not isinstance(scenes, list) or not all(isinstance(s, str) for s in scenes):
-        raise AdapterError(file, "metadata.training_scenes", "a JSON list of scene names", got=meta["training_scenes"])
+        raise AdapterError(source, "metadata.training_scenes", "a JSON list of scene names", got=text)
     return scenes
 
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import nn
 
+from lionlora.checks import scale_in_range
 from lionlora.errors import AdapterError
 from lionlora.lora.config import AdapterConfig, FusionConfig
 from lionlora.lora.fusion import ActiveAdapter, FusionState, LionAttnProcessor, LoraMixer
@@ -96,16 +97,18 @@ class LionLoRA(nn.Module):
 
     def check_scale(self, name: str, scale, source: str = "S") -> None:
         """S must lie in ``[s_min, 1]`` of the adapter (the range its token was trained on)."""
-        cfg = self.configs[name]
+        s_min = self.configs[name].s_min or 0.0  # an adapter never trained (s_min null): S in (0, 1]
         values = torch.as_tensor(scale, dtype=torch.float64).reshape(-1)
         lo, hi = float(values.min()), float(values.max())
-        # 1e-6: S may arrive as float32 (13/49 rounds below s_min in float32)
-        if not (torch.isfinite(values).all() and lo >= cfg.s_min - 1e-6 and hi <= 1.0 + 1e-6):
+        # S may arrive as float32 (13/49 rounds below s_min in float32): scale_in_range's tolerance covers it
+        if not (
+            torch.isfinite(values).all() and scale_in_range(lo, s_min or None) and scale_in_range(hi, s_min or None)
+        ):
             raise AdapterError(
                 source,
                 name,
-                f"a scaling value S in [s_min, 1] = [{cfg.s_min:.4g}, 1]",
-                got=lo if lo < cfg.s_min else hi,
+                f"a scaling value S in [s_min, 1] = [{s_min:.4g}, 1]",
+                got=lo if lo < s_min or lo <= 0 else hi,
             )
 
     # -- activation -----------------------------------------------------------------------------

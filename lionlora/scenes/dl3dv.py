@@ -7,6 +7,8 @@ A scene folder holds::
     images_N/            images downsampled by N (DL3DV 960P ships images_4); file_path in
                          transforms.json says images/frame_00001.png for all of them
     colmap/sparse/0/     optional COLMAP model whose 3D points seed 3DGS
+    images_N_undistorted/  written on first load when the cameras have lens distortion (OPENCV
+                         model): the images remapped to pinhole cameras (:mod:`lionlora.scenes.undistort`)
 
 :func:`load_scene` undoes ``applied_transform`` (cameras land in COLMAP's world, with the
 points), rescales intrinsics to the chosen ``images_N``, orders frames by file name and validates
@@ -25,6 +27,8 @@ import numpy as np
 from lionlora.errors import SceneError
 from lionlora.geometry.camera import Trajectory
 from lionlora.io.cameras_json import read_cameras
+from lionlora.io.video import read_image
+from lionlora.scenes.undistort import undistort_scene
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +82,6 @@ class Scene:
 
     def load_image(self, index: int) -> np.ndarray:
         """Image ``index`` as uint8 RGB ``[H, W, 3]``."""
-        from lionlora.io.video import read_image
-
         return read_image(self.image_paths[index])
 
 
@@ -109,7 +111,11 @@ def _available_downsamples(root: Path) -> list[int]:
 
 
 def load_scene(
-    root: str | Path, downsample: int | None = None, check_images: bool = True, require_points: bool = False
+    root: str | Path,
+    downsample: int | None = None,
+    check_images: bool = True,
+    require_points: bool = False,
+    undistort: bool = True,
 ) -> Scene:
     """Load a DL3DV-format scene folder.
 
@@ -118,6 +124,9 @@ def load_scene(
         downsample: which ``images_N`` to use; None picks the largest resolution present.
         check_images: check that every image exists and has the size the intrinsics imply.
         require_points: raise when the scene has no COLMAP points (3DGS initialisation).
+        undistort: when the cameras have lens distortion, use undistorted images (made once,
+            cached in ``images_N_undistorted/``) and their pinhole intrinsics; False keeps the
+            distorted images with pinhole cameras (a warning says so).
     Raises:
         SceneError: missing transforms.json, image folder or images; image size inconsistent
             with the intrinsics; no points when required.
@@ -182,7 +191,9 @@ def load_scene(
     scene = Scene(root=root, cameras=cams, image_paths=paths, downsample=downsample)
     if cams.intrinsics.is_portrait:
         scene.warnings.append(f"portrait frames ({size[0]}x{size[1]}): clips are rendered landscape")
-    if cams.intrinsics.has_distortion:
+    if cams.intrinsics.has_distortion and undistort:
+        scene = undistort_scene(scene)
+    elif cams.intrinsics.has_distortion:
         scene.warnings.append(f"lens distortion {cams.intrinsics.dist} is ignored (pinhole model)")
 
     model = root / "colmap" / "sparse" / "0"

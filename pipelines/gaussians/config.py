@@ -8,6 +8,12 @@ from typing import Literal
 from lionlora.config import opt
 from lionlora.errors import ConfigError
 
+# The output folder of a reconstruction, shared by both engines (train.py and nerfstudio.py).
+METRICS = "metrics.json"
+#: Marks a folder as this stage's output; not the metrics or the ply, which a workflow deletes
+#: before a re-run.
+MARKER = "reconstruct_config.json"
+
 
 @dataclass
 class DensifyConfig:
@@ -21,6 +27,11 @@ class DensifyConfig:
     prune_scale3d: float = opt(
         0.1, "after the first opacity reset, prune Gaussians larger than this times the scene scale"
     )
+    prune_scale2d: float = opt(
+        0.15,
+        "at each refinement, prune Gaussians whose screen radius exceeded this fraction of max(W, H) since "
+        "the previous one (0: never); a large footprint costs the CPU engine its area in every step",
+    )
     refine_start_iter: int = opt(500, "first step that densifies")
     refine_stop_iter: int = opt(15000, "no densification from this step on")
     refine_every: int = opt(100, "densify every this many steps")
@@ -30,6 +41,8 @@ class DensifyConfig:
     def __post_init__(self) -> None:
         if not 0.0 < self.prune_opa < 0.5:
             raise ConfigError("DensifyConfig", "prune_opa", "a value in (0, 0.5)", got=self.prune_opa)
+        if not self.prune_scale2d >= 0:
+            raise ConfigError("DensifyConfig", "prune_scale2d", "a fraction >= 0 (0: off)", got=self.prune_scale2d)
         if self.grow_grad2d <= 0 or self.grow_scale3d <= 0 or self.prune_scale3d <= 0:
             raise ConfigError(
                 "DensifyConfig",
@@ -58,7 +71,15 @@ class ReconstructConfig:
     test_every: int = opt(8, "hold out every N-th image (indices 0, N, 2N, ...) for PSNR/SSIM")
     ssim_lambda: float = opt(0.2, "loss = (1 - lambda) L1 + lambda (1 - SSIM)")
     init: Literal["sfm", "random"] = opt("sfm", "initialise from the scene's SfM points, or at random")
-    random_fallback: bool = opt(True, "scene without SfM points: warn and initialise at random (else error)")
+    triangulate: bool = opt(
+        True,
+        "scene without SfM points (a nerfstudio / instant-ngp capture): triangulate points with the known "
+        "poses (pycolmap; cached in the scene's triangulated/sparse/0) and initialise from them",
+    )
+    random_fallback: bool = opt(
+        True,
+        "scene without SfM points and no triangulation (off or failed): warn and initialise at random (else error)",
+    )
     random_init_points: int = opt(20000, "number of Gaussians of a random initialisation")
     init_opacity: float = opt(0.1, "initial opacity of every Gaussian")
     init_scale: float = opt(1.0, "initial std = this x mean distance to the 3 nearest SfM points")

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
+from lionlora.config import dump_config
 from lionlora.errors import DependencyError, LionLoraError
 from lionlora.geometry.convert import homogeneous
 from lionlora.geometry.se3 import Sim3
 from lionlora.io.files import atomic_dir, read_json, write_json
-from lionlora.pipelines.gaussians.config import ReconstructConfig
+from lionlora.pipelines.gaussians.config import MARKER, METRICS, ReconstructConfig
 from lionlora.pipelines.gaussians.ply import read_ply, write_ply
+from lionlora.scenes import load_scene
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +99,9 @@ def to_scene_world(run_dir: Path, applied_transform: np.ndarray) -> Sim3:
 
 def reconstruct_nerfstudio(scene_dir: str | Path, out: str | Path, cfg: ReconstructConfig) -> dict:
     """Train splatfacto on ``scene_dir`` and write ``out`` like :func:`lionlora.pipelines.gaussians.train.reconstruct`."""
-    from lionlora.scenes import load_scene
-
     train_cmd, export_cmd, eval_cmd = ns_command("ns-train"), ns_command("ns-export"), ns_command("ns-eval")
-    scene = load_scene(scene_dir, downsample=cfg.downsample)
+    # nerfstudio reads the OPENCV coefficients of transforms.json and undistorts on its own
+    scene = load_scene(scene_dir, downsample=cfg.downsample, undistort=False)
     out = Path(out)
     work = out.parent / f".{out.name}.nerfstudio"
     work.mkdir(parents=True, exist_ok=True)
@@ -177,9 +178,6 @@ def reconstruct_nerfstudio(scene_dir: str | Path, out: str | Path, cfg: Reconstr
         "n_gaussians": len(gaussians),
         "scene": str(scene_dir),
     }
-    from lionlora.config import dump_config
-    from lionlora.pipelines.gaussians.train import MARKER, METRICS
-
     with atomic_dir(out, MARKER) as tmp:
         write_ply(tmp / "point_cloud.ply", gaussians)
         shutil.copy(log_file, tmp / "nerfstudio.log")

@@ -124,7 +124,7 @@ def read_ply(path: str | Path) -> Gaussians:
     """Read a 3DGS ``.ply`` (any SH degree 0..3) into :class:`Gaussians` (float32, CPU).
 
     Raises:
-        InputError: not a binary PLY, a property of the 3DGS layout missing, truncated data.
+        InputError: not a binary PLY, no vertex, a property of the 3DGS layout missing, truncated data.
     """
     path = Path(path)
     if not path.is_file():
@@ -134,6 +134,8 @@ def read_ply(path: str | Path) -> Gaussians:
         endian = "<" if fmt == "binary_little_endian" else ">"
         dtype = np.dtype([(name, endian + t) for name, t in props])
         raw = fh.read()
+    if count < 1:
+        raise InputError(path, "element vertex", "at least one Gaussian (vertex)", got=count)
     if len(raw) < count * dtype.itemsize:
         raise InputError(
             path, "vertex", f"{count} vertices of {dtype.itemsize} bytes", got=f"{len(raw)} bytes (truncated file?)"

@@ -12,6 +12,10 @@ parameter):
   ``grow_scale3d`` times the scene scale) or split in two (large ones: children sampled from
   the parent, std divided by 1.6); Gaussians with opacity below ``prune_opa`` are removed, and
   after the first opacity reset also those larger than ``prune_scale3d`` times the scene scale;
+  before growing, Gaussians whose screen radius exceeded ``prune_scale2d`` times ``max(W, H)`` in
+  a step since the previous refinement are removed (as gsplat's ``prune_scale2d``): the CPU
+  rasteriser's cost per step is the footprint area summed over Gaussians, and a few huge ones
+  dominate it;
 * every ``reset_every`` steps opacities are capped at ``2 * prune_opa``.
 
 Optimiser moments follow their Gaussians (kept rows are selected, new rows start at zero).
@@ -67,7 +71,7 @@ class Densifier:
         self.gen = torch.Generator().manual_seed(seed)
 
     def initialize_state(self) -> dict:
-        return {"grad2d": None, "count": None}
+        return {"grad2d": None, "count": None, "radii2d": None}
 
     def step_pre_backward(self, params, optimizers, state, step: int, info: dict) -> None:
         info["means2d"].retain_grad()
@@ -80,18 +84,20 @@ class Densifier:
         self._accumulate(params, state, info)
         if step > cfg.refine_start_iter and step % cfg.refine_every == 0:
             n0 = len(params["means"])
+            n_large = self._prune_large(params, optimizers, state)
             n_dup, n_split = self._grow(params, optimizers, state)
             n_prune = self._prune(params, optimizers, step)
             log.debug(
-                "step %d: %d Gaussians, +%d cloned, +%d split, -%d pruned -> %d",
+                "step %d: %d Gaussians, -%d large on screen, +%d cloned, +%d split, -%d pruned -> %d",
                 step,
                 n0,
+                n_large,
                 n_dup,
                 n_split,
                 n_prune,
                 len(params["means"]),
             )
-            state["grad2d"] = state["count"] = None
+            state["grad2d"] = state["count"] = state["radii2d"] = None
         if cfg.reset_every and step > 0 and step % cfg.reset_every == 0:
             self._reset_opacity(params, optimizers)
 
@@ -100,6 +106,7 @@ class Densifier:
         if state["grad2d"] is None or len(state["grad2d"]) != n:
             state["grad2d"] = torch.zeros(n)
             state["count"] = torch.zeros(n)
+            state["radii2d"] = torch.zeros(n)
         grad = info["means2d"].grad
         if grad is None:
             return
@@ -109,6 +116,23 @@ class Densifier:
         visible = (radii > 0).all(-1) if radii.dim() == 3 else radii > 0
         state["grad2d"] += (norms * visible).sum(0).float()
         state["count"] += visible.sum(0).float()
+        size = float(max(info["width"], info["height"]))
+        largest = (radii.amax(-1) if radii.dim() == 3 else radii).amax(0).float() / size
+        state["radii2d"] = torch.maximum(state["radii2d"], largest)
+
+    def _prune_large(self, params, optimizers, state) -> int:
+        """Remove Gaussians whose screen radius exceeded ``prune_scale2d`` (state rows follow)."""
+        if not self.cfg.prune_scale2d or state["radii2d"] is None or len(state["radii2d"]) != len(params["means"]):
+            return 0
+        big = state["radii2d"] > self.cfg.prune_scale2d
+        if bool(big.all()):
+            big[torch.argmin(state["radii2d"])] = False  # never prune everything
+        if not bool(big.any()):
+            return 0
+        edit_gaussians(params, optimizers, ~big)
+        for key in ("grad2d", "count", "radii2d"):
+            state[key] = state[key][~big]
+        return int(big.sum())
 
     def _grow(self, params, optimizers, state) -> tuple[int, int]:
         cfg = self.cfg

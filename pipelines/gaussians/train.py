@@ -21,22 +21,21 @@ import torch
 from tqdm import tqdm
 
 from lionlora.config import dump_config
+from lionlora.errors import SceneError
 from lionlora.io.files import atomic_dir, write_json
 from lionlora.io.video import write_image
-from lionlora.pipelines.gaussians.config import ReconstructConfig
+from lionlora.pipelines.gaussians.config import MARKER, METRICS, ReconstructConfig
 from lionlora.pipelines.gaussians.engines import Engine, get_engine, resolve_engine
 from lionlora.pipelines.gaussians.metrics import psnr, ssim, ssim_reference
 from lionlora.pipelines.gaussians.model import Gaussians, init_from_points, init_from_scene, random_points
+from lionlora.pipelines.gaussians.nerfstudio import reconstruct_nerfstudio
 from lionlora.pipelines.gaussians.ply import write_ply
 from lionlora.pipelines.gaussians.strategy import Densifier
 from lionlora.pipelines.gaussians.view import render
+from lionlora.scenes import load_scene
+from lionlora.scenes.triangulate import triangulated_points
 
 log = logging.getLogger(__name__)
-
-METRICS = "metrics.json"
-#: Marks a folder as this stage's output; not the metrics or the ply, which a workflow deletes
-#: before a re-run.
-MARKER = "reconstruct_config.json"
 
 
 def split_indices(n: int, test_every: int) -> tuple[list[int], list[int]]:
@@ -77,6 +76,8 @@ def _strategy(engine: Engine, cfg: ReconstructConfig, scale: float):
             grow_grad2d=d.grow_grad2d,
             grow_scale3d=d.grow_scale3d,
             prune_scale3d=d.prune_scale3d,
+            prune_scale2d=d.prune_scale2d,
+            refine_scale2d_stop_iter=d.refine_stop_iter if d.prune_scale2d > 0 else 0,
             refine_start_iter=d.refine_start_iter,
             refine_stop_iter=d.refine_stop_iter,
             reset_every=d.reset_every,
@@ -122,6 +123,14 @@ def _initial_gaussians(scene, cfg: ReconstructConfig) -> tuple[Gaussians, str]:
         pts, rgb = random_points(scene.cameras.c2w, cfg.random_init_points, seed=cfg.seed)
         return init_from_points(pts, rgb, cfg.sh_degree, cfg.init_opacity, cfg.init_scale), "random"
     has_points = scene.points is not None and len(scene.points) > 0
+    if not has_points and cfg.triangulate:
+        try:
+            points, colors = triangulated_points(scene)
+            return init_from_points(points, colors, cfg.sh_degree, cfg.init_opacity, cfg.init_scale), "triangulated"
+        except SceneError as exc:
+            if not cfg.random_fallback:
+                raise
+            log.warning("%s: triangulation failed (%s)", scene.root, exc)
     g = init_from_scene(
         scene, cfg.sh_degree, cfg.init_opacity, cfg.init_scale, cfg.random_fallback, cfg.random_init_points, cfg.seed
     )
@@ -135,8 +144,6 @@ def optimise(scene, cfg: ReconstructConfig, engine: Engine) -> tuple[Gaussians, 
     dev = engine.device
     train, test = split_indices(len(scene), cfg.test_every)
     if not train:
-        from lionlora.errors import SceneError
-
         raise SceneError(scene.root, "frames", f"more than one image per {cfg.test_every} (test_every)", got=len(scene))
     images = {
         i: torch.from_numpy(scene.load_image(i)).to(dev).float() / 255.0
@@ -210,13 +217,9 @@ def _heldout_sheet(gts: list[np.ndarray], renders: list[np.ndarray]) -> np.ndarr
 
 def reconstruct(scene_dir: str | Path, out: str | Path, cfg: ReconstructConfig | None = None) -> dict:
     """Reconstruct the scene folder ``scene_dir`` into ``out`` (see the module docstring); returns the metrics."""
-    from lionlora.scenes import load_scene
-
     cfg = cfg or ReconstructConfig()
     name = resolve_engine(cfg.engine) if cfg.engine != "nerfstudio" else "nerfstudio"
     if name == "nerfstudio":
-        from lionlora.pipelines.gaussians.nerfstudio import reconstruct_nerfstudio
-
         return reconstruct_nerfstudio(scene_dir, out, cfg)
     engine = get_engine(name)
     scene = load_scene(scene_dir, downsample=cfg.downsample)

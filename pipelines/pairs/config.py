@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from lionlora.checks import is_4k_plus_1
 from lionlora.config import opt
 from lionlora.errors import ConfigError
 from lionlora.scaling import check_scale, even_scales
@@ -33,11 +34,11 @@ class PairsConfig:
     prompt_column: str = opt("prompt", "column of the web-video manifest holding prompts (empty prompts if absent)")
 
     def __post_init__(self) -> None:
-        if self.sample_frames < 2 or (self.sample_frames - 1) % 4:
+        if self.sample_frames < 5 or not is_4k_plus_1(self.sample_frames):
             raise ConfigError(
                 "PairsConfig",
                 "sample_frames",
-                "a frame count F >= 5 with (F - 1) % 4 == 0 (CogVideoX)",
+                "a frame count F >= 5 with F = 4k + 1 (CogVideoX)",
                 got=self.sample_frames,
             )
         for name in ("camera_frames", "motion_frames"):

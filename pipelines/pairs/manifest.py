@@ -13,7 +13,6 @@ folder is written atomically.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -28,8 +27,10 @@ from lionlora.io.cameras_json import read_cameras, write_cameras
 from lionlora.io.files import atomic_dir, write_text
 from lionlora.io.video import probe_video
 from lionlora.pipelines.pairs.config import PairsConfig
-from lionlora.pipelines.webvideo.manifest import clip_paths
-from lionlora.scaling import PAIRS_COLUMNS, sample_indices
+from lionlora.pipelines.webvideo.manifest import WebVideoManifest
+from lionlora.records.pairs import COLUMNS as PAIRS_COLUMNS
+from lionlora.records.pairs import PairRow, PairsManifest
+from lionlora.scaling import sample_indices
 from lionlora.scenes.captions import read_captions, scene_prompt
 
 log = logging.getLogger(__name__)
@@ -60,22 +61,7 @@ def read_webvideo_clips(manifest: str | Path, prompt_column: str = "prompt") -> 
     """Accepted motion clips ``(path, prompt)`` of a web-video manifest (contract 2: ``clips`` column,
     paths relative to the manifest's folder joined with ``;``)."""
     manifest = Path(manifest)
-    if not manifest.is_file():
-        raise InputError(manifest, "", "a web-video manifest.csv", got="no such file")
-    table = pd.read_csv(manifest, dtype=str, keep_default_na=False)
-    if "clips" not in table.columns:
-        raise InputError(
-            manifest, "clips", "a 'clips' column (accepted clip paths joined with ';')", got=list(table.columns)
-        )
-    out = []
-    for _, row in table.iterrows():
-        prompt = row.get(prompt_column, "") if prompt_column else ""
-        for rel in clip_paths(row):
-            path = manifest.parent / rel
-            if not path.is_file():
-                raise InputError(manifest, "clips", "existing clip files", got=str(rel))
-            out.append((path, prompt))
-    return out
+    return WebVideoManifest.read(manifest, columns=("clips",)).accepted_clips(manifest, prompt_column)
 
 
 def _key(clip_dir: Path, used: set[str]) -> str:
@@ -91,13 +77,19 @@ def _key(clip_dir: Path, used: set[str]) -> str:
 
 def _camera_rows(
     clip_dir: Path, key: str, out: Path, tmp: Path, cfg: PairsConfig, skipped: list, prompt: str
-) -> list[dict]:
+) -> list[PairRow]:
     cams = read_cameras(clip_dir / "cameras.json")
     primitive = cams.metadata.get("primitive")
     if not isinstance(primitive, str) or not primitive:
         raise CameraError(clip_dir / "cameras.json", "lionlora.primitive", "the clip's primitive name", got=primitive)
     video = clip_dir / "clip.mp4"
-    n_video = probe_video(video).frames
+    info = probe_video(video)
+    n_video = info.frames
+    if n_video != len(cams):
+        raise CameraError(
+            clip_dir / "cameras.json", "frames", f"one camera per frame of {video} ({n_video})", len(cams)
+        )
+    cams.intrinsics.check_image_size(info.width, info.height, str(video), str(clip_dir / "cameras.json"))
     if len(cams) < cfg.camera_frames or n_video < cfg.camera_frames:
         skipped.append(
             {
@@ -114,20 +106,20 @@ def _camera_rows(
         name = f"cameras/{key}__S{s:.4f}.json"
         write_cameras(tmp / name, cams.subset(idx), metadata={"clip": str(video), "scale": s, "frames": idx})
         rows.append(
-            {
-                "clip": os.path.relpath(video.resolve(), out.resolve()),
-                "kind": "camera",
-                "lora": primitive,
-                "scale": s,
-                "frames": json.dumps(idx),
-                "cameras": name,
-                "prompt": prompt,
-            }
+            PairRow(
+                clip=os.path.relpath(video.resolve(), out.resolve()),
+                kind="camera",
+                lora=primitive,
+                scale=s,
+                frames=tuple(idx),
+                cameras=name,
+                prompt=prompt,
+            )
         )
     return rows
 
 
-def _motion_rows(video: Path, prompt: str, out: Path, cfg: PairsConfig, skipped: list) -> list[dict]:
+def _motion_rows(video: Path, prompt: str, out: Path, cfg: PairsConfig, skipped: list) -> list[PairRow]:
     rel = os.path.relpath(video.resolve(), out.resolve())
     n_video = probe_video(video).frames
     if n_video < cfg.motion_frames:
@@ -140,15 +132,14 @@ def _motion_rows(video: Path, prompt: str, out: Path, cfg: PairsConfig, skipped:
         )
         return []
     return [
-        {
-            "clip": rel,
-            "kind": "motion",
-            "lora": "motion",
-            "scale": s,
-            "frames": json.dumps(sample_indices(s, cfg.motion_frames, cfg.sample_frames, str(video))),
-            "cameras": "",
-            "prompt": prompt,
-        }
+        PairRow(
+            clip=rel,
+            kind="motion",
+            lora="motion",
+            scale=s,
+            frames=tuple(sample_indices(s, cfg.motion_frames, cfg.sample_frames, str(video))),
+            prompt=prompt,
+        )
         for s in cfg.motion_scales
     ]
 
@@ -174,10 +165,11 @@ def build_pairs(
             rows += _camera_rows(clip_dir, _key(clip_dir, used), out, tmp, cfg, skipped, prompt)
         for video, prompt in motion:
             rows += _motion_rows(video, prompt, out, cfg, skipped)
-        table = pd.DataFrame(rows, columns=COLUMNS)
+        manifest = PairsManifest(rows)
         write_text(tmp / "skipped.csv", pd.DataFrame(skipped, columns=["clip", "kind", "reason"]).to_csv(index=False))
         dump_config(cfg, tmp / MARKER)
-        write_text(tmp / MANIFEST, table.to_csv(index=False))
+        manifest.write(tmp / MANIFEST)
+    table = manifest.to_table()
     for s in skipped:
         log.warning("not paired: %s (%s)", s["clip"], s["reason"])
     log.info(

@@ -36,6 +36,7 @@ from lionlora.pipelines.gaussians.ply import read_ply
 from lionlora.pipelines.gaussians.view import render
 from lionlora.pipelines.render.config import RenderConfig
 from lionlora.pipelines.trajectories.primitives import parse_primitive, primitive_trajectory
+from lionlora.scenes import load_scene
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +122,6 @@ def render_clip(
     splat: str | Path, scene_dir: str | Path, primitive: str, out: str | Path, cfg: RenderConfig | None = None
 ) -> dict:
     """Render the clip of ``primitive`` (``NAME`` or ``NAME+NAME...``) into folder ``out``; returns its metadata."""
-    from lionlora.scenes import load_scene
-
     cfg = cfg or RenderConfig()
     parse_primitive(primitive)  # unknown names fail before any work
     engine = get_engine(cfg.engine)

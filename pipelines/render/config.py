@@ -46,5 +46,7 @@ class RenderConfig:
             )
         if not 0.0 <= self.depth_alpha < 1.0:
             raise ConfigError("RenderConfig", "depth_alpha", "a value in [0, 1)", got=self.depth_alpha)
+        if not 0 <= self.crf <= 51:
+            raise ConfigError("RenderConfig", "crf", "an H.264 CRF in [0, 51]", got=self.crf)
         if len(self.background) != 3:
             raise ConfigError("RenderConfig", "background", "an RGB triple", got=self.background)

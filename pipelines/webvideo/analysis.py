@@ -3,8 +3,12 @@
 Both tests run on the frames that become clips (resampled and cropped), downscaled to
 ``track_short_side``. Each clip is tracked on its own (tracks restart at its first frame), so the
 video's camera motion is the largest over its clips and a camera that moves in any clip rejects the
-video. The motion score is the mean flow magnitude over all consecutive frame pairs of the clips,
-computed by the project's one flow implementation (:mod:`lionlora.flow`).
+video. The object-motion statistic is a high percentile of the per-pixel flow magnitude between
+frames ``motion_gap`` apart, per frame and as a fraction of the flow resolution's short side,
+averaged over the pairs of all clips: a small moving region counts, sensor noise and compression
+flicker do not add up over the gap. The mean flow magnitude over consecutive pairs (``motion``) is
+kept as a second, optional test. Both come from the project's one flow implementation
+(:mod:`lionlora.flow`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import cv2
 import numpy as np
 
 from lionlora.errors import ConfigError
-from lionlora.flow import pair_magnitudes
+from lionlora.flow import displacement_percentiles, pair_magnitudes
 from lionlora.pipelines.webvideo.clips import ClipPlan, iter_clip_frames
 from lionlora.pipelines.webvideo.config import FilterConfig
 from lionlora.pipelines.webvideo.static import border_points, camera_motion
@@ -35,6 +39,8 @@ class VideoAnalysis:
         min_visible: fewest border points visible at any frame of any clip.
         motion: mean optical-flow magnitude (px per frame at the flow analysis resolution).
         clips: clips analysed.
+        object_motion: mean over frame pairs of the ``motion_percentile`` of the per-pixel flow
+            magnitude over ``motion_gap`` frames, fraction of the flow resolution's short side per frame.
     """
 
     camera_motion: float
@@ -43,6 +49,7 @@ class VideoAnalysis:
     min_visible: int
     motion: float
     clips: int
+    object_motion: float
 
 
 def track_size(cfg: FilterConfig) -> tuple[int, int]:
@@ -69,13 +76,16 @@ def analyse_video(path: str | Path, plan: ClipPlan, cfg: FilterConfig, tracker: 
     """Track border points and measure flow in each planned clip of ``path`` (``plan.clips >= 1``)."""
     h, w = track_size(cfg)
     queries = analysis_queries(cfg)
-    stats, flows = [], []
+    stats, flows, peaks = [], [], []
     for _, group in itertools.groupby(iter_clip_frames(path, plan, cfg), key=lambda item: item[0]):
         frames = np.stack(
             [f if f.shape[:2] == (h, w) else cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for _, f in group]
         )
         stats.append(camera_motion(tracker(frames, queries), h, w, cfg.min_points))
         flows.append(pair_magnitudes(frames, cfg.flow, source=str(path)))
+        peaks.append(
+            displacement_percentiles(frames, cfg.flow, cfg.motion_gap, cfg.motion_percentile, source=str(path))
+        )
     worst = max(s.motion for s in stats)
     return VideoAnalysis(
         camera_motion=worst,
@@ -84,6 +94,7 @@ def analyse_video(path: str | Path, plan: ClipPlan, cfg: FilterConfig, tracker: 
         min_visible=min(s.min_visible for s in stats),
         motion=float(np.concatenate(flows).mean()),
         clips=len(stats),
+        object_motion=float(np.concatenate(peaks).mean()),
     )
 
 
@@ -112,7 +123,12 @@ def decide(a: VideoAnalysis, cfg: FilterConfig) -> Decision:
             f"camera moves: border displacement {a.camera_motion:.4f} of min(H, W) "
             f"> max_camera_motion {cfg.max_camera_motion:g}"
         )
-    enough = a.motion >= cfg.min_motion
-    if not enough:
+    enough = a.object_motion >= cfg.min_object_motion and a.motion >= cfg.min_motion
+    if a.object_motion < cfg.min_object_motion:
+        reasons.append(
+            f"too little motion: object motion {a.object_motion:.5f} of min(H, W) per frame "
+            f"< min_object_motion {cfg.min_object_motion:g}"
+        )
+    if a.motion < cfg.min_motion:
         reasons.append(f"too little motion: mean flow {a.motion:.3f} px/frame < min_motion {cfg.min_motion:g}")
     return Decision(static, enough, "; ".join(reasons))

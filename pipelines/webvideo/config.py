@@ -14,7 +14,7 @@ from lionlora.errors import ConfigError
 from lionlora.flow import FlowConfig
 
 #: Bump when the analysis changes so that earlier manifest rows are recomputed on re-runs.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 
 
 def _nested(cls: type, help: str):
@@ -74,10 +74,18 @@ class FilterConfig:
         "static camera: the median border displacement from the first frame stays below this fraction of min(H, W)",
     )
     min_points: int = opt(8, "fewest border points that must stay visible (fewer: the camera moved)")
+    min_object_motion: float = opt(
+        0.0006,
+        "enough object motion: the object_motion statistic (motion_percentile of the per-pixel flow "
+        "magnitude over motion_gap frames, fraction of the flow resolution's short side per frame) "
+        "reaches this",
+    )
+    motion_percentile: float = opt(99.9, "percentile of the per-pixel flow magnitude (small moving regions count)")
+    motion_gap: int = opt(8, "object motion is measured between frames this far apart (noise does not add up)")
     min_motion: float = opt(
-        0.1,
-        "minimum mean optical-flow magnitude (px per frame at the flow "
-        "analysis resolution) for a video to have enough object motion",
+        0.0,
+        "also require this mean optical-flow magnitude (px per frame at the flow analysis resolution; "
+        "0: off). A frame mean rejects small moving regions such as people far away",
     )
     track_short_side: int = opt(240, "frames are tracked at this short side (never upscaled)")
     clip_frames: int = opt(240, "frames per output clip (the paper's object-motion length)")
@@ -98,6 +106,9 @@ class FilterConfig:
             ("max_camera_motion", self.max_camera_motion > 0, "a positive fraction"),
             ("min_points", self.min_points >= 1, "an integer >= 1"),
             ("min_motion", self.min_motion >= 0, "a non-negative flow magnitude"),
+            ("min_object_motion", self.min_object_motion >= 0, "a non-negative fraction per frame"),
+            ("motion_percentile", 0 < self.motion_percentile <= 100, "a percentile in (0, 100]"),
+            ("motion_gap", self.motion_gap >= 1, "an integer >= 1"),
             ("track_short_side", self.track_short_side >= 32, "an integer >= 32"),
             ("clip_frames", self.clip_frames >= 2, "at least 2 frames"),
             ("fps", self.fps > 0, "a positive frame rate"),

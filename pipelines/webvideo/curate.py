@@ -33,6 +33,7 @@ from lionlora.pipelines.webvideo.manifest import (
     CACHE,
     COLUMNS,
     MANIFEST,
+    OBJECT_MOTION_UNIT,
     clip_paths,
     fmt_bool,
     fmt_float,
@@ -101,6 +102,8 @@ def process_video(video: InputVideo, cfg: FilterConfig, out: Path, tracker: Trac
             static_camera=fmt_bool(decision.static_camera),
             camera_motion=fmt_float(analysis.camera_motion),
             motion=fmt_float(analysis.motion),
+            object_motion=fmt_float(analysis.object_motion),
+            object_motion_unit=OBJECT_MOTION_UNIT,
             border_points=str(analysis.border_points),
             min_visible=str(analysis.min_visible),
         )
@@ -115,7 +118,16 @@ def process_video(video: InputVideo, cfg: FilterConfig, out: Path, tracker: Trac
         log.warning("%s: %s: %s", video.path, type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG))
         row.update(status="error", keep=fmt_bool(False), reason=f"{video.path}: {type(exc).__name__}: {exc}")
     if row["status"] == "error":
-        for key in ("static_camera", "camera_motion", "motion", "border_points", "min_visible", "clips"):
+        for key in (
+            "static_camera",
+            "camera_motion",
+            "motion",
+            "object_motion",
+            "object_motion_unit",
+            "border_points",
+            "min_visible",
+            "clips",
+        ):
             row.pop(key, None)
         shutil.rmtree(folder, ignore_errors=True)
     return {c: row.get(c, "") for c in COLUMNS}

@@ -4,7 +4,10 @@ Each video is a camera looking at a photograph (the background) with round cut-o
 photographs moving in front of it (objects). The camera is a similarity warp of the view (pan,
 zoom, roll, hand-shake), objects move in the scene and are warped with it, and every frame gets
 sensor noise; H.264 encoding adds compression artefacts. :data:`KINDS` lists the videos and the
-decision the filter should take on each.
+decision the filter should take on each. Besides the easy cases, the set holds the hard ones of
+real footage: small moving regions (people far away, one object), still videos whose only change
+is sensor noise and strong compression or nothing at all (a photo shown as a video), and slow pans
+and zooms.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class Kind:
     static: bool
     moving: bool
     what: str
+    noise: float = 2.0  # sensor noise std (grey levels)
+    crf: int = 18  # H.264 quality the video is written with
 
 
 #: name -> content and expected decision (keep = static camera and enough object motion).
@@ -44,6 +49,12 @@ KINDS: dict[str, Kind] = {
     "rotate": Kind("immunohistochemistry", False, False, True, "camera rolling about its axis"),
     "shake": Kind("coffee", False, False, True, "hand-held camera shake"),
     "still": Kind("astronaut", False, True, False, "static camera, nothing moving"),
+    "far_people": Kind("brick", True, True, True, "static camera, six small figures (1/20 of the frame) walking"),
+    "one_object": Kind("astronaut", True, True, True, "static camera, one small object moving"),
+    "still_noisy": Kind("coffee", False, True, False, "static camera, nothing moving, heavy noise, CRF 32", 6.0, 32),
+    "still_photo": Kind("chelsea", False, True, False, "a photograph shown as a video (no noise)", 0.0),
+    "slow_pan": Kind("rocket", False, False, True, "camera panning slowly (4% of the view), small figures walking"),
+    "slow_zoom": Kind("coffee", False, False, False, "camera zooming in slowly (6%), nothing moving"),
 }
 
 SPRITES = ("chelsea", "coffee", "astronaut", "rocket")
@@ -87,8 +98,12 @@ def _camera(kind: str, t: np.ndarray, size: float, rng: np.random.Generator) -> 
     u = t / max(t[-1], 1)
     if kind == "pan":
         cam[:, 0] = 0.25 * size * u
+    elif kind == "slow_pan":
+        cam[:, 0] = 0.04 * size * u
     elif kind == "zoom":
         cam[:, 2] = np.log(1.25) * u
+    elif kind == "slow_zoom":
+        cam[:, 2] = np.log(1.06) * u
     elif kind == "rotate":
         cam[:, 3] = np.deg2rad(8.0) * u
     elif kind == "shake":
@@ -106,9 +121,11 @@ def _camera(kind: str, t: np.ndarray, size: float, rng: np.random.Generator) -> 
 
 def _objects(kind: str, t: np.ndarray, height: int, width: int, rng: np.random.Generator) -> list[tuple]:
     """Objects as (sprite name, radius, centre x [T], centre y [T]) in view coordinates of frame 0."""
-    if kind == "still":
+    if kind in ("still", "still_noisy", "still_photo", "slow_zoom"):
         return []
     m = min(height, width)
+    if kind in ("far_people", "slow_pan", "one_object"):
+        return _walkers(6 if kind != "one_object" else 1, t, height, width, rng, 0.05 if kind != "one_object" else 0.14)
     out = []
     for i in range(3):
         r = int(0.12 * m)
@@ -126,16 +143,31 @@ def _objects(kind: str, t: np.ndarray, height: int, width: int, rng: np.random.G
     return out
 
 
+def _walkers(n: int, t: np.ndarray, height: int, width: int, rng: np.random.Generator, size: float) -> list[tuple]:
+    """``n`` small objects of diameter ``size * min(H, W)`` walking in straight lines at 0.3-0.6% of
+    ``min(H, W)`` per frame (a person far away at 24 fps), somewhere in the middle of the view."""
+    m = min(height, width)
+    r = max(3, int(size * m / 2))
+    out = []
+    for i in range(n):
+        x0, y0 = rng.uniform(0.25, 0.75) * width, rng.uniform(0.3, 0.7) * height
+        speed, ang = rng.uniform(0.003, 0.006) * m, rng.uniform(-0.3, 0.3) + np.pi * rng.integers(2)
+        out.append((SPRITES[i % len(SPRITES)], r, x0 + speed * t * np.cos(ang), y0 + speed * t * np.sin(ang)))
+    return out
+
+
 def make_video(
-    kind: str, frames: int = 61, height: int = 240, width: int = 360, seed: int = 0, noise: float = 2.0
+    kind: str, frames: int = 61, height: int = 240, width: int = 360, seed: int = 0, noise: float | None = None
 ) -> np.ndarray:
-    """One labelled video ``[T, H, W, 3]`` uint8 of :data:`KINDS` ``kind``."""
+    """One labelled video ``[T, H, W, 3]`` uint8 of :data:`KINDS` ``kind`` (``noise``: the kind's own
+    sensor noise when None)."""
     if kind not in KINDS:
         raise ConfigError("make_video", "kind", f"one of {sorted(KINDS)}", got=kind)
     if frames < 2 or height < 32 or width < 32:
         raise ConfigError(
             "make_video", "frames/height/width", "frames >= 2 and a size of at least 32x32", got=(frames, height, width)
         )
+    noise = KINDS[kind].noise if noise is None else noise
     rng = np.random.default_rng(seed + sorted(KINDS).index(kind))
     pad = int(0.25 * max(height, width))  # scene margin that camera motion can bring into view
     scene = cover_frame(_photo(KINDS[kind].background), height + 2 * pad, width + 2 * pad).astype(np.float32)
@@ -185,8 +217,8 @@ def write_labelled_set(
     out = Path(out)
     rows = []
     for kind in kinds or list(KINDS):
-        write_video(out / f"{kind}.mp4", make_video(kind, frames, height, width, seed), fps=fps)
         k = KINDS[kind]
+        write_video(out / f"{kind}.mp4", make_video(kind, frames, height, width, seed), fps=fps, crf=k.crf)
         rows.append({"video": f"{kind}.mp4", "keep": k.keep, "static": k.static, "moving": k.moving, "what": k.what})
     if short:
         write_video(out / "short.mp4", make_video("static_objects", short, height, width, seed), fps=fps)

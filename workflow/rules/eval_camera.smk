@@ -5,22 +5,7 @@
 # `lionlora eval table`) and `eval_targets` (which primitives and methods the table collects).
 # One folder per video: RESULTS/eval/{method}/{scene}__{primitive}/camera.json, with the recovered
 # cameras.json beside it when any frame registered (not a declared output: a failed row has none).
-
-EVAL_FLOOR = (config.get("eval_table") or {}).get("floor", "gt")
-EVAL_CAMERA_SHELL = (
-    "{LIONLORA} -q eval camera --video {input.video} --gt {input.gt} --out {output} {params.opts} > {log} 2>&1"
-)
-
-
-def camera_eval_results():
-    """Per-video JSONs `eval table` collects: the floor on every GT clip, and every method's videos,
-    on the held-out evaluation scenes."""
-    targets = config.get("eval_targets") or {}
-    generate = config.get("generate") or {}
-    # by default: every generated video, and the floor on the clips it was conditioned on
-    primitives = targets.get("primitives") or generate.get("primitives", [])
-    methods = [EVAL_FLOOR, *(targets.get("methods") or generate.get("methods", []))]
-    return [f"{RESULTS}/eval/{m}/{s}__{p}/camera.json" for m in methods for s in eval_scene_ids() for p in primitives]
+# pycolmap runs on the rule's threads (`lionlora --threads`).
 
 
 rule eval_camera_floor:
@@ -28,13 +13,21 @@ rule eval_camera_floor:
         video=f"{RESULTS}/clips/{{scene}}/{{primitive}}/clip.mp4",
         gt=f"{RESULTS}/clips/{{scene}}/{{primitive}}/cameras.json",
     output:
-        f"{RESULTS}/eval/{EVAL_FLOOR}/{{scene}}__{{primitive}}/camera.json",
+        f"{RESULTS}/eval/{eval_floor()}/{{scene}}__{{primitive}}/camera.json",
     log:
-        f"{RESULTS}/logs/eval_camera/{EVAL_FLOOR}/{{scene}}__{{primitive}}.log",
+        f"{RESULTS}/logs/eval_camera/{eval_floor()}/{{scene}}__{{primitive}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/eval_camera_floor/{{scene}}__{{primitive}}.tsv"
     params:
-        opts=cli_set(config.get("eval_camera")),
+        opts=cli_set("eval_camera"),
+    threads: job_threads("eval_camera_floor")
+    resources:
+        **job_resources("eval_camera_floor"),
+    conda:
+        software_env("eval_camera_floor")
     shell:
-        EVAL_CAMERA_SHELL
+        "lionlora -q --threads {threads} eval camera --video {input.video} --gt {input.gt} --out {output} "
+        "{params.opts} > {log} 2>&1"
 
 
 rule eval_camera_generated:
@@ -44,34 +37,81 @@ rule eval_camera_generated:
     output:
         f"{RESULTS}/eval/{{method}}/{{scene}}__{{primitive}}/camera.json",
     wildcard_constraints:
-        method=rf"(?!{EVAL_FLOOR}$)[A-Za-z0-9_.-]+",
+        method=rf"(?!{eval_floor()}$)[A-Za-z0-9_.-]+",
     log:
         f"{RESULTS}/logs/eval_camera/{{method}}/{{scene}}__{{primitive}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/eval_camera_generated/{{method}}/{{scene}}__{{primitive}}.tsv"
     params:
-        opts=cli_set(config.get("eval_camera")),
+        opts=cli_set("eval_camera"),
+    threads: job_threads("eval_camera_generated")
+    resources:
+        **job_resources("eval_camera_generated"),
+    conda:
+        software_env("eval_camera_generated")
     shell:
-        EVAL_CAMERA_SHELL
+        "lionlora -q --threads {threads} eval camera --video {input.video} --gt {input.gt} --out {output} "
+        "{params.opts} > {log} 2>&1"
 
 
 rule eval_camera_table:
     input:
         camera_eval_results(),
-        FVD_RESULTS + MOTION_RESULTS,  # planned in rules/eval_quality.smk
+        fvd_results() + motion_results(),
     output:
-        csv=f"{RESULTS}/tables/camera_metrics.csv",
-        per_video=f"{RESULTS}/tables/per_video.csv",
+        csv=report(
+            f"{RESULTS}/tables/camera_metrics.csv",
+            caption="../report/camera_metrics.rst",
+            category="Tables",
+            labels={"table": "camera metrics per method"},
+        ),
+        per_video=report(
+            f"{RESULTS}/tables/per_video.csv",
+            caption="../report/per_video.rst",
+            category="Tables",
+            labels={"table": "camera metrics per video"},
+        ),
         md=f"{RESULTS}/tables/camera_tables.md",
     log:
         f"{RESULTS}/logs/eval_camera/table.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/eval_camera_table.tsv"
     params:
-        opts=cli_set(config.get("eval_table")),
+        results=lambda wc, input: os.path.dirname(os.path.dirname(os.path.dirname(input[0]))),
+        out=lambda wc, output: os.path.dirname(output.md),
+        opts=cli_set("eval_table"),
+    threads: job_threads("eval_camera_table")
+    resources:
+        **job_resources("eval_camera_table"),
+    conda:
+        software_env("eval_camera_table")
     shell:
-        "{LIONLORA} eval table --results {RESULTS}/eval --out {RESULTS}/tables {params.opts} > {log} 2>&1"
+        "lionlora --threads {threads} eval table --results {params.results} --out {params.out} {params.opts}"
+        " > {log} 2>&1"
 
 
-# The floor and the methods' videos need clips and generated videos from other stages; the table
-# joins ALL_TARGETS where those stages' rules exist (see eval_targets in the config).
+rule tables_html:
+    input:
+        f"{RESULTS}/tables/camera_tables.md",
+    output:
+        report(
+            f"{RESULTS}/tables/camera_tables.html",
+            caption="../report/camera_tables.rst",
+            category="Tables",
+            labels={"table": "Tables 1-3 beside the paper"},
+        ),
+    log:
+        f"{RESULTS}/logs/tables_html.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/tables_html.tsv"
+    threads: job_threads("tables_html")
+    resources:
+        **job_resources("tables_html"),
+    conda:
+        software_env("tables_html")
+    shell:
+        "lionlora -q --threads {threads} report-html --md {input} --out {output} > {log} 2>&1"
 
 
 if camera_eval_results():
-    ALL_TARGETS.append(f"{RESULTS}/tables/camera_tables.md")
+    ALL_TARGETS.extend([f"{RESULTS}/tables/camera_tables.md", f"{RESULTS}/tables/camera_tables.html"])

@@ -6,33 +6,6 @@
 # {RESULTS}/<eval_quality.motion_manifest>. Targets are added only for the methods listed in the
 # config, so an empty list plans nothing.
 
-EQ = config.get("eval_quality") or {}
-
-
-def i3d_weights():
-    """The I3D file: a configured path, or the random demo weights written by `eval i3d-init`."""
-    weights = EQ.get("i3d", "random")
-    if weights == "random":
-        return f"{RESULTS}/weights/i3d_random_seed{EQ.get('i3d_seed', 0)}.pt"
-    return weights
-
-
-def fvd_options(wildcards):
-    """`--set` options of `eval fvd`: the `fvd` section plus the subset's include/exclude patterns."""
-    opts = dict(EQ.get("fvd") or {})
-    if wildcards.suffix:
-        for key, patterns in EQ.get("subsets", {})[wildcards.suffix.lstrip("_")].items():
-            opts[key] = list(opts.get(key) or []) + list(patterns)
-    return cli_set(opts)
-
-
-def motion_series(wildcards):
-    """`--label/--step` of a method that is one checkpoint of a Fig. 6 series."""
-    entry = (EQ.get("series") or {}).get(wildcards.method) or {}
-    args = [f"--label {shlex.quote(str(entry['label']))}"] if entry.get("label") else []
-    args += [f"--step {int(entry['step'])}"] if entry.get("step") is not None else []
-    return " ".join(args)
-
 
 rule eval_i3d_init:
     output:
@@ -41,15 +14,15 @@ rule eval_i3d_init:
         seed=r"\d+",
     log:
         f"{RESULTS}/logs/eval_i3d_init/seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/eval_i3d_init/seed{{seed}}.tsv"
+    threads: job_threads("eval_i3d_init")
+    resources:
+        **job_resources("eval_i3d_init"),
+    conda:
+        software_env("eval_i3d_init")
     shell:
-        "{LIONLORA} -q eval i3d-init --out {output} --seed {wildcards.seed} > {log} 2>&1"
-
-
-def fvd_videos(wildcards):
-    """Files behind the two folders: the rendered clips and the method's generated camera videos."""
-    real = [f"{RESULTS}/clips/{s}/{p}/clip.mp4" for s in scene_ids() for p in clip_primitives()]
-    fake = [t for t in GENERATE_TARGETS if t.startswith(f"{RESULTS}/generated/{wildcards.method}/")]
-    return real + fake
+        "lionlora -q --threads {threads} eval i3d-init --out {output} --seed {wildcards.seed} > {log} 2>&1"
 
 
 rule eval_fvd:
@@ -63,21 +36,27 @@ rule eval_fvd:
         suffix=r"(_[A-Za-z0-9]+)?",
     log:
         f"{RESULTS}/logs/eval_fvd/{{method}}{{suffix}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/eval_fvd/{{method}}{{suffix}}.tsv"
     params:
         opts=fvd_options,
         cache=f"{RESULTS}/cache/i3d_features",
-        real=f"{RESULTS}/{EQ.get('real', 'clips')}",
+        real=f"{RESULTS}/{config['eval_quality']['real']}",
         fake=lambda wc: f"{RESULTS}/generated/{wc.method}",
+        gpu=gpu_prefix("eval_fvd"),
+    threads: job_threads("eval_fvd")
+    resources:
+        **job_resources("eval_fvd"),
+    conda:
+        software_env("eval_fvd")
     shell:
-        "{LIONLORA} -q eval fvd --real {params.real} --fake {params.fake} --i3d {input.i3d} --out {output} "
-        "--cache-dir {params.cache} {params.opts} > {log} 2>&1"
+        "{params.gpu} lionlora -q --threads {threads} eval fvd --real {params.real} --fake {params.fake} "
+        "--i3d {input.i3d} --out {output} --cache-dir {params.cache} {params.opts} > {log} 2>&1"
 
 
 rule eval_motion:
     input:
-        lambda wc: f"{RESULTS}/" + EQ.get("motion_manifest", "generated/{method}/motion/manifest.csv").format(
-            method=wc.method
-        ),
+        motion_manifest,
     wildcard_constraints:
         method=r"[A-Za-z0-9_.+-]+",
     output:
@@ -85,48 +64,74 @@ rule eval_motion:
         csv=f"{RESULTS}/eval/{{method}}/motion_per_video.csv",
     log:
         f"{RESULTS}/logs/eval_motion/{{method}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/eval_motion/{{method}}.tsv"
     params:
         series=motion_series,
-        opts=cli_set(EQ.get("motion")),
+        opts=cli_set("eval_quality.motion"),
+    threads: job_threads("eval_motion")
+    resources:
+        **job_resources("eval_motion"),
+    conda:
+        software_env("eval_motion")
     shell:
-        "{LIONLORA} -q eval motion --manifest {input} --out {output.json} {params.series} {params.opts} > {log} 2>&1"
+        "lionlora -q --threads {threads} eval motion --manifest {input} --out {output.json} {params.series} "
+        "{params.opts} > {log} 2>&1"
 
 
 rule eval_fig6:
     input:
-        [f"{RESULTS}/eval/{m}/motion.json" for m in EQ.get("fig6") or []],
+        [f"{RESULTS}/eval/{m}/motion.json" for m in config["eval_quality"]["fig6"]],
     output:
-        f"{RESULTS}/figures/fig6_correlation_vs_step.png",
+        report(
+            f"{RESULTS}/figures/fig6_correlation_vs_step.png",
+            caption="../report/fig6.rst",
+            category="Figures",
+            labels={"figure": "Fig. 6: linearity vs training step"},
+        ),
     log:
         f"{RESULTS}/logs/eval_figures/fig6.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/eval_fig6.tsv"
+    threads: job_threads("eval_fig6")
+    resources:
+        **job_resources("eval_fig6"),
+    conda:
+        software_env("eval_fig6")
     shell:
-        "{LIONLORA} -q eval figures fig6 --inputs {input} --out {output} > {log} 2>&1"
+        "lionlora -q --threads {threads} eval figures fig6 --inputs {input} --out {output} > {log} 2>&1"
 
 
 rule eval_fig10:
     input:
-        [f"{RESULTS}/eval/{m}/motion.json" for m in EQ.get("fig10") or []],
+        [f"{RESULTS}/eval/{m}/motion.json" for m in config["eval_quality"]["fig10"]],
     output:
-        f"{RESULTS}/figures/fig10_magnitude_vs_scale.png",
+        report(
+            f"{RESULTS}/figures/fig10_magnitude_vs_scale.png",
+            caption="../report/fig10.rst",
+            category="Figures",
+            labels={"figure": "Fig. 10: motion magnitude vs S"},
+        ),
     log:
         f"{RESULTS}/logs/eval_figures/fig10.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/eval_fig10.tsv"
+    threads: job_threads("eval_fig10")
+    resources:
+        **job_resources("eval_fig10"),
+    conda:
+        software_env("eval_fig10")
     shell:
-        "{LIONLORA} -q eval figures fig10 --inputs {input} --out {output} > {log} 2>&1"
+        "lionlora -q --threads {threads} eval figures fig10 --inputs {input} --out {output} > {log} 2>&1"
 
 
-# FVD needs the I3D weights on disk (nothing is downloaded): plan it only when they are there.
-_I3D_READY = EQ.get("i3d", "random") == "random" or Path(EQ["i3d"]).is_file()
-if EQ.get("methods") and not _I3D_READY:
-    print(f"FVD not planned: put the I3D weights at {EQ['i3d']} (see README, eval_quality)", file=sys.stderr)
-# The method-level results `eval table` shows beside the camera metrics (rules/eval_camera.smk).
-FVD_RESULTS = [
-    f"{RESULTS}/eval/{m}/fvd{x}.json"
-    for m in ((EQ.get("methods") or []) if _I3D_READY else [])
-    for x in ["", *(f"_{s}" for s in EQ.get("subsets") or {})]
-]
-MOTION_RESULTS = [f"{RESULTS}/eval/{m}/motion.json" for m in EQ.get("motion_methods") or []]
-ALL_TARGETS.extend(FVD_RESULTS + MOTION_RESULTS)
-if EQ.get("fig6"):
+if config["eval_quality"]["methods"] and not i3d_ready():
+    print(
+        f"FVD not planned: put the I3D weights at {config['eval_quality']['i3d']} (see README, eval_quality)",
+        file=sys.stderr,
+    )
+ALL_TARGETS.extend(fvd_results() + motion_results())
+if config["eval_quality"]["fig6"]:
     ALL_TARGETS.append(f"{RESULTS}/figures/fig6_correlation_vs_step.png")
-if EQ.get("fig10"):
+if config["eval_quality"]["fig10"]:
     ALL_TARGETS.append(f"{RESULTS}/figures/fig10_magnitude_vs_scale.png")

@@ -7,39 +7,20 @@
 # `lionlora eval motion` reads (rules/eval_quality.smk).
 #
 # config["generate"]["motion"]:
-#   adapter   the motion adapter (a `lora` value of the pairs manifest), default "motion"
+#   adapter   the motion adapter (a `lora` value of the pairs manifest)
 #   image     conditioning clip under RESULTS (its first frame), e.g. clips/embedded/dolly_in/clip.mp4
 #   scales    the S values of the sweep
 #   runs      which of lionlora / adapter_scale to generate
 #   series    checkpoint steps of the Fig. 6 series (the train config must keep them:
 #             keep_checkpoints >= their number, checkpoint_every dividing each)
 
-_MOTION = (config.get("generate") or {}).get("motion") or {}
-_MOTION_ADAPTER = _MOTION.get("adapter", "motion")
-
-
-def motion_runs():
-    """run name -> (adapter folder, extra flags of `lionlora generate`)."""
-    final = adapter_dir(_MOTION_ADAPTER)
-    runs = {}
-    for run in _MOTION.get("runs", []):
-        runs[run] = (adapter_dir(_MOTION_ADAPTER, run), "--adapter-scale" if run == "adapter_scale" else "")
-    for step in _MOTION.get("series", []):
-        runs[f"lionlora_step{step}"] = (f"{final}/checkpoints/step_{int(step):06d}", "")
-    return runs
-
-
-def motion_scale_names():
-    return [f"{float(s):.3f}" for s in _MOTION.get("scales", [])]
-
-
-if _MOTION:
+if motion_planned():
 
     rule generate_motion:
         input:
-            image=f"{RESULTS}/{_MOTION['image']}",
+            image=f"{RESULTS}/{config['generate']['motion']['image']}",
             # the checkpoints are written by the same training run as the final adapter
-            adapter=lambda wc: f"{adapter_dir(_MOTION_ADAPTER, wc.run)}/adapter.safetensors",
+            adapter=lambda wc: f"{adapter_dir(config['generate']['motion']['adapter'], wc.run)}/adapter.safetensors",
             model=lora_model_input,
         output:
             f"{RESULTS}/generated/{{run}}/motion/S{{scale}}.mp4",
@@ -48,18 +29,24 @@ if _MOTION:
             scale=r"[0-9.]+",
         log:
             f"{RESULTS}/logs/generate_motion/{{run}}/S{{scale}}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/generate_motion/{{run}}/S{{scale}}.tsv"
         params:
             model=lora_model(),
+            name=config["generate"]["motion"]["adapter"],
             adapter=lambda wc: motion_runs()[wc.run][0],
             flags=lambda wc: motion_runs()[wc.run][1],
-            prompt=shlex.quote(scene_prompt_of(Path(_MOTION["image"]).parent.parent.name)),
-            opts=cli_set({k: v for k, v in _GENERATE.items() if k not in _GENERATE_WORKFLOW_KEYS}),
-        threads: _THREADS
+            prompt=shlex.quote(scene_prompt_of(Path(config["generate"]["motion"]["image"]).parent.parent.name)),
+            opts=cli_set("generate"),
+            gpu=gpu_prefix("generate_motion"),
+        threads: job_threads("generate_motion")
         resources:
-            gpu=_GPUS,
+            **job_resources("generate_motion"),
+        conda:
+            software_env("generate_motion")
         shell:
-            "OMP_NUM_THREADS={threads} {LIONLORA} -q generate --model {params.model} --image {input.image} "
-            "--prompt {params.prompt} --lora {_MOTION_ADAPTER}={params.adapter}:{wildcards.scale} {params.flags} "
+            "{params.gpu} lionlora -q --threads {threads} generate --model {params.model} --image {input.image} "
+            "--prompt {params.prompt} --lora {params.name}={params.adapter}:{wildcards.scale} {params.flags} "
             "--out {output} {params.opts} > {log} 2>&1"
 
     rule motion_manifest:
@@ -71,5 +58,12 @@ if _MOTION:
             run="|".join(motion_runs()) or "none",
         log:
             f"{RESULTS}/logs/generate_motion/{{run}}/manifest.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/motion_manifest/{{run}}.tsv"
+        threads: job_threads("motion_manifest")
+        resources:
+            **job_resources("motion_manifest"),
+        conda:
+            software_env("motion_manifest")
         shell:
-            "{LIONLORA} -q eval motion-manifest --videos {input} --out {output} > {log} 2>&1"
+            "lionlora -q --threads {threads} eval motion-manifest --videos {input} --out {output} > {log} 2>&1"

@@ -1,6 +1,6 @@
 # 3DGS reconstruction of every scene -> RESULTS/splats/{scene}/ (point_cloud.ply, metrics.json).
-# Torch runs single-threaded: its small tensor ops gain nothing from a second thread, and two jobs
-# on two cores then do not oversubscribe the machine.
+# The demo's torch engine runs one thread per job: its small tensor ops gain nothing from a
+# second one, and two jobs on two cores then do not oversubscribe the machine.
 
 
 rule reconstruct:
@@ -11,12 +11,19 @@ rule reconstruct:
         metrics=f"{RESULTS}/splats/{{scene}}/metrics.json",
     log:
         f"{RESULTS}/logs/reconstruct/{{scene}}.log",
-    threads: 1
+    benchmark:
+        f"{RESULTS}/benchmarks/reconstruct/{{scene}}.tsv"
     params:
-        out=lambda wc: f"{RESULTS}/splats/{wc.scene}",
-        opts=cli_set(config.get("reconstruct")),
+        out=lambda wc, output: os.path.dirname(output.ply),
+        opts=cli_set("reconstruct"),
+        gpu=gpu_prefix("reconstruct"),
+    threads: job_threads("reconstruct")
+    resources:
+        **job_resources("reconstruct"),
+    conda:
+        software_env("reconstruct")
     shell:
-        "OMP_NUM_THREADS={threads} {LIONLORA} -q reconstruct --scene {input} --out {params.out} {params.opts}"
+        "{params.gpu} lionlora -q --threads {threads} reconstruct --scene {input} --out {params.out} {params.opts}"
         " > {log} 2>&1"
 
 

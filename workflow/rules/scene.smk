@@ -6,10 +6,17 @@ rule scene_synth:
         directory(f"{RESULTS}/scenes/embedded"),
     log:
         f"{RESULTS}/logs/scene_synth.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/scene_synth.tsv"
     params:
-        opts=cli_set(config["scenes"].get("embedded")),
+        opts=cli_set("scenes.embedded"),
+    threads: job_threads("scene_synth")
+    resources:
+        **job_resources("scene_synth"),
+    conda:
+        software_env("scene_synth")
     shell:
-        "{LIONLORA} -q scene synth --out {output} {params.opts} > {log} 2>&1"
+        "lionlora -q --threads {threads} scene synth --out {output} {params.opts} > {log} 2>&1"
 
 
 rule scene_check:
@@ -19,10 +26,17 @@ rule scene_check:
         f"{RESULTS}/scenes/{{scene}}.check.txt",
     log:
         f"{RESULTS}/logs/scene_check/{{scene}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/scene_check/{{scene}}.tsv"
     params:
-        downsample=config["scenes"].get("downsample", 2),
+        downsample=config["scenes"]["downsample"],
+    threads: job_threads("scene_check")
+    resources:
+        **job_resources("scene_check"),
+    conda:
+        software_env("scene_check")
     shell:
-        "{LIONLORA} scene check --scene {input} --downsample {params.downsample} > {output} 2> {log}"
+        "lionlora --threads {threads} scene check --scene {input} --downsample {params.downsample} > {output} 2> {log}"
 
 
 _CHECKED = scene_ids() + [s for s in eval_scene_ids() if s != EMBEDDED_EVAL]  # the held-out views share the room

@@ -1,9 +1,9 @@
 # LiON-LoRA on CogVideoX: the model, one adapter per primitive / motion LoRA, generated videos.
 #
 # config["train"]: the options of `lionlora train` (lionlora.apps.train.TrainConfig) plus
-#   model     "demo" (the tiny random-init model written by `lionlora demo-model`) or a hub id / folder
 #   adapters  the adapters to train: values of the `lora` column of RESULTS/pairs/manifest.csv
 #   launch    a command put before `lionlora` (e.g. "accelerate launch --multi_gpu --num_processes 4")
+#   (model "demo" is the tiny random-init model written by `lionlora demo-model`)
 # config["generate"]: the options of `lionlora generate` (lionlora.apps.generate.GenerateConfig) plus
 #   methods     lionlora | vanilla (Fig. 2) | adapter_scale (Fig. 10) | base (CogVideoX without LoRA);
 #               vanilla and adapter_scale use plain LoRAs (`lionlora train --variant plain`, no scaling
@@ -12,47 +12,7 @@
 #   scale       the scaling value S of every LoRA (and of the GT cameras written beside each video)
 #   prompt      the text prompt template ({scene}: the scene's name); a scene listed in
 #               scenes.captions (CSV scene,prompt) gets its caption instead, in training pairs too
-
-_TRAIN = config.get("train", {})
-_GENERATE = config.get("generate", {})
-_TRAIN_WORKFLOW_KEYS = ("model", "adapters", "launch")
-_GENERATE_WORKFLOW_KEYS = ("model", "methods", "primitives", "scale", "prompt", "motion")
-# The demo's tiny model runs fastest on one thread per job (its ops are far too small to share);
-# the real model runs on a GPU: `--resources gpu=N` keeps jobs from sharing one.
-_DEMO = _TRAIN.get("model", "demo") == "demo"
-_THREADS = 1 if _DEMO else 4
-_GPUS = 0 if _DEMO else 1
-METHOD_FLAGS = {"lionlora": "", "vanilla": "--vanilla-fusion", "adapter_scale": "--adapter-scale", "base": ""}
-# Adapter folder under RESULTS of each training variant, and the variant each method's videos use.
-VARIANT_DIRS = {"lion": "lora", "plain": "lora_plain"}
-METHOD_VARIANT = {"vanilla": "plain", "adapter_scale": "plain"}
-
-
-def adapter_dir(name, method="lionlora"):
-    """RESULTS/lora/{name} (LiON-LoRA) or RESULTS/lora_plain/{name} (the baselines' plain LoRA)."""
-    return f"{RESULTS}/{VARIANT_DIRS[METHOD_VARIANT.get(method, 'lion')]}/{name}"
-
-
-wildcard_constraints:
-    name=r"[A-Za-z0-9_-]+",
-    method="|".join(METHOD_FLAGS),
-    lora_dir="|".join(VARIANT_DIRS.values()),
-
-
-def lora_model():
-    """The CogVideoX I2V pipeline: the demo model's folder, or the configured hub id / folder."""
-    model = _TRAIN.get("model", "demo")
-    return f"{RESULTS}/models/tiny" if _DEMO else model
-
-
-def lora_model_input(wildcards=None):
-    """The demo model as a file dependency (a hub id or an external folder is not built here)."""
-    return [f"{RESULTS}/models/tiny"] if _DEMO else []
-
-
-def video_loras(method, primitive):
-    """Adapters used for a generated video: one per primitive of a fused name; none for `base`."""
-    return [] if method == "base" else primitive.split("+")
+# Videos are generated from the held-out evaluation scenes only (common.smk: eval_scene_ids).
 
 
 rule demo_model:
@@ -60,8 +20,15 @@ rule demo_model:
         directory(f"{RESULTS}/models/tiny"),
     log:
         f"{RESULTS}/logs/demo_model.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/demo_model.tsv"
+    threads: job_threads("demo_model")
+    resources:
+        **job_resources("demo_model"),
+    conda:
+        software_env("demo_model")
     shell:
-        "{LIONLORA} -q demo-model --out {output} > {log} 2>&1"
+        "lionlora -q --threads {threads} demo-model --out {output} > {log} 2>&1"
 
 
 rule train_lora:
@@ -73,18 +40,24 @@ rule train_lora:
         config=f"{RESULTS}/{{lora_dir}}/{{name}}/adapter.json",
     log:
         f"{RESULTS}/logs/train/{{lora_dir}}/{{name}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_lora/{{lora_dir}}/{{name}}.tsv"
     params:
-        launch=_TRAIN.get("launch", ""),
+        launch=config["train"]["launch"],
         model=lora_model(),
-        out=lambda wc: f"{RESULTS}/{wc.lora_dir}/{wc.name}",
-        variant=lambda wc: {d: v for v, d in VARIANT_DIRS.items()}[wc.lora_dir],
-        opts=cli_set({k: v for k, v in _TRAIN.items() if k not in _TRAIN_WORKFLOW_KEYS}),
-    threads: _THREADS
+        out=lambda wc, output: os.path.dirname(output.adapter),
+        variant=lambda wc: lora_variant(wc.lora_dir),
+        opts=cli_set("train", skip=("model",)),
+        gpu=gpu_prefix("train_lora"),
+    threads: job_threads("train_lora")
     resources:
-        gpu=_GPUS,
+        **job_resources("train_lora"),
+    conda:
+        software_env("train_lora")
     shell:
-        "OMP_NUM_THREADS={threads} {params.launch} {LIONLORA} -q train --model {params.model} --manifest {input.manifest} "
-        "--lora {wildcards.name} --out {params.out} --variant {params.variant} {params.opts} > {log} 2>&1"
+        "{params.gpu} {params.launch} lionlora -q --threads {threads} train --model {params.model} "
+        "--manifest {input.manifest} --lora {wildcards.name} --out {params.out} --variant {params.variant} "
+        "{params.opts} > {log} 2>&1"
 
 
 rule generate_video:
@@ -100,78 +73,71 @@ rule generate_video:
         cameras=f"{RESULTS}/generated/{{method}}/{{scene}}__{{primitive}}/cameras.json",
     log:
         f"{RESULTS}/logs/generate/{{method}}/{{scene}}__{{primitive}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/generate_video/{{method}}/{{scene}}__{{primitive}}.tsv"
     params:
         model=lora_model(),
-        loras=lambda wc: " ".join(
-            f"--lora {n}={adapter_dir(n, wc.method)}:{_GENERATE.get('scale', 1.0)}"
-            for n in video_loras(wc.method, wc.primitive)
-        ),
+        loras=lora_args,
         flags=lambda wc: METHOD_FLAGS[wc.method],
         prompt=lambda wc: shlex.quote(scene_prompt_of(wc.scene)),
-        opts=cli_set({k: v for k, v in _GENERATE.items() if k not in _GENERATE_WORKFLOW_KEYS}),
-    threads: _THREADS
+        opts=cli_set("generate"),
+        gpu=gpu_prefix("generate_video"),
+    threads: job_threads("generate_video")
     resources:
-        gpu=_GPUS,
+        **job_resources("generate_video"),
+    conda:
+        software_env("generate_video")
     shell:
-        "OMP_NUM_THREADS={threads} {LIONLORA} -q generate --model {params.model} --image {input.clip} --prompt {params.prompt} "
-        "{params.loras} {params.flags} --cameras {input.cameras} --out {output.video} {params.opts} > {log} 2>&1"
+        "{params.gpu} lionlora -q --threads {threads} generate --model {params.model} --image {input.clip} "
+        "--prompt {params.prompt} {params.loras} {params.flags} --cameras {input.cameras} --out {output.video} "
+        "{params.opts} > {log} 2>&1"
 
 
 rule analyze_loras:
     input:
-        adapters=[f"{RESULTS}/lora/{n}/adapter.safetensors" for n in _TRAIN.get("adapters", [])],
-        images=[f"{RESULTS}/clips/{s}/{_TRAIN['adapters'][0]}/clip.mp4" for s in scene_ids()]
-        if _TRAIN.get("adapters") else [],
+        adapters=[f"{RESULTS}/lora/{n}/adapter.safetensors" for n in config["train"]["adapters"]],
+        images=[f"{RESULTS}/clips/{s}/{config['train']['adapters'][0]}/clip.mp4" for s in scene_ids()]
+        if config["train"]["adapters"]
+        else [],
         model=lora_model_input,
     output:
         summary=f"{RESULTS}/figures/lora_analysis/summary.json",
-        similarity=f"{RESULTS}/figures/lora_analysis/similarity.png",
-        norms=f"{RESULTS}/figures/lora_analysis/norms.png",
+        similarity=report(
+            f"{RESULTS}/figures/lora_analysis/similarity.png",
+            caption="../report/lora_similarity.rst",
+            category="Figures",
+            labels={"figure": "Fig. 4: LoRA similarity"},
+        ),
+        norms=report(
+            f"{RESULTS}/figures/lora_analysis/norms.png",
+            caption="../report/lora_norms.rst",
+            category="Figures",
+            labels={"figure": "Fig. 5: LoRA output norms"},
+        ),
     log:
         f"{RESULTS}/logs/analyze_loras.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/analyze_loras.tsv"
     params:
         model=lora_model(),
-        loras=" ".join(f"--lora {n}={RESULTS}/lora/{n}" for n in _TRAIN.get("adapters", [])),
+        loras=" ".join(f"--lora {n}={RESULTS}/lora/{n}" for n in config["train"]["adapters"]),
         images=lambda wc, input: " ".join(f"--image {shlex.quote(f)}" for f in input.images),
-        out=f"{RESULTS}/figures/lora_analysis",
-    threads: _THREADS
+        out=lambda wc, output: os.path.dirname(output.summary),
+        gpu=gpu_prefix("analyze_loras"),
+    threads: job_threads("analyze_loras")
     resources:
-        gpu=_GPUS,
+        **job_resources("analyze_loras"),
+    conda:
+        software_env("analyze_loras")
     shell:
-        "OMP_NUM_THREADS={threads} {LIONLORA} -q analyze --model {params.model} {params.loras} {params.images} --out {params.out} > {log} 2>&1"
+        "{params.gpu} lionlora -q --threads {threads} analyze --model {params.model} {params.loras} {params.images} "
+        "--out {params.out} > {log} 2>&1"
 
 
-# Targets. The demo model has no other input; the adapters need RESULTS/pairs/manifest.csv and the
-# videos RESULTS/clips/..., written by the pairs and render stages: TRAIN_TARGETS, GENERATE_TARGETS
-# and ANALYZE_TARGETS are listed here for `rule all` once those stages are in the workflow.
-if _DEMO:
+# Targets: the demo model, the adapters and, with two adapters or more, their analysis (Figs. 4-5).
+if demo_model():
     ALL_TARGETS.append(f"{RESULTS}/models/tiny")
-
-TRAIN_TARGETS = [f"{RESULTS}/lora/{n}/adapter.safetensors" for n in _TRAIN.get("adapters", [])]
-GENERATE_TARGETS = [
-    f"{RESULTS}/generated/{m}/{s}__{p}/clip.mp4"
-    for m in _GENERATE.get("methods", [])
-    for s in eval_scene_ids()
-    for p in _GENERATE.get("primitives", [])
-]
-
-
-
-def check_generation_prompts():
-    """CFG > 1 with a prompt equal to the negative prompt guides nothing: refused at plan time."""
-    from lionlora.apps.generate import GenerateConfig, check_guidance
-    from lionlora.errors import ConfigError
-
-    if not _GENERATE.get("methods"):
-        return
-    cfg = GenerateConfig(cfg=float(_GENERATE.get("cfg", 6.0)), negative_prompt=str(_GENERATE.get("negative_prompt", "")))
-    for scene in eval_scene_ids():
-        try:
-            check_guidance(cfg, scene_prompt_of(scene))
-        except ConfigError as exc:
-            raise WorkflowError(f"config generate (scene {scene}): {exc}") from None
-
-
+ALL_TARGETS.extend(f"{RESULTS}/lora/{n}/adapter.safetensors" for n in config["train"]["adapters"])
 check_generation_prompts()
-ANALYZE_TARGETS = [f"{RESULTS}/figures/lora_analysis/summary.json"] if len(_TRAIN.get("adapters", [])) >= 2 else []
-ALL_TARGETS.extend(TRAIN_TARGETS + ANALYZE_TARGETS)
+if len(config["train"]["adapters"]) >= 2:
+    ALL_TARGETS.append(f"{RESULTS}/figures/lora_analysis/summary.json")

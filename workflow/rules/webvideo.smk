@@ -3,37 +3,50 @@
 # set (made from scikit-image photographs, with broken files) generated under RESULTS.
 # The stage is planned only when `webvideos.input` is set (the paper's videos are not published).
 
-if (config.get("webvideos") or {}).get("input"):
-
-    def webvideo_input():
-        source = config["webvideos"]["input"]
-        return f"{RESULTS}/webvideos_input" if source == "demo" else source
-
+if webvideos_planned():
 
     rule webvideo_demo_videos:
         output:
             directory(f"{RESULTS}/webvideos_input"),
         log:
             f"{RESULTS}/logs/webvideo_demo_videos.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/webvideo_demo_videos.tsv"
         params:
-            opts=" ".join(f"--{k} {v}" for k, v in (config["webvideos"].get("demo") or {}).items()),
+            opts=" ".join(f"--{k} {v}" for k, v in config["webvideos"]["demo"].items()),
+        threads: job_threads("webvideo_demo_videos")
+        resources:
+            **job_resources("webvideo_demo_videos"),
+        conda:
+            software_env("webvideo_demo_videos")
         shell:
-            "{LIONLORA} -q filter-demo-videos --out {output} {params.opts} > {log} 2>&1"
-
+            "lionlora -q --threads {threads} filter-demo-videos --out {output} {params.opts} > {log} 2>&1"
 
     rule webvideo_filter:
         input:
             webvideo_input(),
         output:
-            f"{RESULTS}/webvideos/manifest.csv",
+            report(
+                f"{RESULTS}/webvideos/manifest.csv",
+                caption="../report/webvideos.rst",
+                category="Data",
+                labels={"table": "web-video manifest"},
+            ),
         log:
             f"{RESULTS}/logs/webvideo_filter.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/webvideo_filter.tsv"
         params:
-            out=f"{RESULTS}/webvideos",
-            opts=cli_set(config.get("filter")),
+            out=lambda wc, output: os.path.dirname(output[0]),
+            opts=cli_set("filter"),
+            gpu=gpu_prefix("webvideo_filter"),
+        threads: job_threads("webvideo_filter")
+        resources:
+            **job_resources("webvideo_filter"),
+        conda:
+            software_env("webvideo_filter")
         shell:
-            "{LIONLORA} -q filter --input {input} --out {params.out} {params.opts} > {log} 2>&1"
-
+            "{params.gpu} lionlora -q --threads 1 filter --input {input} --out {params.out} {params.opts} > {log} 2>&1"
 
     ALL_TARGETS.append(f"{RESULTS}/webvideos/manifest.csv")
 
