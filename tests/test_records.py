@@ -397,3 +397,50 @@ def test_video_record_invariants_and_motion_manifest(tmp_path):
         videos.append(tmp_path / "gen" / f"v{i}.mp4")
     out = manifest_from_records(videos, tmp_path / "manifest.csv")
     assert out.read_text().splitlines() == ["video,scale", "gen/v0.mp4,0.25", "gen/v1.mp4,0.5", "gen/v2.mp4,1.0"]
+
+
+def test_linearity_manifest_round_trip_and_invariants(tmp_path):
+    from lionlora.records.linearity_tables import LinearityManifest
+
+    path = tmp_path / "m.csv"
+    LinearityManifest("video", ["a.mp4", "b/c.mp4"], [0.25, 1.0]).write(path)
+    assert path.read_text() == "video,scale\na.mp4,0.25\nb/c.mp4,1.0\n"
+    back = LinearityManifest.read(path, "video")
+    assert (back.paths, back.scales) == (["a.mp4", "b/c.mp4"], [0.25, 1.0])
+    back.write(tmp_path / "again.csv")
+    assert (tmp_path / "again.csv").read_bytes() == path.read_bytes()
+    path.write_text("video,scale\na.mp4,1.5\n")
+    with pytest.raises(InputError, match=r"scale \(row 1\).*\(0, 1\]"):
+        LinearityManifest.read(path, "video")
+    path.write_text("camera,scale\n,0.5\n")
+    with pytest.raises(InputError, match=r"camera \(row 1\)"):
+        LinearityManifest.read(path, "camera")
+    with pytest.raises(InputError, match="'video'"):
+        LinearityManifest.read(path, "video")
+    with pytest.raises(InputError, match=r"\(0, 1\]"):
+        LinearityManifest("video", ["a.mp4"], [0.0]).write(tmp_path / "bad.csv")
+    assert not (tmp_path / "bad.csv").exists()
+
+
+def test_per_video_magnitudes_round_trip(tmp_path):
+    import pandas as pd
+
+    from lionlora.records.linearity_tables import PerVideoMagnitudes
+
+    table = pd.DataFrame(
+        {
+            "video": ["a.mp4", "b.mp4"],
+            "scale": [0.5, 1.0],
+            "magnitude": [1.25, float("nan")],
+            "status": ["ok", "failed"],
+            "reason": ["", "unreadable"],
+        }
+    )
+    path = PerVideoMagnitudes(table).write(tmp_path / "OUT_per_video.csv")
+    back = PerVideoMagnitudes.read(path)
+    assert back.ok()["video"].tolist() == ["a.mp4"] and back.ok()["magnitude"].tolist() == [1.25]
+    PerVideoMagnitudes(back.table).write(tmp_path / "again.csv")
+    assert (tmp_path / "again.csv").read_bytes() == path.read_bytes()
+    path.write_text("video,scale,magnitude,status\na.mp4,0.5,1.0,ok\n")
+    with pytest.raises(InputError, match="'reason'"):
+        PerVideoMagnitudes.read(path)

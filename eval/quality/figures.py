@@ -13,12 +13,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from lionlora.errors import InputError
 from lionlora.eval.quality.motion import per_video_path
 from lionlora.plots import finish, new_axes
 from lionlora.records.linearity import LinearityResult
+from lionlora.records.linearity_tables import PerVideoMagnitudes
 
 
 def read_result(path: str | Path) -> dict:
@@ -67,13 +67,7 @@ def plot_magnitude_vs_scale(results: list[str | Path], out: str | Path, title: s
     for path in results:
         r = read_result(path)
         csv = r["_path"].parent / r.get("per_video", per_video_path(r["_path"]).name)
-        if not csv.is_file():
-            raise InputError(csv, "", "the per-video CSV written beside the linearity JSON")
-        df = pd.read_csv(csv)
-        for col in ("scale", "magnitude", "status"):
-            if col not in df.columns:
-                raise InputError(csv, col, f"a column '{col}'", got=list(df.columns))
-        df = df[df["status"] == "ok"]
+        df = PerVideoMagnitudes.read(csv).ok()
         points = ax.scatter(df["scale"], df["magnitude"], s=14, alpha=0.8)
         xs = np.linspace(float(df["scale"].min()), float(df["scale"].max()), 2)
         ax.plot(

@@ -35,10 +35,11 @@ from lionlora.eval.quality.config import CameraLinearityConfig, MotionConfig
 from lionlora.flow import flow_magnitude
 from lionlora.geometry import rotation_angle
 from lionlora.io.cameras_json import read_cameras
-from lionlora.io.files import atomic_path, check_output, read_json, write_csv
+from lionlora.io.files import check_output, read_json
 from lionlora.io.video import iter_video, list_frame_files, read_image
 from lionlora.records.camera import CameraResult
 from lionlora.records.linearity import LinearityResult
+from lionlora.records.linearity_tables import LinearityManifest, PerVideoMagnitudes
 from lionlora.records.video import VideoRecord
 
 log = logging.getLogger(__name__)
@@ -85,36 +86,16 @@ def manifest_from_records(videos: list[str | Path], out: str | Path) -> Path:
         record_path = video.with_suffix(".json")
         scale = VideoRecord.read(record_path).shared_scale(record_path)
         rel = os.path.relpath(video.absolute(), out.parent.absolute())
-        rows.append({"video": Path(rel).as_posix(), "scale": scale})
+        rows.append((Path(rel).as_posix(), scale))
     if not rows:
         raise InputError(out, "videos", "at least one generated video")
-    return write_csv(out, rows, ["video", "scale"])
+    return LinearityManifest("video", [p for p, _ in rows], [s for _, s in rows]).write(out)
 
 
 def read_manifest(path: str | Path, column: str) -> pd.DataFrame:
-    """A linearity manifest: CSV with ``scale`` and ``column`` (paths relative to its folder)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "", f"an existing CSV manifest with columns {column},scale")
-    try:
-        df = pd.read_csv(path, dtype={column: str}, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(path, "", "a readable CSV file", got=str(exc)) from None
-    for col in (column, "scale"):
-        if col not in df.columns:
-            raise InputError(path, col, f"a column '{col}' (columns {column},scale)", got=list(df.columns))
-    if df.empty:
-        raise InputError(path, "", "at least one row", got="no rows")
-    scales = pd.to_numeric(df["scale"], errors="coerce")
-    bad = ~((scales > 0) & (scales <= 1))  # NaN fails both
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(path, f"scale (row {i + 1})", "a scaling value S in (0, 1]", got=df["scale"].iloc[i])
-    df["scale"] = scales.astype(float)
-    empty = df[column].str.strip() == ""
-    if empty.any():
-        raise InputError(path, f"{column} (row {int(np.flatnonzero(empty.to_numpy())[0]) + 1})", "a path", got="")
-    return df
+    """A linearity manifest: CSV with ``scale`` and ``column`` (paths relative to its folder); see
+    :class:`~lionlora.records.linearity_tables.LinearityManifest`."""
+    return LinearityManifest.read(path, column).to_frame()
 
 
 def _measure_all(
@@ -151,8 +132,7 @@ def _write(per_video: pd.DataFrame, out: Path, summary: dict, min_n: int) -> dic
     ok = per_video[per_video["status"] == "ok"]
     # the fit first: a manifest that cannot give a correlation leaves no per-video CSV behind
     stats_ = linear_fit(ok["scale"].to_numpy(), ok["magnitude"].to_numpy(), summary["manifest"], min_n)
-    with atomic_path(csv_path) as tmp:
-        per_video.to_csv(tmp, index=False)
+    PerVideoMagnitudes(per_video).write(csv_path)
     record = {**stats_, "n_failed": int((per_video["status"] != "ok").sum()), **summary, "per_video": csv_path.name}
     LinearityResult.from_json(record, out).write(out)
     return record

@@ -8,6 +8,9 @@
 * :class:`FvdResult`: ``fvd*.json`` of ``lionlora eval fvd`` / ``eval frechet``, read by ``eval table``;
 * :class:`LinearityResult`: the summary JSON (``eval/{method}/motion.json``) of ``lionlora eval motion`` /
   ``eval camera-linearity``, read by ``eval table`` and ``eval figures``;
+* :class:`LinearityManifest`: the ``{video|camera},scale`` manifest of ``eval motion-manifest``, read by
+  ``eval motion`` / ``eval camera-linearity``; :class:`PerVideoMagnitudes`: their ``OUT_per_video.csv``,
+  read by ``eval figures fig10``;
 * :class:`VideoRecord`: ``V.json`` beside a generated ``V.mp4``, written by ``lionlora generate``,
   read by ``lionlora eval motion-manifest``.
 
@@ -24,6 +27,8 @@ _LAZY = {
     "CameraResult": "lionlora.records.camera",
     "FvdResult": "lionlora.records.fvd",
     "LinearityResult": "lionlora.records.linearity",
+    "LinearityManifest": "lionlora.records.linearity_tables",
+    "PerVideoMagnitudes": "lionlora.records.linearity_tables",
     "PairRow": "lionlora.records.pairs",
     "PairsManifest": "lionlora.records.pairs",
     "VideoRecord": "lionlora.records.video",
