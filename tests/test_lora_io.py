@@ -169,3 +169,8 @@ def test_training_scenes_travel_in_the_file(tiny_model_dir, saved_adapter, tmp_p
     shutil.copy(tmp_path / "a" / "adapter.safetensors", tmp_path / "copy.safetensors")
     assert read_training_scenes(tmp_path / "copy.safetensors") == ["attic", "kitchen"]
     read_adapter(tmp_path / "copy.safetensors")  # still a valid adapter
+    from lionlora.lora.io import AdapterRecord
+
+    record = AdapterRecord(AdapterConfig(name="pan_left"), {"training": {"scenes": ["kitchen", "attic"]}})
+    back = AdapterRecord.from_metadata(record.to_metadata(), "x.safetensors")
+    assert back.training_scenes == ["attic", "kitchen"] and back.config == record.config
