@@ -36,18 +36,18 @@ from lionlora.pipelines.trajectories import primitive_trajectory
 PRIMITIVES = ("pan_right", "dolly_in", "orbit_left", "dolly_in+orbit_left")
 
 
-def camera_paths(room, n: int, K: Intrinsics, seed: int) -> dict[str, np.ndarray]:
+def camera_paths(room, n: int, K: Intrinsics, seed: int, primitives=PRIMITIVES) -> dict[str, np.ndarray]:
     """The workflow's camera primitives (``lionlora.pipelines.trajectories``) from the middle camera of the
     embedded scene's capture sweep, scaled by the median depth of its exactly rendered view:
     ``{name: c2w [n, 4, 4]}``. (From the sweep's first camera the orbit passes through a box.)"""
     start = capture_path(seed, 9)[4]
     depth = render_view(room, start, K, supersample=1)[1]
     median = float(np.median(depth[np.isfinite(depth)]))
-    return {name: primitive_trajectory(name, start, K, n, median).c2w for name in PRIMITIVES}
+    return {name: primitive_trajectory(name, start, K, n, median).c2w for name in primitives}
 
 
 def render_clips(
-    out: Path, n: int, width: int, height: int, seed: int
+    out: Path, n: int, width: int, height: int, seed: int, primitives=PRIMITIVES
 ) -> dict[str, tuple[np.ndarray, np.ndarray, Intrinsics]]:
     """Render each path, write it as mp4 and read it back: ``{name: (frames, c2w, K)}``.
 
@@ -58,7 +58,7 @@ def render_clips(
     room = build_room(seed)
     K = Intrinsics.from_fov(68.0, width, height)
     clips = {}
-    for name, c2w in camera_paths(room, n, K, seed).items():
+    for name, c2w in camera_paths(room, n, K, seed, primitives).items():
         path = out / f"{name.replace('+', '_')}_{width}x{height}_{n}_s{seed}.mp4"
         if not path.exists():
             frames = [render_view(room, c, K)[0] for c in tqdm(c2w, desc=f"render {name}", unit="frame")]
@@ -139,6 +139,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="embedded room layout")
     ap.add_argument("--sweep", action="store_true", help="also run one-change-at-a-time variants")
     ap.add_argument("--cache", type=Path, default=None, help="folder keeping the rendered clips between runs")
+    ap.add_argument(
+        "--primitives",
+        default=",".join(PRIMITIVES),
+        help="comma-separated clips to run (a reduced run on a busy machine: e.g. pan_right)",
+    )
     args = ap.parse_args()
 
     default = CameraEvalConfig()
@@ -147,7 +152,7 @@ def main() -> None:
         settings += sweep_settings(default)
     with contextlib.ExitStack() as stack:
         cache = args.cache or Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        clips = render_clips(cache, args.frames, args.width, args.height, args.seed)
+        clips = render_clips(cache, args.frames, args.width, args.height, args.seed, args.primitives.split(","))
         print(f"{len(clips)} clips of {args.frames} frames at {args.width}x{args.height}")
         rows: dict[str, list[dict]] = {label: [] for label, _ in settings}
         for name, clip in clips.items():  # interleaved, so that a busy machine slows every setting alike

@@ -132,7 +132,7 @@ def test_frame_folder_fixed_intrinsics_and_trials(clip):
     cfg = CameraEvalConfig(trials=2)
     assert cfg.fix_intrinsics and cfg.mapper == "global"
     res = evaluate_camera(clip / "frames", clip / "cameras_2x.json", cfg, cameras_out=clip / "f" / "c.json")
-    assert res["status"] == "ok" and res["trials_ok"] == 2 and len(res["trials"]) == 2
+    assert res["status"] == "ok" and res["trials_ok"] == 2 and len(res["trials"]) == res["trials_run"] == 2
     assert [t["seed"] for t in res["trials"]] == [0, 1]
     assert res["rot_err"] == pytest.approx(np.mean([t["rot_err"] for t in res["trials"]]))
     for key, limit in FLOOR.items():
@@ -292,3 +292,26 @@ def test_partial_registration_and_trial_records():
     assert part["status"] == "ok" and part["reason"] == "metrics over the 4 registered frames of 6"
     assert part["rot_err"] == pytest.approx(0.0, abs=1e-9) and part["ate"] == pytest.approx(0.0, abs=1e-9)
     assert CameraEvalConfig(min_registered=1).required_frames(6) == 2
+
+
+def test_trials_stop_once_two_agree(clip):
+    """With a loose tolerance the second successful trial agrees with the first: 2 of 4 run."""
+    res = evaluate_camera(clip / "clip.mp4", clip / "cameras.json", CameraEvalConfig(trials=4, trials_agree=0.9))
+    assert res["status"] == "ok" and res["trials_run"] == len(res["trials"]) == 2
+    assert [t["seed"] for t in res["trials"]] == [0, 1]
+    assert res["config"]["trials"] == 4
+
+
+def test_trials_agree_rule():
+    from lionlora.eval.camera.evaluate import trials_agree
+
+    def rec(rot, trans, status="ok"):
+        return {"status": status, "rot_err": rot, "trans_err": trans}
+
+    failed = {"status": "failed", "rot_err": None, "trans_err": None}
+    assert not trials_agree([rec(1.0, 2.0)], 0.1)  # one trial agrees with nothing
+    assert trials_agree([rec(1.0, 2.0), rec(1.05, 1.9)], 0.1)  # 0.05 <= 0.105, 0.1 <= 0.2
+    assert not trials_agree([rec(1.0, 2.0), rec(1.05, 1.7)], 0.1)  # TransErr 0.3 > 0.2
+    assert not trials_agree([rec(1.0, 2.0), rec(1.0, 2.0)], 0.0)  # 0: never stop early
+    assert trials_agree([rec(1.0, 2.0), failed, rec(5.0, 5.0), rec(1.02, 2.02)], 0.1)  # with the first
+    assert not trials_agree([rec(1.0, 2.0), rec(1.0, 2.0), failed], 0.1)  # the newest failed: go on

@@ -157,3 +157,29 @@ def test_random_weights_fvd_is_marked(results, tmp_path):
     write_json(results / "lionlora" / "fvd_fused.json", {"fvd": 175.5, "comparable_to_paper": True})
     assert main(["eval", "table", "--results", str(results), "--out", str(out), "--bootstrap", "200"]) == 0
     assert "†" not in (out / "camera_tables.md").read_text()
+
+
+def test_training_scene_flags_known_answer():
+    from lionlora.eval.camera.tables import scene_of, training_scene_flags
+
+    adapters = {"pan_left": ["a", "x"], "dolly_in": ["a", "b"], "diffusers_orbit": None, "tilt": []}
+    assert training_scene_flags(["a", "b", "c"], adapters) == {"a": ["dolly_in", "pan_left"], "b": ["dolly_in"]}
+    assert training_scene_flags(["c"], adapters) == {}
+    assert scene_of("a__dolly_in+orbit_left") == "a" and scene_of("lionlora/b__pan_left") == "b"
+
+
+def test_videos_of_training_scenes_are_flagged(results, tmp_path):
+    """Scene 'a' trained lionlora's adapters: its 3 videos are counted and footnoted, b's are not."""
+    from lionlora.eval.camera.tables import training_scene_flags
+
+    flags = {"lionlora": training_scene_flags(["a", "b"], {"dolly_in": ["a"], "orbit_left": ["a", "z"]})}
+    write_tables(results, tmp_path / "t", TableConfig(bootstrap=200), flags=flags)
+    df = pd.read_csv(tmp_path / "t" / "camera_metrics.csv")
+    assert row_of(df, "lionlora", "all").trained_scene_videos == 3  # a__dolly_in, a__orbit_left, a__dolly_in+orbit_left
+    assert row_of(df, "lionlora", "basic").trained_scene_videos == 2
+    assert row_of(df, "cogvideox", "all").trained_scene_videos == 0  # no adapters: nothing flagged
+    md = (tmp_path / "t" / "camera_tables.md").read_text()
+    assert "| ours | lionlora ‡ | 3 |" in md and "cogvideox ‡" not in md
+    assert "`lionlora`: 2 of 3 videos, scenes a (trained dolly\\_in, orbit\\_left)" in md
+    write_tables(results, tmp_path / "u", TableConfig(bootstrap=200))
+    assert "‡" not in (tmp_path / "u" / "camera_tables.md").read_text()

@@ -12,10 +12,10 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 def test_eval_camera_rules_plan(tmp_path):
     results = tmp_path / "results"
     for folder in (
-        "clips/embedded/dolly_in",
-        "clips/embedded/dolly_in+orbit_left",
-        "generated/lionlora/embedded__dolly_in",
-        "generated/lionlora/embedded__dolly_in+orbit_left",
+        "clips/embedded_eval/dolly_in",
+        "clips/embedded_eval/dolly_in+orbit_left",
+        "generated/lionlora/embedded_eval__dolly_in",
+        "generated/lionlora/embedded_eval__dolly_in+orbit_left",
     ):
         (results / folder).mkdir(parents=True)
         (results / folder / "clip.mp4").touch()
@@ -45,7 +45,7 @@ def test_eval_camera_rules_plan(tmp_path):
     text = out.stdout
     for rule, count in (("eval_camera_floor", 2), ("eval_camera_generated", 2), ("eval_camera_table", 1)):
         assert f"{rule}" in text and any(ln.split() == [rule, str(count)] for ln in text.splitlines()), rule
-    assert f"--out {results}/eval/gt/embedded__dolly_in+orbit_left/camera.json" in text
-    assert f"--out {results}/eval/lionlora/embedded__dolly_in/camera.json" in text
+    assert f"--out {results}/eval/gt/embedded_eval__dolly_in+orbit_left/camera.json" in text
+    assert f"--out {results}/eval/lionlora/embedded_eval__dolly_in/camera.json" in text
     assert "--set trials=2" in text
     assert f"eval table --results {results}/eval --out {results}/tables" in text

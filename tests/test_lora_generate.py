@@ -134,3 +134,24 @@ def test_analyze_known_answers(tiny_model_dir, adapters, image, tmp_path):
     np.testing.assert_allclose(wide.orbit_twice / wide.orbit_left, 2.0, rtol=1e-5)
     assert summary["samples"] == 2 and "cosine_shallow_mean" in summary
     assert (tmp_path / "out" / "similarity.png").is_file() and (tmp_path / "out" / "norms.png").is_file()
+
+
+def test_guidance_with_identical_prompts_is_refused(tiny_model_dir, adapters, image, tmp_path, capsys):
+    """CFG 6 with an empty prompt and an empty negative prompt guides nothing: a ConfigError that
+    says why, before any model is loaded; cfg 1 or a real prompt is fine."""
+    from lionlora.apps.generate import check_guidance
+    from lionlora.cli import main
+    from lionlora.errors import ConfigError
+    from lionlora.io.video import write_image
+
+    with pytest.raises(ConfigError, match="guidance does nothing"):
+        check_guidance(GenerateConfig(cfg=6.0), "")
+    with pytest.raises(ConfigError, match="cfg 2.0 with prompt and negative prompt both 'blurry'"):
+        check_guidance(GenerateConfig(cfg=2.0, negative_prompt="blurry"), " blurry")
+    check_guidance(GenerateConfig(cfg=1.0), "")
+    check_guidance(GenerateConfig(cfg=6.0), "a room")
+    write_image(tmp_path / "first.png", image)
+    argv = ["-q", "generate", "--model", str(tiny_model_dir), "--image", str(tmp_path / "first.png")]
+    argv += ["--prompt", "", "--lora", f"dolly_in={adapters / 'dolly_in'}:0.5", "--out", str(tmp_path / "v.mp4")]
+    assert main(argv) != 0
+    assert "guidance does nothing" in capsys.readouterr().err and not (tmp_path / "v.mp4").exists()

@@ -154,3 +154,23 @@ def test_adapter_config_rejects_bad_values():
     ):
         with pytest.raises(ConfigError):
             AdapterConfig(**bad)
+
+
+def test_training_scenes_travel_in_the_file(tiny_model_dir, saved_adapter, tmp_path):
+    """Recorded scenes come back from the .safetensors alone; an adapter without them gives None."""
+    import shutil
+
+    from lionlora.lora.io import read_training_scenes
+
+    assert read_training_scenes(saved_adapter[1]) is None
+    lion = LionLoRA(transformer(tiny_model_dir))
+    lion.add_adapter(AdapterConfig(name="pan_left", rank=2, fourier_freqs=2))
+    save_adapter(lion, "pan_left", tmp_path / "a", extra={"training": {"scenes": ["kitchen", "attic"]}})
+    shutil.copy(tmp_path / "a" / "adapter.safetensors", tmp_path / "copy.safetensors")
+    assert read_training_scenes(tmp_path / "copy.safetensors") == ["attic", "kitchen"]
+    read_adapter(tmp_path / "copy.safetensors")  # still a valid adapter
+    from lionlora.lora.io import AdapterRecord
+
+    record = AdapterRecord(AdapterConfig(name="pan_left"), {"training": {"scenes": ["kitchen", "attic"]}})
+    back = AdapterRecord.from_metadata(record.to_metadata(), "x.safetensors")
+    assert back.training_scenes == ["attic", "kitchen"] and back.config == record.config

@@ -165,6 +165,45 @@ def test_cli_config_file_and_overrides(tiny_model_dir, tiny_pairs, tmp_path, cac
     assert resolved["steps"] == 2 and resolved["batch_size"] == 2
 
 
+def test_plain_variant_trains_a_lora_without_token(tiny_model_dir, tiny_pairs, tmp_path, cache):
+    """`--variant plain` (the paper's baseline adapters): no token tensors, scaling_token off in the
+    file, the variant and the training scenes recorded; the LoRA still learns."""
+    import json
+
+    from lionlora.cli import main
+    from lionlora.lora.io import read_training_scenes
+
+    out = tmp_path / "plain"
+    argv = ["-q", "train", "--model", str(tiny_model_dir), "--manifest", str(tiny_pairs), "--lora", "pan"]
+    argv += ["--out", str(out), "--cache-dir", str(cache), "--variant", "plain", "--steps", "2"]
+    argv += ["--set", "adapter.rank=4", "--set", "batch_size=2", "--set", "eval_pairs=0", "--set", "warmup_steps=0"]
+    argv += ["--set", "gradient_checkpointing=false", "--set", "checkpoint_every=2"]
+    assert main(argv) == 0
+    cfg, tensors, _ = read_adapter(out)
+    assert not cfg.scaling_token
+    assert not [k for k in tensors if k.startswith("token.")] and any(k.endswith("lora_B.weight") for k in tensors)
+    assert any(t.abs().max() > 0 for k, t in tensors.items() if k.endswith("lora_B.weight"))
+    training = json.loads((out / "adapter.json").read_text())["training"]
+    assert training["variant"] == "plain"
+    # the tiny manifest's clips lie at ROOT/clip{c}.mp4: the scene is ROOT's parent folder
+    assert read_training_scenes(out) == training["scenes"] == [tiny_pairs.parent.parent.name]
+
+
+def test_training_scenes_are_the_clip_folders_scene():
+    from pathlib import Path
+
+    from lionlora.apps.data import Pair
+    from lionlora.apps.train import training_scenes
+
+    def pair(clip, kind="camera"):
+        return Pair(Path(clip), kind, "pan", 1.0, [0], None, "", 1)
+
+    pairs = [pair("r/clips/b/pan/clip.mp4"), pair("r/clips/a/pan/clip.mp4"), pair("r/clips/b/pan/clip.mp4")]
+    assert training_scenes([*pairs, pair("web/x/clip_000.mp4", "motion")]) == ["a", "b"]
+    assert TrainConfig(variant="plain").adapter.scaling_token is False
+    assert TrainConfig(variant="lion").adapter.scaling_token is True
+
+
 def test_conditioning_dropout_zeroes_whole_samples():
     """Image and text dropout (CogVideoX fine-tuning) zero a sample's conditioning as a whole,
     each with its own probability and seeded draws."""

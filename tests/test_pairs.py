@@ -1,6 +1,7 @@
 """Training pairs: frame indices for S, range checks, and the manifest of contract 1."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -221,3 +222,34 @@ def test_pairs_cli(tmp_path, capsys):
         == 0
     )
     assert json.loads(pd.read_csv(out / "manifest.csv").frames[0]) == [0, 4, 8, 12, 16]
+
+
+def test_camera_pairs_take_their_scenes_caption_or_the_template(tmp_path):
+    for scene in ("kitchen", "garden"):
+        make_camera_clip(tmp_path / "clips" / scene / "pan_left", "pan_left")
+    (tmp_path / "captions.csv").write_text('scene,prompt\nkitchen,"a kitchen, morning light"\nattic,an attic\n')
+    cfg = PairsConfig(
+        sample_frames=5, camera_frames=17, camera_scales=[1.0], camera_prompt="a video of {scene}",
+        captions=tmp_path / "captions.csv",
+    )  # fmt: skip
+    build_pairs(tmp_path / "pairs", [tmp_path / "clips"], None, cfg)
+    manifest = pd.read_csv(tmp_path / "pairs" / "manifest.csv", keep_default_na=False)
+    prompts = {Path(c).parent.parent.name: p for c, p in zip(manifest["clip"], manifest["prompt"])}
+    assert prompts == {"kitchen": "a kitchen, morning light", "garden": "a video of garden"}
+
+
+def test_captions_file_errors_name_the_row(tmp_path):
+    from lionlora.errors import InputError
+    from lionlora.scenes import read_captions, scene_prompt
+
+    bad = tmp_path / "c.csv"
+    bad.write_text("scene,text\na,b\n")
+    with pytest.raises(InputError, match="prompt.*the columns scene,prompt"):
+        read_captions(bad)
+    bad.write_text("scene,prompt\na,one\nb,two\na,three\n")
+    with pytest.raises(InputError, match="row 4: prompt.*'a' is listed twice"):
+        read_captions(bad)
+    bad.write_text("scene,prompt\na,one\na,one\n")
+    assert read_captions(bad) == {"a": "one"}
+    with pytest.raises(ConfigError, match="only placeholder is"):
+        scene_prompt("a", "a {room}")

@@ -85,21 +85,33 @@ def test_stage_option_contradicting_the_clip_is_refused(tmp_path):
     assert "render.frames = 12 contradicts the shared value 49" in out.stderr + out.stdout
 
 
-def test_paper_config_plans_dl3dv_scenes(tmp_path, scene_dir):
+def dl3dv_config(tmp_path, scene_dir, eval_hashes=("eval",), captions=True):
+    """A local config over the paper config: one training scene and held-out evaluation scenes."""
     h = hashlib.sha256(b"scene").hexdigest()
     root = tmp_path / "DL3DV"
-    shutil.copytree(scene_dir, root / "1K" / h)
+    held = [hashlib.sha256(e.encode()).hexdigest() if e != "train" else h for e in eval_hashes]
+    for x in dict.fromkeys([h, *held]):
+        shutil.copytree(scene_dir, root / "1K" / x)
     (tmp_path / "list.csv").write_text(f"hash,batch\n{h},1K\n")
+    (tmp_path / "eval.csv").write_text("hash,batch\n" + "".join(f"{x},1K\n" for x in held))  # fetch needs the batch
     (tmp_path / "local.yaml").write_text(
         f"results: {tmp_path}/r\nscenes:\n  source: dl3dv\n  downsample: 2\n"
-        f"  dl3dv:\n    root: {root}\n    hash_list: {tmp_path}/list.csv\n"
+        + (f"  captions: {tmp_path}/captions.csv\n" if captions else "  captions: ''\n")
+        + f"  dl3dv:\n    root: {root}\n    hash_list: {tmp_path}/list.csv\n    eval_hash_list: {tmp_path}/eval.csv\n"
     )
+    (tmp_path / "captions.csv").write_text(f"scene,prompt\n{held[0]},a kitchen with a red kettle\n")
+    return h, held
+
+
+def test_paper_config_plans_dl3dv_scenes(tmp_path, scene_dir):
+    h, (held,) = dl3dv_config(tmp_path, scene_dir)
     # later config files update the earlier ones: the paper config with a local scene root
-    out = snakemake("-n", "--configfile", "configs/paper.yaml", str(tmp_path / "local.yaml"))
+    out = snakemake("-n", "-p", "--configfile", "configs/paper.yaml", str(tmp_path / "local.yaml"))
     assert out.returncode == 0, out.stderr + out.stdout
     assert "scene_check" in out.stdout and h in out.stdout
     planned = dict(re.findall(r"^(\w+)\s+(\d+)$", out.stdout, re.M))
-    # 8 basic + 6 fused clips, 8 camera LoRAs, 4 methods x 14 clips generated and evaluated
+    # training scene: reconstructed, 8 basic + 6 fused clips; 8 camera LoRAs and their 8 plain baselines; the
+    # held-out scene: reconstructed, its 14 clips conditioning 4 methods x 14 videos, generated and evaluated
     assert {
         k: planned.get(k)
         for k in (
@@ -111,12 +123,74 @@ def test_paper_config_plans_dl3dv_scenes(tmp_path, scene_dir):
             "eval_camera_table",
         )
     } == {
-        "reconstruct": "1",
-        "render_clip": "14",
-        "train_lora": "8",
+        "reconstruct": "2",
+        "render_clip": "28",
+        "train_lora": "16",
         "generate_video": "56",
         "eval_camera_generated": "56",
         "eval_camera_table": "1",
     }
     # without the I3D weights on disk FVD is not planned, and the log says why
     assert "eval_fvd" not in planned and "FVD not planned" in out.stderr
+
+    # evaluation runs on the held-out scene only, with its caption as the prompt
+    assert f"generated/lionlora/{held}__pan_left/clip.mp4" in out.stdout
+    assert f"generated/lionlora/{h}__" not in out.stdout
+    assert "--prompt 'a kitchen with a red kettle'" in out.stdout
+
+
+def test_evaluation_scenes_must_be_held_out(tmp_path, scene_dir):
+    dl3dv_config(tmp_path, scene_dir, eval_hashes=("eval", "train"))
+    out = snakemake("-n", "--configfile", "configs/paper.yaml", str(tmp_path / "local.yaml"))
+    assert out.returncode != 0
+    assert "eval_hash_list shares 1 scene(s) with hash_list" in out.stderr + out.stdout
+
+
+def test_guidance_without_a_prompt_is_refused_at_plan_time(tmp_path, scene_dir):
+    """CFG 6 with an empty prompt and negative prompt (the paper config's old state) does nothing."""
+    dl3dv_config(tmp_path, scene_dir, captions=False)
+    (tmp_path / "noprompt.yaml").write_text("generate:\n  prompt: ''\n")
+    out = snakemake(
+        "-n", "--configfile", "configs/paper.yaml", str(tmp_path / "local.yaml"), str(tmp_path / "noprompt.yaml")
+    )
+    assert out.returncode != 0
+    assert "guidance does nothing" in out.stderr + out.stdout
+
+
+def test_benchmark_target_builds_suite_generates_and_scores(tmp_path):
+    """`snakemake benchmark`: the suite from the held-out clips only, the adapters' videos, one run."""
+    out = snakemake("-n", "-p", "benchmark", "--cores", "2", "--config", f"results={tmp_path}/r")
+    assert out.returncode == 0, out.stderr + out.stdout
+    text = out.stdout
+    r = f"{tmp_path}/r"
+    assert f"ln -s {r}/clips/embedded_eval/dolly_in {r}/benchmark/clips/embedded_eval/dolly_in" in text
+    assert f"{r}/clips/embedded/" not in text.split("rule benchmark_clips")[1].split("rule ")[0]  # no training scene
+    assert (
+        f"benchmark suite --clips {r}/benchmark/clips --out {r}/benchmark/suite --frames 49 --height 160 --width 240 "
+        "--prompts configs/demo_captions.csv" in text
+    )
+    assert (
+        f"benchmark generate --suite {r}/benchmark/suite --model {r}/models/tiny --lora dolly_in={r}/lora/dolly_in:1.0 "
+        f"--lora orbit_left={r}/lora/orbit_left:1.0 --lora pan_left={r}/lora/pan_left:1.0 "
+        f"--out {r}/benchmark/videos/lionlora" in text
+    )
+    assert f"benchmark run --suite {r}/benchmark/suite --videos lionlora={r}/benchmark/videos/lionlora " in text
+    assert f"--out {r}/benchmark/tables" in text and "--jobs 2" in text
+
+    # a given suite and a folder of another method's videos; a diffusers LoRA as a plain LoRA at scale 0.8
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "suite").mkdir()
+    (tmp_path / "suite" / "manifest.csv").write_text("sample\n")
+    (tmp_path / "orbit.safetensors").write_bytes(b"")
+    (tmp_path / "b.yaml").write_text(
+        f"benchmark:\n  suite: {tmp_path}/suite\n  videos: {{mine: {tmp_path}/mine}}\n"
+        f"  adapters: {{dimx: {{orbit_left: {tmp_path}/orbit.safetensors}}}}\n"
+        "  options: {dimx: {scale: 0.8, fusion: vanilla}}\n  baseline: mine\n"
+    )
+    out = snakemake("-n", "-p", "benchmark", "--configfile", "configs/demo.yaml", str(tmp_path / "b.yaml"),
+                    "--config", f"results={tmp_path}/r")  # fmt: skip
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert "benchmark_suite" not in out.stdout and "benchmark_clips" not in out.stdout
+    assert f"--lora orbit_left={tmp_path}/orbit.safetensors:0.8 --fusion vanilla" in out.stdout
+    assert f"--videos mine={tmp_path}/mine --videos " in out.stdout  # the given folder, then the generated ones
+    assert f"--videos dimx={r}/benchmark/videos/dimx" in out.stdout and "--baseline mine" in out.stdout

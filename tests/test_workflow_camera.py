@@ -10,7 +10,10 @@ def test_demo_plans_reconstruction_clips_and_pairs(tmp_path):
     assert out.returncode == 0, out.stderr + out.stdout
     text = out.stdout + out.stderr  # snakemake prints the shell commands on stderr
     counts = dict(re.findall(r"^(reconstruct|render_clip|pairs)\s+(\d+)$", text, re.M))
-    assert counts == {"reconstruct": "1", "render_clip": "10", "pairs": "1"}  # 8 basic + 2 fused
+    # training scene: 8 basic + 2 fused clips; the held-out views (embedded_eval, the same splat): the 5
+    # clips the generated videos are conditioned on
+    assert counts == {"reconstruct": "1", "render_clip": "15", "pairs": "1"}
+    assert "clips/embedded_eval/pan_left" in text and "--set start_frame=23" in text
     assert "reconstruct --scene" in text and "--set steps=300" in text
     assert "--primitive 'dolly_in+orbit_left'" in text and "--set frames=49" in text
     assert re.search(r"pairs --out \S+/pairs --clips( \S+/clips/embedded/\w+){8} ", text)

@@ -6,6 +6,11 @@ the keys of the evaluation contract (``rot_err``, ``trans_err``, ``cam_mc``, ``a
 ``n_frames``, ``convention``, ``reduce``, and for videos ``registered``, ``status``, ``reason``).
 A video whose SfM registers too few frames is a ``failed`` result with its reason and ``null``
 metrics, never an exception: failures are data.
+
+Mapping trials stop early once they agree (:func:`trials_agree`): trial k runs only while no
+successful trial so far has RotErr and TransErr each within ``trials_agree`` (relative) of an
+earlier successful trial's. The result records the trials that ran (``trials_run``) beside the
+ones configured (``config.trials``).
 """
 
 from __future__ import annotations
@@ -84,6 +89,23 @@ def _trial_record(trial: SfmTrial, gt: Trajectory, cfg: CameraEvalConfig, gt_sou
     return rec
 
 
+#: The metrics two trials must agree on for the remaining trials to be skipped.
+AGREE_METRICS = ("rot_err", "trans_err")
+
+
+def trials_agree(records: list[dict[str, Any]], tolerance: float) -> bool:
+    """True when the newest trial record is successful and agrees with an earlier successful one:
+    ``|a - b| <= tolerance * max(|a|, |b|)`` for each of :data:`AGREE_METRICS`. Never with
+    ``tolerance`` 0."""
+    ok = [r for r in records if r["status"] == STATUS_OK]
+    if tolerance <= 0 or len(ok) < 2 or records[-1]["status"] != STATUS_OK:
+        return False
+    new = ok[-1]
+    return any(
+        all(abs(new[k] - old[k]) <= tolerance * max(abs(new[k]), abs(old[k])) for k in AGREE_METRICS) for old in ok[:-1]
+    )
+
+
 def cameras_path(out: str | Path) -> Path:
     """Default path of the recovered cameras: ``cameras.json`` beside ``OUT.json`` (the CLI contract).
 
@@ -142,8 +164,13 @@ def evaluate_camera(
     if cfg.fix_intrinsics and gt.intrinsics.has_distortion:
         log.warning("%s: distortion coefficients are ignored; the fixed camera is a pinhole", gt_path)
 
-    sfm = recover_poses(frames, cfg, intrinsics=gt.intrinsics, source=str(source))
-    trials = [_trial_record(t, gt, cfg, str(gt_path), str(source)) for t in sfm.trials]
+    trials: list[dict[str, Any]] = []
+
+    def stop(done: list[SfmTrial]) -> bool:
+        trials.append(_trial_record(done[-1], gt, cfg, str(gt_path), str(source)))
+        return trials_agree(trials, cfg.trials_agree)
+
+    sfm = recover_poses(frames, cfg, intrinsics=gt.intrinsics, source=str(source), stop=stop)
     ok = [t for t in trials if t["status"] == STATUS_OK]
     best = sfm.best()
     result: dict[str, Any] = {}
@@ -165,6 +192,7 @@ def evaluate_camera(
         status=status,
         reason=reason,
         trials_ok=len(ok),
+        trials_run=len(trials),
         trials=trials,
     )
     if "primitive" in gt.metadata:

@@ -4,7 +4,8 @@ SIFT features, sequential or exhaustive matching, then GLOMAP's global mapper (d
 COLMAP's incremental mapper, with one camera shared by all frames. Optionally the intrinsics are
 fixed to the ground truth's (a PINHOLE camera that bundle adjustment does not refine), as in
 CamI2V's protocol. Features and matches are computed once; each trial re-runs the mapper with its
-own seed. Everything pycolmap writes (images, database, models) lives in a temporary folder that
+own seed; a ``stop`` callback may end the trials early (see
+:func:`lionlora.eval.camera.evaluate.trials_agree`). Everything pycolmap writes (images, database, models) lives in a temporary folder that
 is removed afterwards. Of the models a mapper returns, the one with the most registered frames
 is kept.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,6 +180,7 @@ def _extract_and_match(
     extraction = pycolmap.FeatureExtractionOptions()
     extraction.sift.max_num_features = cfg.max_features
     extraction.sift.first_octave = cfg.first_octave
+    extraction.sift.upright = cfg.upright
     extraction.max_image_size = cfg.max_image_size if cfg.max_image_size > 0 else longest_side
     extraction.num_threads = cfg.num_threads
     pycolmap.extract_features(
@@ -238,7 +241,11 @@ def _map(
 
 
 def recover_poses(
-    frames: np.ndarray, cfg: CameraEvalConfig, intrinsics: Intrinsics | None = None, source: str = "frames"
+    frames: np.ndarray,
+    cfg: CameraEvalConfig,
+    intrinsics: Intrinsics | None = None,
+    source: str = "frames",
+    stop: Callable[[list[SfmTrial]], bool] | None = None,
 ) -> SfmResult:
     """Run SfM on video frames and return every trial's cameras.
 
@@ -248,6 +255,7 @@ def recover_poses(
         intrinsics: the camera to fix (required with ``cfg.fix_intrinsics``); rescaled to the
             frames' size.
         source: name of the input, for errors and logs.
+        stop: called with the trials so far after each trial; True skips the remaining ones.
     Returns:
         :class:`SfmResult`; a mapper that fails or registers nothing is a trial with no registered
         frames (and its error text), not an exception.
@@ -292,4 +300,6 @@ def recover_poses(
                 f" ({trial.error})" if trial.error else "",
             )
             result.trials.append(trial)
+            if stop is not None and stop(result.trials):
+                break
     return result

@@ -19,6 +19,11 @@ For every method and split the tables give, per metric:
 
 The noise-floor method (``--floor``, default ``gt``: ``eval camera`` run on the ground-truth
 clips) is shown as its own row. The paper's rows are loaded from ``eval/data/paper_tables.json``.
+
+Training-scene flags: a video named ``{scene}__{primitive}`` whose scene also trained one of the
+adapters its method is scored with (:func:`training_scene_flags`, from the suite's scenes and the
+adapters' recorded training scenes) is counted per row (``trained_scene_videos``) and marked with
+a footnote in the Markdown: such a score measures recall of training clips, not control.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -87,6 +93,35 @@ class MethodResults:
     fvd: dict[str, float] = field(default_factory=dict)  # split ('basic', 'fused', 'all') -> FVD
     fvd_comparable: bool = True  # False when an FVD used random I3D weights (comparable_to_paper: false)
     pearson_r: float | None = None
+
+
+#: File of a benchmark suite listing the scenes its samples come from, one per line.
+SUITE_SCENES_FILE = "scenes.txt"
+
+
+def training_scene_flags(
+    suite_scenes: Iterable[str], adapter_scenes: Mapping[str, Iterable[str] | None]
+) -> dict[str, list[str]]:
+    """Suite scenes that also trained an adapter being scored: ``{scene: [adapter names]}``.
+
+    Args:
+        suite_scenes: the scenes the suite's samples come from.
+        adapter_scenes: adapter name -> the scenes its training clips came from (None: not
+            recorded, e.g. a LoRA trained elsewhere; such an adapter flags nothing).
+    Returns:
+        Only the flagged scenes, each with the sorted names of the adapters that trained on it.
+    """
+    suite = set(suite_scenes)
+    flags: dict[str, list[str]] = {}
+    for name, scenes in sorted(adapter_scenes.items()):
+        for scene in sorted(suite & set(scenes or ())):
+            flags.setdefault(scene, []).append(name)
+    return dict(sorted(flags.items()))
+
+
+def scene_of(video: str) -> str:
+    """The scene of a video or suite sample named ``{scene}__{primitive}`` (the name itself otherwise)."""
+    return video.rsplit("/", 1)[-1].split("__", 1)[0]
 
 
 def load_paper_tables() -> dict:
@@ -211,9 +246,17 @@ def _penalties(
     return out
 
 
-def summarise(methods: list[MethodResults], cfg: TableConfig, paper: dict | None = None) -> list[dict[str, Any]]:
-    """One row per method and split: counts, success rate, means with CIs, failure-counting means."""
+def summarise(
+    methods: list[MethodResults],
+    cfg: TableConfig,
+    paper: dict | None = None,
+    flags: Mapping[str, Mapping[str, list[str]]] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per method and split: counts, success rate, means with CIs, failure-counting means,
+    and ``trained_scene_videos``: the videos whose scene is flagged for the method in ``flags``
+    (method -> :func:`training_scene_flags`)."""
     paper = paper or load_paper_tables()
+    flags = flags or {}
     penalties = _penalties(methods, cfg, paper)
     rows = []
     for m in methods:
@@ -227,6 +270,7 @@ def summarise(methods: list[MethodResults], cfg: TableConfig, paper: dict | None
                 "ok": len(ok),
                 "success_rate": len(ok) / len(vids) if vids else None,
                 "noise_floor": m.name == cfg.floor,
+                "trained_scene_videos": sum(scene_of(v["video"]) in flags.get(m.name, {}) for v in vids),
             }
             for key in METRICS:
                 vals = np.array([v[key] for v in ok])
@@ -289,9 +333,29 @@ def _ordered(rows: list[dict], cfg: TableConfig) -> list[dict]:
     return sorted(rows, key=lambda r: (rank.get(r["method"], 2), r["method"]))
 
 
-def render_markdown(rows: list[dict], cfg: TableConfig, paper: dict) -> str:
+def _flag_note(rows: list[dict], flags: Mapping[str, Mapping[str, list[str]]]) -> list[str]:
+    """The footnote of the rows marked ‡ (videos of scenes that trained the method's adapters)."""
+    marked = [r for r in rows if r.get("trained_scene_videos")]
+    if not marked:
+        return []
+    parts = []
+    for r in marked:
+        scenes = flags.get(r["method"], {})
+        which = "; ".join(f"{s} (trained {', '.join(a)})" for s, a in scenes.items())
+        parts.append(f"`{r['method']}`: {r['trained_scene_videos']} of {r['videos']} videos, scenes {which}")
+    return [
+        "‡ Scored on scenes whose clips also trained the method's adapters, so these rows measure recall of "
+        "training data, not generalisation: " + _md_escape(" | ".join(parts)) + ".",
+        "",
+    ]
+
+
+def render_markdown(
+    rows: list[dict], cfg: TableConfig, paper: dict, flags: Mapping[str, Mapping[str, list[str]]] | None = None
+) -> str:
     """The Markdown report: Tables 1-2 with the paper's rows beside ours, all videos, Table 3."""
     d = cfg.digits
+    flags = flags or {}
     conv = sorted({(r["convention"], r["reduce"]) for r in rows if r["convention"]})
     conv_text = ", ".join(f"convention `{c}`, reduce `{r}`" for c, r in conv) or "no per-video results"
     out = [
@@ -327,9 +391,11 @@ def render_markdown(rows: list[dict], cfg: TableConfig, paper: dict) -> str:
             fvd = _fmt(r["fvd"], 1) + ("†" if r["fvd_comparable"] is False else "")
             cells.append(fvd)
             name = f"{r['method']} (noise floor)" if r["noise_floor"] else r["method"]
+            name += " ‡" if r.get("trained_scene_videos") else ""
             rate = "—" if r["success_rate"] is None else f"{r['ok']}/{r['videos']} ({r['success_rate']:.0%})"
             body.append(["ours", name, str(r["videos"]), rate, *cells])
         out += [_md_table(headers, body), ""]
+        out += _flag_note(split_rows, flags)
         if any(r["fvd_comparable"] is False for r in split_rows):
             out += [
                 "† FVD from randomly initialised I3D weights (`lionlora eval i3d-init`, the demo): it runs "
@@ -372,15 +438,21 @@ def render_markdown(rows: list[dict], cfg: TableConfig, paper: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_tables(results_dir: str | Path, out_dir: str | Path, cfg: TableConfig | None = None) -> dict[str, Path]:
+def write_tables(
+    results_dir: str | Path,
+    out_dir: str | Path,
+    cfg: TableConfig | None = None,
+    flags: Mapping[str, Mapping[str, list[str]]] | None = None,
+) -> dict[str, Path]:
     """Collect the results and write ``camera_metrics.csv``, ``per_video.csv``, ``camera_tables.md``
-    and the resolved ``table_config.json`` into ``out_dir`` (each atomically)."""
+    and the resolved ``table_config.json`` into ``out_dir`` (each atomically). ``flags``: method ->
+    :func:`training_scene_flags` of the adapters it was generated with."""
     import pandas as pd
 
     cfg = cfg or TableConfig()
     paper = load_paper_tables()
     methods = collect(results_dir)
-    rows = summarise(methods, cfg, paper)
+    rows = summarise(methods, cfg, paper, flags)
     out_dir = Path(out_dir)
     per_video = [
         {"method": m.name, **{k: v for k, v in vid.items() if k != "file"}} for m in methods for vid in m.videos
@@ -388,7 +460,7 @@ def write_tables(results_dir: str | Path, out_dir: str | Path, cfg: TableConfig 
     paths = {
         "summary": write_text(out_dir / "camera_metrics.csv", pd.DataFrame(rows).to_csv(index=False)),
         "per_video": write_text(out_dir / "per_video.csv", pd.DataFrame(per_video).to_csv(index=False)),
-        "markdown": write_text(out_dir / "camera_tables.md", render_markdown(rows, cfg, paper)),
+        "markdown": write_text(out_dir / "camera_tables.md", render_markdown(rows, cfg, paper, flags)),
         "config": dump_config(cfg, out_dir / "table_config.json"),
     }
     n_failed = sum(v["status"] == "failed" for m in methods for v in m.videos)

@@ -81,6 +81,26 @@ class GenerateConfig:
             raise ConfigError("GenerateConfig", "cameras_scale", "a value in (0, 1]", got=self.cameras_scale)
 
 
+def check_guidance(cfg: GenerateConfig, prompt: str) -> None:
+    """Classifier-free guidance needs two different conditions.
+
+    CFG moves the prediction from the negative prompt's towards the prompt's by ``cfg``; when the
+    two texts are the same, both predictions are equal and any scale above 1 changes nothing but
+    doubles the cost, so such a run would silently be unguided.
+
+    Raises:
+        ConfigError: ``cfg > 1`` with ``prompt == negative_prompt`` (e.g. both empty).
+    """
+    if cfg.cfg > 1.0 and prompt.strip() == cfg.negative_prompt.strip():
+        raise ConfigError(
+            "GenerateConfig",
+            "cfg",
+            "a prompt that differs from the negative prompt when cfg > 1 (with identical texts classifier-free "
+            "guidance does nothing: give a per-scene prompt or captions, or set cfg to 1)",
+            got=f"cfg {cfg.cfg} with prompt and negative prompt both {prompt.strip()!r}",
+        )
+
+
 @dataclass
 class LoraSpec:
     """One ``--lora NAME=PATH[:S]`` argument (plus its lambda from ``--weight NAME=X``).
@@ -204,6 +224,7 @@ class VideoGenerator:
 
         from lionlora.io.video import resize_cover
 
+        check_guidance(self.cfg, prompt)
         frames, height, width = self.size()
         first = Image.fromarray(resize_cover(image[None], height, width)[0])
         adapters, fusion = self.active()
@@ -298,6 +319,7 @@ def generate_to_file(
     for path in (out, out.with_suffix(".json"), *([out.parent / "cameras.json"] if cameras is not None else [])):
         check_output(path)
     started = time.time()
+    check_guidance(cfg, prompt)  # before any model is loaded
     first = read_condition_image(image)
     traj = read_cameras(cameras) if cameras is not None else None  # a bad file fails before the model loads
     scale = cameras_scale(cfg, specs) if cameras is not None else None

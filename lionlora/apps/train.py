@@ -58,6 +58,11 @@ class TrainConfig:
         default_factory=_adapter_defaults,
         metadata={"help": "the adapter's architecture (rank, lora_alpha, target_modules, ...; its name is `lora`)"},
     )
+    variant: Literal["lion", "plain"] = opt(
+        "lion",
+        "lion: LoRA + scaling token (the method); plain: a plain LoRA without token (turns adapter.scaling_token "
+        "off), the adapter of the paper's vanilla-fusion and adapter-scale baselines",
+    )
     steps: int = opt(4000, "optimisation steps")
     learning_rate: float = opt(5e-4, "peak learning rate")
     lr_scheduler: Literal["constant", "constant_with_warmup", "linear", "cosine"] = opt(
@@ -96,6 +101,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.lora is not None:
             check_name(self.lora, "TrainConfig", "lora")
+        if self.variant not in ("lion", "plain"):
+            raise ConfigError("TrainConfig", "variant", "'lion' or 'plain'", got=self.variant)
+        if self.variant == "plain":  # a plain LoRA has no token (norm consistency only acts when fusing)
+            self.adapter = dataclasses.replace(self.adapter, scaling_token=False)
         for key in ("steps", "batch_size", "micro_batch_size", "checkpoint_every", "log_every"):
             if getattr(self, key) < 1:
                 raise ConfigError("TrainConfig", key, "an integer >= 1", got=getattr(self, key))
@@ -506,6 +515,8 @@ class _Trainer:
             "resumed_from": start,
             "s_min": self.s_min,
             "pairs": len(self.pairs),
+            "variant": self.cfg.variant,
+            "scenes": training_scenes(self.pairs),
             "frames": frames,
             "height": height,
             "width": width,
@@ -526,6 +537,12 @@ class _Trainer:
         write_text(self.out / "loss.csv", "step,loss\n" + "".join(f"{i + 1},{v:.6g}\n" for i, v in enumerate(losses)))
         _plot_losses(losses, self.out / "loss.png", self.cfg.lora)
         save_adapter(lion, self.cfg.lora, self.out, extra={"training": summary})
+
+
+def training_scenes(pairs) -> list[str]:
+    """Scenes whose clips trained the adapter: the ``{scene}`` of camera pairs' ``.../{scene}/{primitive}/clip.mp4``
+    (the render stage's layout); motion pairs come from web videos and name no scene."""
+    return sorted({Path(p.clip).parent.parent.name for p in pairs if p.kind == "camera"})
 
 
 def _bar(acc) -> dict:

@@ -6,7 +6,8 @@ An adapter folder (``{RESULTS}/lora/{name}/``) holds
   ``lora.<module>.lora_B.weight`` ``[d_out, r]`` for every adapted linear layer of the
   transformer (``<module>`` like ``transformer_blocks.3.attn1.to_q``) and
   ``token.proj.weight`` ``[width, 2J]`` / ``token.proj.bias`` ``[width]``; the file's
-  metadata holds ``format`` and the adapter's config as JSON, so the file is self-contained;
+  metadata holds ``format`` and the adapter's config as JSON, so the file is self-contained
+  (and ``training_scenes``, a JSON list of the scenes whose clips trained it, when known);
 * ``adapter.json``: the same config, readable, plus what the training run adds (steps, losses).
 
 Pickle checkpoints (``.bin``, ``.pt``, ``.ckpt``, ...) are refused: unpickling runs code.
@@ -80,9 +81,19 @@ class AdapterRecord:
     config: AdapterConfig
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def training_scenes(self) -> list[str] | None:
+        """Scenes whose clips trained the adapter (``extra["training"]["scenes"]``, sorted); None when unknown."""
+        scenes = (self.extra.get("training") or {}).get("scenes")
+        return sorted(scenes) if scenes is not None else None
+
     def to_metadata(self) -> dict[str, str]:
-        """The safetensors header metadata (strings only)."""
-        return {"format": FORMAT, "config": json.dumps(to_dict(self.config))}
+        """The safetensors header metadata (strings only): ``format``, ``config`` and, when known,
+        ``training_scenes`` (so the scenes travel with the file alone)."""
+        meta = {"format": FORMAT, "config": json.dumps(to_dict(self.config))}
+        if self.training_scenes is not None:
+            meta["training_scenes"] = json.dumps(self.training_scenes)
+        return meta
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "config": to_dict(self.config), **self.extra}
@@ -96,7 +107,11 @@ class AdapterRecord:
             config = json.loads(meta.get("config", "{}"))
         except json.JSONDecodeError:
             raise AdapterError(source, "metadata.config", "the adapter config as JSON") from None
-        return cls._parse({**meta, "config": config}, source, "metadata.")
+        extra = {k: v for k, v in meta.items() if k != "training_scenes"}
+        record = cls._parse({**extra, "config": config}, source, "metadata.")
+        if "training_scenes" in meta:
+            record.extra["training"] = {"scenes": _scenes(meta["training_scenes"], source)}
+        return record
 
     @classmethod
     def from_json(cls, data: Any, source: str | Path) -> AdapterRecord:
@@ -157,6 +172,32 @@ def read_adapter(path: str | Path) -> tuple[AdapterConfig, dict[str, torch.Tenso
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
             raise AdapterError(file, key, "finite weights", got=f"{int((~torch.isfinite(t)).sum())} NaN/inf values")
     return AdapterRecord.from_metadata(meta, file).config, tensors, file
+
+
+def read_training_scenes(path: str | Path) -> list[str] | None:
+    """Scenes whose clips trained the adapter at ``path`` (folder or file), from the file's
+    ``training_scenes`` metadata; None when not recorded (an adapter of another toolkit, a
+    diffusers LoRA file)."""
+    from safetensors import safe_open
+
+    file = adapter_file(path)
+    try:
+        with safe_open(str(file), framework="pt") as f:
+            meta = f.metadata() or {}
+    except Exception as exc:  # safetensors raises its own error type for any malformed header
+        raise AdapterError(file, "", "a valid safetensors file", got=str(exc)[:80]) from None
+    return _scenes(meta["training_scenes"], file) if "training_scenes" in meta else None
+
+
+def _scenes(text: str, source: str | Path) -> list[str]:
+    """The ``training_scenes`` metadata: a JSON list of scene names (AdapterError otherwise)."""
+    try:
+        scenes = json.loads(text)
+    except json.JSONDecodeError:
+        scenes = None
+    if not isinstance(scenes, list) or not all(isinstance(s, str) for s in scenes):
+        raise AdapterError(source, "metadata.training_scenes", "a JSON list of scene names", got=text)
+    return scenes
 
 
 def assign_adapter_tensors(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from lionlora.checks import is_4k_plus_1
 from lionlora.config import opt
@@ -24,7 +25,12 @@ class PairsConfig:
         "S values per motion clip, in [F / motion_frames, 1]; empty: scale_steps values evenly spaced over that range",
     )
     scale_steps: int = opt(5, "number of S values when camera_scales / motion_scales are empty")
-    camera_prompt: str = opt("", "prompt written for camera pairs")
+    camera_prompt: str = opt(
+        "", "prompt template of camera pairs for scenes without a caption ('{scene}' is replaced by the scene's name)"
+    )
+    captions: Path | None = opt(
+        None, "captions CSV (scene,prompt): the prompt of each scene's camera pairs (scene = a clip folder's parent)"
+    )
     prompt_column: str = opt("prompt", "column of the web-video manifest holding prompts (empty prompts if absent)")
 
     def __post_init__(self) -> None:

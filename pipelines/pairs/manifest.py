@@ -4,7 +4,9 @@
 (``camera`` / ``motion``), ``lora`` (the primitive of a camera clip, ``motion`` otherwise),
 ``scale`` (S), ``frames`` (JSON list of frame indices), ``cameras`` (camera pairs: a cameras.json
 under ``OUT/cameras/`` holding the ground-truth cameras of exactly those frames; empty for motion
-pairs) and ``prompt``. Clips too short for the configured length are not paired: they are listed
+pairs) and ``prompt`` (camera pairs: the scene's caption from ``captions``, else the
+``camera_prompt`` template, see :mod:`lionlora.scenes.captions`; the scene of a clip folder
+``.../{scene}/{primitive}/`` is its parent folder's name). Clips too short for the configured length are not paired: they are listed
 with the reason in ``OUT/skipped.csv``. ``OUT/pairs_config.json`` is the resolved config. The
 folder is written atomically.
 """
@@ -29,6 +31,7 @@ from lionlora.pipelines.webvideo.manifest import WebVideoManifest
 from lionlora.records.pairs import COLUMNS as PAIRS_COLUMNS
 from lionlora.records.pairs import PairRow, PairsManifest
 from lionlora.scaling import sample_indices
+from lionlora.scenes.captions import read_captions, scene_prompt
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,9 @@ def _key(clip_dir: Path, used: set[str]) -> str:
     return key
 
 
-def _camera_rows(clip_dir: Path, key: str, out: Path, tmp: Path, cfg: PairsConfig, skipped: list) -> list[PairRow]:
+def _camera_rows(
+    clip_dir: Path, key: str, out: Path, tmp: Path, cfg: PairsConfig, skipped: list, prompt: str
+) -> list[PairRow]:
     cams = read_cameras(clip_dir / "cameras.json")
     primitive = cams.metadata.get("primitive")
     if not isinstance(primitive, str) or not primitive:
@@ -108,7 +113,7 @@ def _camera_rows(clip_dir: Path, key: str, out: Path, tmp: Path, cfg: PairsConfi
                 scale=s,
                 frames=tuple(idx),
                 cameras=name,
-                prompt=cfg.camera_prompt,
+                prompt=prompt,
             )
         )
     return rows
@@ -152,10 +157,12 @@ def build_pairs(
     motion = read_webvideo_clips(webvideos, cfg.prompt_column) if webvideos else []
     if not clips and not motion:
         raise InputError("pairs", "clips", "at least one camera clip or web-video clip", got="none")
+    captions = read_captions(cfg.captions) if cfg.captions else {}
     rows, skipped, used = [], [], set()
     with atomic_dir(out, MARKER) as tmp:
         for clip_dir in clips:
-            rows += _camera_rows(clip_dir, _key(clip_dir, used), out, tmp, cfg, skipped)
+            prompt = scene_prompt(clip_dir.resolve().parent.name, cfg.camera_prompt, captions)
+            rows += _camera_rows(clip_dir, _key(clip_dir, used), out, tmp, cfg, skipped, prompt)
         for video, prompt in motion:
             rows += _motion_rows(video, prompt, out, cfg, skipped)
         manifest = PairsManifest(rows)

@@ -14,7 +14,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from lionlora.config import from_dict, unknown_key_error
-from lionlora.errors import ConfigError
+from lionlora.errors import ConfigError, InputError
 
 
 report: "../report/workflow.rst"
@@ -77,6 +77,9 @@ def shared_options():
         "pairs": {
             **pick(clip, {"frames": "camera_frames", "sample_frames": "sample_frames"}),
             **pick(web, {"clip_frames": "motion_frames"}),
+            # camera pairs are captioned like the videos generated from their scenes (scene_prompt_of)
+            **pick(config["generate"], {"prompt": "camera_prompt"}),
+            **({"captions": config["scenes"]["captions"]} if config["scenes"]["captions"] else {}),
         },
     }
 
@@ -146,6 +149,7 @@ wildcard_constraints:
     primitive=r"[a-z][a-z_]*([+][a-z][a-z_]*)*",  # a camera primitive, or several joined by a plus sign
     name=r"[A-Za-z0-9_-]+",
     method="lionlora|vanilla|adapter_scale|base",
+    lora_dir="lora|lora_plain",
 
 
 # Every rules file appends the outputs that the default target builds.
@@ -184,6 +188,10 @@ JOB_COST = {
     "eval_camera_generated": {"demo": (1, 1000, 10), "paper": (4, 4000, 10)},
     "eval_camera_table": {"demo": (1, 2000, 5), "paper": (1, 4000, 10)},
     "tables_html": {"demo": (1, 500, 1), "paper": (1, 500, 1)},
+    "benchmark_clips": {"demo": (1, 500, 1), "paper": (1, 500, 1)},  # symbolic links
+    "benchmark_suite": {"demo": (1, 1000, 5), "paper": (1, 4000, 30)},
+    "benchmark_generate": {"demo": (1, 1500, 15), "paper": (4, 48000, 600)},  # every suite sample
+    "benchmark_run": {"demo": (1, 2000, 30), "paper": (4, 8000, 240)},  # threads: benchmark.jobs
 }
 DEFAULT_COST = (1, 1000, 10)  # any job not listed above (one thread, 1 GB, 10 minutes)
 SIZE = "demo" if config["scenes"]["source"] == "embedded" else "paper"
@@ -205,7 +213,7 @@ def uses_gpu(job):
         return stage("render").engine == "gsplat"
     if job in ("train_lora", "analyze_loras"):
         return not demo_model() and stage("train").device != "cpu"
-    if job in ("generate_video", "generate_motion"):
+    if job in ("generate_video", "generate_motion", "benchmark_generate"):
         return not demo_model() and stage("generate").device != "cpu"
     if job == "eval_fvd":
         return stage("eval_quality.fvd").device != "cpu"
@@ -218,6 +226,8 @@ def job_threads(job):
     """Declared threads, passed on as `lionlora --threads` (torch, OpenCV, BLAS, pycolmap)."""
     if job == "webvideo_filter":  # one process per worker
         return stage("filter").workers
+    if job == "benchmark_run":  # one process per video scored in parallel
+        return config["benchmark"]["jobs"]
     threads = JOB_COST.get(job, {}).get(SIZE, DEFAULT_COST)[0]
     return config["jobs"].get(job, {}).get("threads", threads)
 
@@ -266,6 +276,58 @@ def scene_ids():
     return [ref.hash for ref in read_scene_list(scenes["dl3dv"]["hash_list"])]
 
 
+# The demo's held-out evaluation scene: the embedded room's splat rendered from another start
+# camera of its capture sweep (scenes.eval_start_frame), so no evaluation first frame is a training one.
+EMBEDDED_EVAL = "embedded_eval"
+
+
+def eval_scene_ids():
+    """Scenes the evaluation generates from and scores: never a training scene.
+
+    DL3DV: the hashes of scenes.dl3dv.eval_hash_list, which must share none with hash_list. The
+    embedded source: `embedded_eval`, the same room seen from held-out start cameras.
+    """
+    scenes = config["scenes"]
+    if scenes["source"] == "embedded":
+        return [EMBEDDED_EVAL]
+    from lionlora.scenes import read_scene_list
+
+    dl3dv = scenes["dl3dv"]
+    held = [ref.hash for ref in read_scene_list(dl3dv["eval_hash_list"])]
+    shared = sorted(set(held) & set(scene_ids()))
+    if shared:
+        raise WorkflowError(f"config: scenes.dl3dv.eval_hash_list shares {len(shared)} scene(s) with hash_list "
+                            f"(e.g. {shared[0]}): evaluation scenes must be held out from training")
+    return held
+
+
+def scene_prompt_of(scene):
+    """The text prompt of a scene's pairs and videos: its row of scenes.captions (CSV scene,prompt),
+    else the template generate.prompt with {scene} replaced (lionlora.scenes.captions)."""
+    from lionlora.scenes import read_captions, scene_prompt
+
+    if "captions" not in _CAPTIONS:  # read once; a bad file is a one-line config error
+        captions_file = config["scenes"]["captions"]
+        try:
+            _CAPTIONS["captions"] = read_captions(captions_file) if captions_file else {}
+        except InputError as exc:
+            sys.exit(f"config error: scenes.captions: {str(exc).strip().splitlines()[0]}")
+    return scene_prompt(scene, config["generate"]["prompt"], _CAPTIONS["captions"])
+
+
+_CAPTIONS = {}
+
+
+def splat_scene(scene):
+    """The scene whose splat renders `scene`'s clips (the held-out embedded views use the room's)."""
+    return "embedded" if scene == EMBEDDED_EVAL else scene
+
+
+def render_extra(scene):
+    """Render options of one scene: the demo's held-out views start at camera scenes.eval_start_frame."""
+    return {"start_frame": config["scenes"]["eval_start_frame"]} if scene == EMBEDDED_EVAL else {}
+
+
 def scene_dir(scene):
     """Folder of a scene: the embedded scene under results, or the DL3DV folder on disk (where
     `lionlora scene fetch` puts it when scenes.dl3dv.fetch is set)."""
@@ -285,11 +347,13 @@ _DL3DV_REFS = {}
 
 
 def dl3dv_refs():
-    """hash -> SceneRef (with its batch) of scenes.dl3dv.hash_list, read once."""
+    """hash -> SceneRef (with its batch) of scenes.dl3dv.hash_list and eval_hash_list, read once."""
     if not _DL3DV_REFS:
         from lionlora.scenes import read_scene_list
 
-        _DL3DV_REFS.update((r.hash, r) for r in read_scene_list(config["scenes"]["dl3dv"]["hash_list"]))
+        dl3dv = config["scenes"]["dl3dv"]
+        for key in ("hash_list", "eval_hash_list"):
+            _DL3DV_REFS.update((r.hash, r) for r in read_scene_list(dl3dv[key]))
     return _DL3DV_REFS
 
 
@@ -323,6 +387,20 @@ def pairs_webvideos():
 # ---------------------------------------------------------------------------------------------
 
 METHOD_FLAGS = {"lionlora": "", "vanilla": "--vanilla-fusion", "adapter_scale": "--adapter-scale", "base": ""}
+# Adapter folder under RESULTS of each training variant (`lionlora train --variant`), and the
+# variant each method's videos use: the baselines run plain LoRAs, as the paper ran them.
+VARIANT_DIRS = {"lion": "lora", "plain": "lora_plain"}
+METHOD_VARIANT = {"vanilla": "plain", "adapter_scale": "plain"}
+
+
+def adapter_dir(name, method="lionlora"):
+    """RESULTS/lora/{name} (LiON-LoRA) or RESULTS/lora_plain/{name} (the baselines' plain LoRA)."""
+    return f"{RESULTS}/{VARIANT_DIRS[METHOD_VARIANT.get(method, 'lion')]}/{name}"
+
+
+def lora_variant(lora_dir):
+    """The `--variant` of an adapter folder under RESULTS (lora: lion, lora_plain: plain)."""
+    return {d: v for v, d in VARIANT_DIRS.items()}[lora_dir]
 
 
 def lora_model():
@@ -343,12 +421,27 @@ def video_loras(method, primitive):
 def lora_args(wildcards):
     """`--lora NAME=PATH:S` of a generated video."""
     scale = config["generate"]["scale"]
-    return " ".join(f"--lora {n}={RESULTS}/lora/{n}:{scale}" for n in video_loras(wildcards.method, wildcards.primitive))
+    method = wildcards.method
+    return " ".join(f"--lora {n}={adapter_dir(n, method)}:{scale}" for n in video_loras(method, wildcards.primitive))
 
 
 def generate_targets():
     gen = config["generate"]
-    return [f"{RESULTS}/generated/{m}/{s}__{p}/clip.mp4" for m in gen["methods"] for s in scene_ids() for p in gen["primitives"]]
+    scenes = eval_scene_ids()  # held out from training
+    return [f"{RESULTS}/generated/{m}/{s}__{p}/clip.mp4" for m in gen["methods"] for s in scenes for p in gen["primitives"]]
+
+
+def check_generation_prompts():
+    """CFG > 1 with a scene's prompt equal to the negative prompt guides nothing: refused at plan time."""
+    from lionlora.apps.generate import check_guidance
+
+    if not config["generate"]["methods"]:
+        return
+    for scene in eval_scene_ids():
+        try:
+            check_guidance(stage("generate"), scene_prompt_of(scene))
+        except ConfigError as exc:
+            sys.exit(f"config error: generate (scene {scene}): {str(exc).strip().splitlines()[0]}")
 
 
 def motion_planned():
@@ -359,8 +452,8 @@ def motion_planned():
 def motion_runs():
     """run name -> (adapter folder, extra flags of `lionlora generate`)."""
     motion = config["generate"]["motion"]
-    final = f"{RESULTS}/lora/{motion['adapter']}"
-    runs = {run: (final, "--adapter-scale" if run == "adapter_scale" else "") for run in motion["runs"]}
+    final = adapter_dir(motion["adapter"])
+    runs = {run: (adapter_dir(motion["adapter"], run), METHOD_FLAGS[run]) for run in motion["runs"]}
     for step in motion["series"]:
         runs[f"lionlora_step{step}"] = (f"{final}/checkpoints/step_{int(step):06d}", "")
     return runs
@@ -434,8 +527,91 @@ def eval_floor():
 
 
 def camera_eval_results():
-    """Per-video JSONs `eval table` collects: the floor on every GT clip, and every method's videos."""
+    """Per-video JSONs `eval table` collects: the floor on every GT clip, and every method's videos,
+    on the held-out evaluation scenes."""
     targets, gen = config["eval_targets"], config["generate"]
     primitives = targets["primitives"] or gen["primitives"]
     methods = [eval_floor(), *(targets["methods"] or gen["methods"])]
-    return [f"{RESULTS}/eval/{m}/{s}__{p}/camera.json" for m in methods for s in scene_ids() for p in primitives]
+    return [f"{RESULTS}/eval/{m}/{s}__{p}/camera.json" for m in methods for s in eval_scene_ids() for p in primitives]
+
+
+# ---------------------------------------------------------------------------------------------
+# Benchmark (rules/benchmark.smk)
+# ---------------------------------------------------------------------------------------------
+
+BENCH = config["benchmark"]
+BENCH_DIR = f"{RESULTS}/benchmark"
+BENCH_SUITE = BENCH["suite"] or f"{BENCH_DIR}/suite"
+
+
+def _bench_path(path):
+    return str(path).replace("{results}", RESULTS)
+
+
+def bench_adapters():
+    """{NAME: {primitive: path}} with {results} filled in; a NAME used for videos too is refused."""
+    adapters = {name: {p: _bench_path(f) for p, f in prims.items()} for name, prims in BENCH["adapters"].items()}
+    twice = sorted(set(adapters) & set(BENCH["videos"]))
+    if twice:
+        sys.exit(f"config error: benchmark method {twice[0]!r} is both in benchmark.videos and benchmark.adapters")
+    for name, prims in adapters.items():
+        if not prims:
+            sys.exit(f"config error: benchmark.adapters.{name} names no adapter ({{primitive: PATH}})")
+    unknown = sorted(set(BENCH["options"]) - set(adapters))
+    if unknown:
+        sys.exit(f"config error: benchmark.options.{unknown[0]} is not a benchmark.adapters method")
+    return adapters
+
+
+def bench_videos():
+    """{NAME: DIR} of every scored method: the given folders and the generated ones."""
+    videos = {name: _bench_path(d) for name, d in BENCH["videos"].items()}
+    videos.update({name: f"{BENCH_DIR}/videos/{name}" for name in bench_adapters()})
+    return videos
+
+
+def adapter_input(path):
+    """The file Snakemake tracks for an adapter: the folder's adapter.safetensors, or the file."""
+    return path if path.endswith(".safetensors") else f"{path}/adapter.safetensors"
+
+
+def bench_lora_args(name):
+    options = BENCH["options"].get(name) or {}
+    scale = options.get("scale", config["generate"]["scale"])
+    args = [f"--lora {shlex.quote(f'{p}={path}:{scale}')}" for p, path in bench_adapters()[name].items()]
+    if options.get("fusion"):
+        args.append(f"--fusion {options['fusion']}")
+    if options.get("adapter_scale"):
+        args.append("--adapter-scale")
+    return " ".join(args)
+
+
+def bench_suite_clips():
+    """Clip folders of the built suite: every evaluation scene's `benchmark.primitives`."""
+    prims = BENCH["primitives"] or config["generate"]["primitives"]
+    return [f"{RESULTS}/clips/{s}/{p}" for s in eval_scene_ids() for p in prims]
+
+
+def bench_suite_options():
+    clip = config["clip"]
+    height, width = BENCH.get("height", clip.get("height", 480)), BENCH.get("width", clip.get("width", 720))
+    captions = config["scenes"]["captions"]
+    prompts = f" --prompts {shlex.quote(captions)}" if captions else ""
+    return f"--frames {BENCH['frames']} --height {height} --width {width}{prompts}"
+
+
+def bench_fvd_args():
+    real, i3d = BENCH["real"], BENCH["i3d"]
+    if bool(real) != bool(i3d):
+        sys.exit("config error: benchmark.real and benchmark.i3d go together (FVD needs both)")
+    return f"--real {shlex.quote(_bench_path(real))} --i3d {shlex.quote(_bench_path(i3d))}" if real else ""
+
+
+def bench_links():
+    """Shell commands linking the suite's clips under RESULTS/benchmark/clips/{scene}/{primitive}."""
+    root = Path(BENCH_DIR, "clips")
+    return " && ".join(
+        f"mkdir -p {shlex.quote(str(root / Path(d).parent.name))} && "
+        f"ln -s {shlex.quote(str(Path(d).resolve()))} {shlex.quote(str(root.joinpath(*Path(d).parts[-2:])))}"
+        for d in bench_suite_clips()
+    )

@@ -1,7 +1,7 @@
 # Motion-strength sweeps (Fig. 6, Fig. 10): one conditioning image, the motion LoRA at several
 # scaling values S, per run:
 #   lionlora            the final adapter, S through the scaling token (LiON-LoRA)
-#   adapter_scale       the final adapter, S as the LoRA adapter scale (Fig. 10 baseline)
+#   adapter_scale       the plain LoRA (RESULTS/lora_plain, no token), S as its adapter scale (Fig. 10 baseline)
 #   lionlora_stepN      the adapter's training checkpoint at step N (Fig. 6 series)
 # Each run writes {RESULTS}/generated/{run}/motion/S{s}.mp4 and a manifest (video,scale) that
 # `lionlora eval motion` reads (rules/eval_quality.smk).
@@ -20,7 +20,7 @@ if motion_planned():
         input:
             image=f"{RESULTS}/{config['generate']['motion']['image']}",
             # the checkpoints are written by the same training run as the final adapter
-            adapter=f"{RESULTS}/lora/{config['generate']['motion']['adapter']}/adapter.safetensors",
+            adapter=lambda wc: f"{adapter_dir(config['generate']['motion']['adapter'], wc.run)}/adapter.safetensors",
             model=lora_model_input,
         output:
             f"{RESULTS}/generated/{{run}}/motion/S{{scale}}.mp4",
@@ -36,7 +36,7 @@ if motion_planned():
             name=config["generate"]["motion"]["adapter"],
             adapter=lambda wc: motion_runs()[wc.run][0],
             flags=lambda wc: motion_runs()[wc.run][1],
-            prompt=shlex.quote(config["generate"]["prompt"]),
+            prompt=shlex.quote(scene_prompt_of(Path(config["generate"]["motion"]["image"]).parent.parent.name)),
             opts=cli_set("generate"),
             gpu=gpu_prefix("generate_motion"),
         threads: job_threads("generate_motion")

@@ -4,7 +4,7 @@
 
 rule render_clip:
     input:
-        ply=f"{RESULTS}/splats/{{scene}}/point_cloud.ply",
+        ply=lambda wc: f"{RESULTS}/splats/{splat_scene(wc.scene)}/point_cloud.ply",
         scene=lambda wc: scene_dir(wc.scene),
     output:
         video=f"{RESULTS}/clips/{{scene}}/{{primitive}}/clip.mp4",
@@ -15,7 +15,7 @@ rule render_clip:
         f"{RESULTS}/benchmarks/render_clip/{{scene}}/{{primitive}}.tsv"
     params:
         out=lambda wc, output: os.path.dirname(output.video),
-        opts=cli_set("render"),
+        opts=lambda wc: cli_set("render", **render_extra(wc.scene)),
         gpu=gpu_prefix("render_clip"),
     threads: job_threads("render_clip")
     resources:

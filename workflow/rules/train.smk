@@ -5,10 +5,14 @@
 #   launch    a command put before `lionlora` (e.g. "accelerate launch --multi_gpu --num_processes 4")
 #   (model "demo" is the tiny random-init model written by `lionlora demo-model`)
 # config["generate"]: the options of `lionlora generate` (lionlora.apps.generate.GenerateConfig) plus
-#   methods     lionlora | vanilla (Fig. 2) | adapter_scale (Fig. 10) | base (CogVideoX without LoRA)
+#   methods     lionlora | vanilla (Fig. 2) | adapter_scale (Fig. 10) | base (CogVideoX without LoRA);
+#               vanilla and adapter_scale use plain LoRAs (`lionlora train --variant plain`, no scaling
+#               token) trained on the same pairs into RESULTS/lora_plain/{name}, as the paper ran them
 #   primitives  clips to condition on: RESULTS/clips/{scene}/{primitive}/ (fused ones joined with '+')
 #   scale       the scaling value S of every LoRA (and of the GT cameras written beside each video)
-#   prompt      the text prompt
+#   prompt      the text prompt template ({scene}: the scene's name); a scene listed in
+#               scenes.captions (CSV scene,prompt) gets its caption instead, in training pairs too
+# Videos are generated from the held-out evaluation scenes only (common.smk: eval_scene_ids).
 
 
 rule demo_model:
@@ -32,16 +36,17 @@ rule train_lora:
         manifest=f"{RESULTS}/pairs/manifest.csv",
         model=lora_model_input,
     output:
-        adapter=f"{RESULTS}/lora/{{name}}/adapter.safetensors",
-        config=f"{RESULTS}/lora/{{name}}/adapter.json",
+        adapter=f"{RESULTS}/{{lora_dir}}/{{name}}/adapter.safetensors",
+        config=f"{RESULTS}/{{lora_dir}}/{{name}}/adapter.json",
     log:
-        f"{RESULTS}/logs/train/{{name}}.log",
+        f"{RESULTS}/logs/train/{{lora_dir}}/{{name}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train_lora/{{name}}.tsv"
+        f"{RESULTS}/benchmarks/train_lora/{{lora_dir}}/{{name}}.tsv"
     params:
         launch=config["train"]["launch"],
         model=lora_model(),
         out=lambda wc, output: os.path.dirname(output.adapter),
+        variant=lambda wc: lora_variant(wc.lora_dir),
         opts=cli_set("train", skip=("model",)),
         gpu=gpu_prefix("train_lora"),
     threads: job_threads("train_lora")
@@ -51,14 +56,17 @@ rule train_lora:
         software_env("train_lora")
     shell:
         "{params.gpu} {params.launch} lionlora -q --threads {threads} train --model {params.model} "
-        "--manifest {input.manifest} --lora {wildcards.name} --out {params.out} {params.opts} > {log} 2>&1"
+        "--manifest {input.manifest} --lora {wildcards.name} --out {params.out} --variant {params.variant} "
+        "{params.opts} > {log} 2>&1"
 
 
 rule generate_video:
     input:
         clip=f"{RESULTS}/clips/{{scene}}/{{primitive}}/clip.mp4",
         cameras=f"{RESULTS}/clips/{{scene}}/{{primitive}}/cameras.json",
-        adapters=lambda wc: [f"{RESULTS}/lora/{n}/adapter.safetensors" for n in video_loras(wc.method, wc.primitive)],
+        adapters=lambda wc: [
+            f"{adapter_dir(n, wc.method)}/adapter.safetensors" for n in video_loras(wc.method, wc.primitive)
+        ],
         model=lora_model_input,
     output:
         video=f"{RESULTS}/generated/{{method}}/{{scene}}__{{primitive}}/clip.mp4",
@@ -71,7 +79,7 @@ rule generate_video:
         model=lora_model(),
         loras=lora_args,
         flags=lambda wc: METHOD_FLAGS[wc.method],
-        prompt=shlex.quote(config["generate"]["prompt"]),
+        prompt=lambda wc: shlex.quote(scene_prompt_of(wc.scene)),
         opts=cli_set("generate"),
         gpu=gpu_prefix("generate_video"),
     threads: job_threads("generate_video")
@@ -130,5 +138,6 @@ rule analyze_loras:
 if demo_model():
     ALL_TARGETS.append(f"{RESULTS}/models/tiny")
 ALL_TARGETS.extend(f"{RESULTS}/lora/{n}/adapter.safetensors" for n in config["train"]["adapters"])
+check_generation_prompts()
 if len(config["train"]["adapters"]) >= 2:
     ALL_TARGETS.append(f"{RESULTS}/figures/lora_analysis/summary.json")
