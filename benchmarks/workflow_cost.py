@@ -76,12 +76,15 @@ def planned_jobs(n_scenes: int, tmp: Path) -> tuple[dict[str, int], set[str]]:
     """Jobs per rule of the paper config with `n_scenes` stand-in DL3DV scenes (a dry run), GPU rules."""
     root = tmp / f"dl3dv{n_scenes}"
     hashes = [f"{i:064x}" for i in range(1, n_scenes + 1)]
-    for h in hashes:
+    held_out = f"{10_000:064x}"  # one evaluation scene, disjoint from the training list
+    for h in [*hashes, held_out]:
         (root / "1K" / h).mkdir(parents=True, exist_ok=True)
         (root / "1K" / h / "transforms.json").write_text("{}")
     (tmp / f"list{n_scenes}.csv").write_text("hash,batch\n" + "".join(f"{h},1K\n" for h in hashes))
+    (tmp / f"eval{n_scenes}.csv").write_text(f"hash,batch\n{held_out},1K\n")
     (tmp / f"local{n_scenes}.yaml").write_text(
-        f"results: {tmp}/r\nscenes:\n  source: dl3dv\n  dl3dv:\n    root: {root}\n    hash_list: {tmp}/list{n_scenes}.csv\n"
+        f"results: {tmp}/r\nscenes:\n  source: dl3dv\n  dl3dv:\n    root: {root}\n"
+        f"    hash_list: {tmp}/list{n_scenes}.csv\n    eval_hash_list: {tmp}/eval{n_scenes}.csv\n"
     )
     out = subprocess.run(
         [str(SNAKEMAKE), "-n", "--configfile", "configs/paper.yaml", str(tmp / f"local{n_scenes}.yaml")],
