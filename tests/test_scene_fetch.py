@@ -263,12 +263,20 @@ def test_a_scene_without_batch_is_reported(tmp_path):
 # -- the workflow: rule scene_fetch in the paper config ------------------------------------------
 
 
-def paper_overrides(tmp_path, root: Path, rows: list[tuple[str, str]]) -> Path:
+EVAL_HASH = "0123456789abcdef0123456789abcdee"  # the held-out evaluation scene (scenes.dl3dv.eval_hash_list), already on disk
+
+
+def paper_overrides(tmp_path, root: Path, rows: list[tuple[str, str]], scene_dir: Path) -> Path:
+    import shutil
+
     write_hashes(tmp_path / "scenes.csv", rows)
+    write_hashes(tmp_path / "eval.csv", [("1K", EVAL_HASH)])
+    shutil.copytree(scene_dir, root / "1K" / EVAL_HASH)
     over = tmp_path / "over.yaml"
     over.write_text(
         f"results: {tmp_path / 'results'}\n"
-        f"scenes:\n  dl3dv: {{root: {root}, hash_list: {tmp_path / 'scenes.csv'}, fetch: {{resolution: 960P}}}}\n"
+        f"scenes:\n  dl3dv: {{root: {root}, hash_list: {tmp_path / 'scenes.csv'}, "
+        f"eval_hash_list: {tmp_path / 'eval.csv'}, fetch: {{resolution: 960P}}}}\n"
     )
     return over
 
@@ -289,7 +297,7 @@ def test_paper_config_plans_fetch_only_for_missing_scenes(tmp_path, scene_dir):
     present = [("1K", H["good"]), ("1K", H["other"])]
     for batch, h in present:
         shutil.copytree(scene_dir, root / batch / h)
-    over = paper_overrides(tmp_path, root, [*present, ("2K", H["missing"])])
+    over = paper_overrides(tmp_path, root, [*present, ("2K", H["missing"])], scene_dir)
 
     out = snakemake(over, "-n", "--cores", "8", "--resources", "downloads=4")
 
@@ -298,8 +306,8 @@ def test_paper_config_plans_fetch_only_for_missing_scenes(tmp_path, scene_dir):
     counts = {k: int(v) for k, v in re.findall(r"^(\w+)\s+(\d+)$", text, re.M)}
     assert "scene_fetch" in counts, text[-3000:]
     assert counts["scene_fetch"] == 1
-    assert counts["scene_check"] == counts["reconstruct"] == 3
-    assert counts["render_clip"] == 3 * 14  # 8 primitives + 6 fused per scene
+    assert counts["scene_check"] == counts["reconstruct"] == 4  # 3 training scenes + 1 evaluation scene
+    assert counts["render_clip"] == 4 * 14  # 8 primitives + 6 fused per scene
     assert f"wildcards: batch=2K, hash={H['missing']}" in text
 
 
@@ -309,7 +317,7 @@ def test_workflow_fetches_missing_scenes_one_transfer_at_a_time(hub, tmp_path, s
         hub.files[(REPO_960, f"{batch}/{h}.zip")] = HubFile(dl3dv_zip(scene_zip, h))
     hub.pace = 0.02
     root = tmp_path / "DL3DV"
-    over = paper_overrides(tmp_path, root, rows)
+    over = paper_overrides(tmp_path, root, rows, scene_dir)
     targets = [str(root / b / h) for b, h in rows]
 
     out = snakemake(over, *targets, "--cores", "2", "--resources", "downloads=1", env=env_for(hub, tmp_path))
