@@ -263,7 +263,9 @@ def test_a_scene_without_batch_is_reported(tmp_path):
 # -- the workflow: rule scene_fetch in the paper config ------------------------------------------
 
 
-EVAL_HASH = "0123456789abcdef0123456789abcdee"  # the held-out evaluation scene (scenes.dl3dv.eval_hash_list), already on disk
+EVAL_HASH = (
+    "0123456789abcdef0123456789abcdee"  # the held-out evaluation scene (scenes.dl3dv.eval_hash_list), already on disk
+)
 
 
 def paper_overrides(tmp_path, root: Path, rows: list[tuple[str, str]], scene_dir: Path) -> Path:
