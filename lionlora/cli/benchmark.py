@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lionlora.cli.lora import add_adapter_scale_flag
 from lionlora.config import add_config_options
 
 
@@ -57,13 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the adapter scale of a plain LoRA (default 1; repeatable)",
     )
     g.add_argument("--out", type=Path, required=True, help="output folder: {sample}.mp4 per sample")
-    g.add_argument(
-        "--adapter-scale",
-        dest="cfg_adapter_scale",
-        action="store_const",
-        const=True,
-        help="baseline of Fig. 10: S multiplies the LoRA output; no scaling token",
-    )
+    add_adapter_scale_flag(g)
     add_config_options(g, GenerateConfig, skip=("adapter_scale", "cameras_scale"))
     g.set_defaults(func=_generate, out_kind="folder")
 

@@ -47,13 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         const="vanilla",
         help="baseline of Fig. 2: vanilla fusion (eq. 3), joint attention, no norm consistency",
     )
-    g.add_argument(
-        "--adapter-scale",
-        dest="cfg_adapter_scale",
-        action="store_const",
-        const=True,
-        help="baseline of Fig. 10: S multiplies the LoRA output; no scaling token",
-    )
+    add_adapter_scale_flag(g)
     add_config_options(g, GenerateConfig, skip=("adapter_scale",))
     g.set_defaults(func=_generate, out_kind="file")
 
@@ -137,3 +131,14 @@ def _analyze(args: argparse.Namespace) -> int:
     keys = [k for k in s if k.startswith("cosine_")]
     print(f"{args.out}: {s['samples']} samples; " + ", ".join(f"{k}={s[k]:.3f}" for k in keys))
     return 0
+
+
+def add_adapter_scale_flag(parser: argparse.ArgumentParser) -> None:
+    """``--adapter-scale``: the Fig. 10 baseline (GenerateConfig.adapter_scale), shared by the generating commands."""
+    parser.add_argument(
+        "--adapter-scale",
+        dest="cfg_adapter_scale",
+        action="store_const",
+        const=True,
+        help="baseline of Fig. 10: S multiplies the LoRA output; no scaling token",
+    )
