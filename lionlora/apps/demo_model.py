@@ -69,15 +69,41 @@ class TinyModelConfig:
     text_tokens: int = opt(16, "text sequence length (max_text_seq_length)")
     text_dim: int = opt(32, "T5 width")
     latent_channels: int = opt(4, "VAE latent channels")
+    vae_channels: list[int] = opt(
+        [8, 8, 16, 16], "VAE block widths; spatial compression 2^(blocks - 1) (CogVideoX-5B: 128, 256, 256, 512)"
+    )
+    temporal_compression: int = opt(4, "VAE and transformer temporal compression: 1, 2 or 4 (CogVideoX: 4)")
+    patch_size: int = opt(2, "transformer patch size in latent pixels (CogVideoX: 2)")
     vocab_size: int = opt(64, "SentencePiece vocabulary size (an upper bound)")
 
+    @property
+    def spatial_compression(self) -> int:
+        return 2 ** (len(self.vae_channels) - 1)
+
     def __post_init__(self) -> None:
+        if len(self.vae_channels) < 1 or any(int(c) < 1 or int(c) % 4 for c in self.vae_channels):
+            raise ConfigError("TinyModelConfig", "vae_channels", "positive multiples of 4", got=self.vae_channels)
         if self.height % 16 or self.width % 16 or self.height <= 0 or self.width <= 0:
             raise ConfigError(
                 "TinyModelConfig", "height/width", "positive multiples of 16", got=(self.height, self.width)
             )
         if not is_4k_plus_1(self.frames):
             raise ConfigError("TinyModelConfig", "frames", "4k + 1 frames", got=self.frames)
+        if self.temporal_compression not in (1, 2, 4) or 2 ** (len(self.vae_channels) - 1) < self.temporal_compression:
+            raise ConfigError(
+                "TinyModelConfig",
+                "temporal_compression",
+                "1, 2 or 4, at most the spatial compression 2^(len(vae_channels) - 1)",
+                got=(self.temporal_compression, self.vae_channels),
+            )
+        unit = self.spatial_compression * self.patch_size
+        if self.height % unit or self.width % unit or self.patch_size < 1:
+            raise ConfigError(
+                "TinyModelConfig",
+                "height/width/patch_size",
+                f"sizes divisible by spatial compression x patch size = {unit}",
+                got=(self.height, self.width, self.patch_size),
+            )
         if self.head_dim % 8 or self.head_dim <= 0:
             raise ConfigError("TinyModelConfig", "head_dim", "a positive multiple of 8", got=self.head_dim)
         if self.layers < 1 or self.heads < 1 or self.text_tokens < 2:
@@ -143,16 +169,19 @@ def build_tiny_pipeline(cfg: TinyModelConfig | None = None):
             eos_token_id=1,
         )
     ).eval()
+    blocks = len(cfg.vae_channels)
     vae = AutoencoderKLCogVideoX(
-        block_out_channels=(8, 8, 16, 16),
+        down_block_types=("CogVideoXDownBlock3D",) * blocks,
+        up_block_types=("CogVideoXUpBlock3D",) * blocks,
+        block_out_channels=tuple(int(c) for c in cfg.vae_channels),
         latent_channels=cfg.latent_channels,
         layers_per_block=1,
         norm_num_groups=4,
-        temporal_compression_ratio=4,
+        temporal_compression_ratio=cfg.temporal_compression,
         sample_height=cfg.height,
         sample_width=cfg.width,
     ).eval()
-    spatial = 2 ** (len(vae.config.block_out_channels) - 1)
+    spatial = cfg.spatial_compression
     transformer = CogVideoXTransformer3DModel(
         num_attention_heads=cfg.heads,
         attention_head_dim=cfg.head_dim,
@@ -164,7 +193,8 @@ def build_tiny_pipeline(cfg: TinyModelConfig | None = None):
         sample_width=cfg.width // spatial,
         sample_height=cfg.height // spatial,
         sample_frames=cfg.frames,
-        patch_size=2,
+        temporal_compression_ratio=cfg.temporal_compression,
+        patch_size=cfg.patch_size,
         max_text_seq_length=cfg.text_tokens,
         use_rotary_positional_embeddings=True,
         use_learned_positional_embeddings=True,

@@ -159,7 +159,8 @@ def diffusion_loss(
 
     Args:
         model: :class:`~lionlora.lora.lion.LionLoRA` (possibly wrapped by accelerate), with the
-            adapter activated by the caller (around the backward pass too).
+            adapter activated by the caller (around the backward pass too), or a bare
+            ``CogVideoXTransformer3DModel`` (pretraining).
         batch: ``latents`` ``[B, T, C, h, w]``, ``image_latents`` ``[B, T, C, h, w]`` (padded),
             ``prompt_embeds`` ``[B, L, D]``.
         generator: CPU generator of the noise and timesteps.
@@ -177,7 +178,8 @@ def diffusion_loss(
     target = noise_scheduler.get_velocity(x0, noise, timesteps)
     inputs = torch.cat([noisy, batch["image_latents"]], dim=2)
     ofs = None
-    transformer = getattr(model, "module", model).transformer
+    net = getattr(model, "module", model)
+    transformer = getattr(net, "transformer", net)  # a LionLoRA wrapper or the transformer itself
     if transformer.config.ofs_embed_dim:
         ofs = inputs.new_full((n,), 2.0)
     pred = model(

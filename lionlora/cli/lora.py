@@ -51,8 +51,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_options(g, GenerateConfig, skip=("adapter_scale",))
     g.set_defaults(func=_generate, out_kind="file")
 
-    d = sub.add_parser("demo-model", help="write a tiny random-init CogVideoX I2V pipeline (save_pretrained)")
+    d = sub.add_parser(
+        "demo-model",
+        help="write a tiny CogVideoX I2V pipeline (save_pretrained): random-init, or --pretrain on the embedded room",
+    )
     d.add_argument("--out", type=Path, required=True, help="output folder")
+    d.add_argument(
+        "--pretrain",
+        action="store_true",
+        help="train it on CPU on clips of the embedded room along random camera paths (options: PretrainConfig, "
+        "--config/--set; without it the options are TinyModelConfig's)",
+    )
     add_config_options(d, TinyModelConfig)
     d.set_defaults(func=_demo_model, out_kind="folder")
 
@@ -110,6 +119,19 @@ def _demo_model(args: argparse.Namespace) -> int:
     from lionlora.apps.demo_model import TinyModelConfig, save_tiny_model
     from lionlora.config import config_from_args
 
+    if args.pretrain:
+        from lionlora.apps.pretrain import PretrainConfig, pretrain
+        from lionlora.config import load_config
+
+        # the model-size flags (--height, --layers, ...) are TinyModelConfig's: they set model.*
+        flags = [f"model.{k[4:]}={v}" for k, v in vars(args).items() if k.startswith("cfg_") and v is not None]
+        cfg = load_config(PretrainConfig, args.config, overrides=flags + list(args.overrides))
+        s = pretrain(cfg, args.out)
+        print(
+            f"{args.out}: tiny CogVideoX I2V pretrained in {s['seconds']['total']:.0f} s, VAE held-out PSNR "
+            f"{s['vae_held_out_psnr']:.2f} dB, v-loss {s['transformer_first_loss']:.4f} -> {s['transformer_final_loss']:.4f}"
+        )
+        return 0
     out = save_tiny_model(args.out, config_from_args(TinyModelConfig, args))
     print(f"{out}: tiny CogVideoX I2V pipeline")
     return 0

@@ -110,6 +110,17 @@ def relative_poses(name: str, n_frames: int, median_depth: float, cfg: Trajector
     return M
 
 
+def primitive_motion(
+    name: str, scales: np.ndarray, median_depth: float, cfg: TrajectoryConfig | None = None
+) -> np.ndarray:
+    """Relative poses ``[len(scales), 4, 4]`` of primitive ``name`` at motion parameters ``scales`` in [0, 1].
+
+    ``scales = 1`` is the pose a full clip ends at; a clip at scale S covers ``[0, S]``.
+    """
+    cfg = cfg or TrajectoryConfig()
+    return _motion(parse_primitive(name), np.asarray(scales, dtype=np.float64), float(median_depth), cfg)
+
+
 def primitive_trajectory(
     name: str,
     start_c2w: np.ndarray,

@@ -1,0 +1,357 @@
+"""Pretraining the tiny CogVideoX image-to-video model on the embedded room (``demo-model --pretrain``).
+
+The data are clips ray-cast exactly from the embedded room along random smooth camera paths
+(:mod:`lionlora.pipelines.synth.paths`: translations, forward motion, orbits and turns of random
+direction and size, and still clips; paths near a camera primitive are rejected). Two phases:
+
+1. **VAE.** diffusers' ``AutoencoderKLCogVideoX`` at the size of :class:`TinyModelConfig`
+   (by default 2x spatial and 2x temporal compression into 12 channels: the latent holds as many
+   numbers as the pixels, so that the decoder can stay sharp enough for SIFT), trained on
+   ``vae_frames``-frame windows with an L1 reconstruction loss and a small KL term. Its
+   ``scaling_factor`` is then set to 1 / std of the training latents.
+2. **Transformer.** ``CogVideoXTransformer3DModel`` trained from scratch with the v-prediction
+   loss of :func:`lionlora.apps.train.diffusion_loss`, the clip's first-frame latent on the
+   channels (I2V), the prompt's T5 embedding replaced by the negative prompt's with probability
+   ``text_dropout`` (so that classifier-free guidance has an unconditional branch), and random
+   horizontal flips.
+
+The pipeline is written with ``save_pretrained`` beside ``pretrain.json`` (losses, held-out VAE
+PSNR, timings, the data's path kinds and their smallest distance to a primitive) and a loss plot;
+:func:`lionlora.apps.model.load_pipeline` reads it like CogVideoX-5B-I2V. Everything is seeded:
+the same config gives the same weights on the same machine and thread count.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lionlora.apps.demo_model import TinyModelConfig, build_tiny_pipeline
+from lionlora.config import opt
+from lionlora.errors import ConfigError
+from lionlora.pipelines.synth.paths import MOVING, PathConfig, primitive_distance, sample_path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PretrainModelConfig(TinyModelConfig):
+    """:class:`TinyModelConfig` with the pretrained demo model's sizes as defaults.
+
+    64x96 pixels and 17 frames are the smallest sizes at which the project's SfM evaluation
+    registers ground-truth renders of the embedded room reliably (docs/method.md). The VAE
+    compresses 2x in space and time into 12 channels; 4x4 latent patches make 96 tokens a latent
+    frame, 864 a clip.
+    """
+
+    height: int = opt(64, "native video height in pixels")
+    width: int = opt(96, "native video width in pixels")
+    frames: int = opt(17, "native number of frames")
+    heads: int = opt(4, "attention heads of the transformer")
+    head_dim: int = opt(32, "channels per head (a multiple of 8 for the 3D RoPE)")
+    layers: int = opt(4, "transformer blocks")
+    latent_channels: int = opt(12, "VAE latent channels")
+    vae_channels: list[int] = opt([16, 32], "VAE block widths; spatial compression 2^(blocks - 1)")
+    temporal_compression: int = opt(2, "VAE and transformer temporal compression")
+    patch_size: int = opt(4, "transformer patch size in latent pixels")
+
+
+@dataclass
+class PretrainConfig:
+    """Data, sizes and schedules of :func:`pretrain` (the defaults are the demo's)."""
+
+    model: PretrainModelConfig = field(default_factory=PretrainModelConfig)
+    paths: PathConfig = field(default_factory=PathConfig)
+    scene_seed: int = opt(0, "embedded room (lionlora scene synth --set seed)")
+    fov_x_deg: float = opt(68.0, "horizontal field of view of the pretraining clips, degrees")
+    clips: int = opt(240, "training clips (random paths)")
+    holdout_clips: int = opt(8, "held-out clips for the VAE's PSNR and the transformer's eval loss")
+    supersample: int = opt(1, "ray-casting anti-aliasing factor")
+    prompt: str = opt("a room with boxes and posters on the walls", "caption of every pretraining clip")
+    negative_prompt: str = opt("", "the unconditional prompt (classifier-free guidance's negative prompt)")
+    seed: int = opt(0, "seed of the paths, the weights and every training draw")
+    vae_steps: int = opt(300, "VAE optimisation steps")
+    vae_batch_size: int = opt(4, "VAE windows per step")
+    vae_frames: int = opt(5, "frames per VAE training window (1 + k x temporal compression)")
+    vae_learning_rate: float = opt(1e-3, "VAE AdamW learning rate")
+    kl_weight: float = opt(1e-6, "weight of the VAE's KL term (per latent element, summed)")
+    steps: int = opt(300, "transformer optimisation steps")
+    batch_size: int = opt(8, "clips per transformer step")
+    learning_rate: float = opt(5e-4, "transformer AdamW learning rate (constant after warm-up)")
+    warmup_steps: int = opt(20, "linear learning-rate warm-up steps")
+    text_dropout: float = opt(0.1, "probability of the negative prompt in place of the caption")
+    flip: bool = opt(True, "random horizontal flips of whole clips")
+    device: str = opt("cpu", "torch device (cpu, cuda)")
+
+    def __post_init__(self) -> None:
+        if self.clips < 1 or self.holdout_clips < 1:
+            raise ConfigError(
+                "PretrainConfig", "clips/holdout_clips", "at least 1 each", got=(self.clips, self.holdout_clips)
+            )
+        t = self.model.temporal_compression
+        if (self.vae_frames - 1) % t or self.vae_frames > self.model.frames:
+            raise ConfigError(
+                "PretrainConfig",
+                "vae_frames",
+                f"1 + k x {t} frames, at most model.frames = {self.model.frames}",
+                got=self.vae_frames,
+            )
+        if min(self.vae_steps, self.steps) < 0 or min(self.vae_batch_size, self.batch_size) < 1:
+            raise ConfigError(
+                "PretrainConfig",
+                "steps/batch sizes",
+                "steps >= 0 and batch sizes >= 1",
+                got=(self.vae_steps, self.steps, self.vae_batch_size, self.batch_size),
+            )
+        if not 0.0 <= self.text_dropout < 1.0:
+            raise ConfigError("PretrainConfig", "text_dropout", "a probability in [0, 1)", got=self.text_dropout)
+
+
+@dataclass
+class PretrainData:
+    """Clips ``[N, F, H, W, 3]`` uint8 with their cameras ``[N, F, 4, 4]`` and path kinds."""
+
+    video: np.ndarray
+    c2w: np.ndarray
+    kinds: list[str]
+    primitive_distance: list[float]
+
+
+def render_clips(cfg: PretrainConfig, count: int, seed: int) -> PretrainData:
+    """``count`` clips of the embedded room along accepted random paths (seeded by ``seed``)."""
+    from tqdm.auto import tqdm
+
+    from lionlora.geometry.camera import Intrinsics
+    from lionlora.pipelines.synth import build_room, render_view
+
+    m = cfg.model
+    room = build_room(cfg.scene_seed)
+    K = Intrinsics.from_fov(cfg.fov_x_deg, m.width, m.height)
+    small = K.scaled(max(m.width // 4, 8), max(m.height // 4, 8))
+
+    def depth(c2w: np.ndarray) -> np.ndarray:
+        return render_view(room, c2w, small, supersample=1)[1]
+
+    def median_depth(c2w: np.ndarray) -> float:
+        d = depth(c2w)
+        return float(np.median(d[np.isfinite(d)])) if np.isfinite(d).any() else math.nan
+
+    def clearance(c2w: np.ndarray) -> float:
+        d = depth(c2w)
+        return float(d.min()) if np.isfinite(d).all() else 0.0
+
+    rng = np.random.default_rng(seed)
+    videos, poses, kinds, dists = [], [], [], []
+    for _ in tqdm(range(count), desc="pretraining clips", unit="clip"):
+        c2w, kind = sample_path(rng, m.frames, median_depth, clearance, cfg.paths)
+        videos.append(np.stack([render_view(room, c, K, supersample=cfg.supersample)[0] for c in c2w]))
+        poses.append(c2w)
+        kinds.append(kind)
+        rel = np.linalg.inv(c2w[0])[None] @ c2w
+        dists.append(
+            primitive_distance(rel, median_depth(c2w[0]), cfg.paths.trajectory) if kind == MOVING else math.nan
+        )
+    return PretrainData(np.stack(videos), np.stack(poses), kinds, dists)
+
+
+def _to_tensor(video: np.ndarray):
+    """uint8 ``[N, F, H, W, 3]`` -> float ``[N, 3, F, H, W]`` in [-1, 1]."""
+    import torch
+
+    return torch.from_numpy(video).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
+
+
+def _lr_lambda(warmup: int):
+    return lambda step: min(1.0, (step + 1) / warmup) if warmup > 0 else 1.0
+
+
+def train_vae(vae, clips, held_out, cfg: PretrainConfig, gen) -> dict:
+    """Fit ``vae`` to random windows of ``clips`` (``[N, 3, F, H, W]``); returns losses and held-out PSNR."""
+    import torch
+    from tqdm.auto import tqdm
+
+    vae.train()
+    opt_ = torch.optim.AdamW(vae.parameters(), lr=cfg.vae_learning_rate)
+    n, frames = clips.shape[0], clips.shape[2]
+    losses = []
+    for _ in tqdm(range(cfg.vae_steps), desc="VAE", unit="step"):
+        idx = torch.randint(0, n, (cfg.vae_batch_size,), generator=gen)
+        start = int(torch.randint(0, frames - cfg.vae_frames + 1, (1,), generator=gen))
+        x = clips[idx, :, start : start + cfg.vae_frames]
+        posterior = vae.encode(x).latent_dist
+        z = posterior.mean + posterior.std * torch.randn(posterior.mean.shape, generator=gen)
+        recon = vae.decode(z).sample
+        loss = (recon - x).abs().mean() + cfg.kl_weight * posterior.kl().mean()
+        opt_.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_.step()
+        losses.append(loss.item())
+    vae.eval()
+    with torch.no_grad():
+        latents = encode(vae, clips)
+        recon = torch.cat([vae.decode(encode(vae, held_out[i : i + 1])).sample for i in range(len(held_out))])
+    mse = float(((recon.clamp(-1, 1) - held_out) / 2).pow(2).mean())
+    std = float(latents.std())
+    vae.register_to_config(scaling_factor=1.0 / std)
+    return {"losses": losses, "held_out_psnr": 10 * math.log10(1.0 / max(mse, 1e-12)), "latent_std": std}
+
+
+def encode(vae, clips, batch: int = 8):
+    """Posterior means ``[N, C, T, h, w]`` of ``clips`` ``[N, 3, F, H, W]`` (unscaled)."""
+    import torch
+
+    with torch.no_grad():
+        return torch.cat([vae.encode(clips[i : i + batch]).latent_dist.mode() for i in range(0, len(clips), batch)])
+
+
+def clip_latents(vae, clips, gen, flip: bool, batch: int = 8) -> dict:
+    """Scaled clip and first-frame latents of every clip (and of its mirror image when ``flip``),
+    drawn from the VAE posterior like diffusers' CogVideoX I2V pipeline draws them.
+
+    Returns ``latents`` ``[N', T, C, h, w]`` and ``image_latents`` ``[N', 1, C, h, w]``.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    factor = vae.config.scaling_factor
+
+    def draw(x):
+        dist = vae.encode(x).latent_dist
+        return (dist.mean + dist.std * torch.randn(dist.mean.shape, generator=gen).to(dist.mean)) * factor
+
+    variants = [clips, clips.flip(-1)] if flip else [clips]
+    latents, images = [], []
+    with torch.no_grad():
+        for v, data in enumerate(variants):
+            for i in tqdm(range(0, len(data), batch), desc=f"latents {v + 1}/{len(variants)}", unit="batch"):
+                x = data[i : i + batch]
+                latents.append(draw(x).permute(0, 2, 1, 3, 4))
+                images.append(draw(x[:, :, :1]).permute(0, 2, 1, 3, 4))
+    return {"latents": torch.cat(latents), "image_latents": torch.cat(images)}
+
+
+def train_transformer(pipe, data: dict, prompts: dict, cfg: PretrainConfig, gen) -> list[float]:
+    """v-prediction training of ``pipe.transformer`` on ``data`` (from :func:`clip_latents`)."""
+    import torch
+    from tqdm.auto import tqdm
+
+    from lionlora.apps.train import collate, diffusion_loss
+
+    m = cfg.model
+    transformer = pipe.transformer
+    transformer.train()
+    opt_ = torch.optim.AdamW(transformer.parameters(), lr=cfg.learning_rate, weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt_, _lr_lambda(cfg.warmup_steps))
+    latent_frames = (m.frames - 1) // m.temporal_compression + 1
+    rope = pipe._prepare_rotary_positional_embeddings(m.height, m.width, latent_frames, torch.device(cfg.device))
+    n = data["latents"].shape[0]
+    losses = []
+    bar = tqdm(range(cfg.steps), desc="transformer", unit="step")
+    for _ in bar:
+        idx = torch.randint(0, n, (cfg.batch_size,), generator=gen).tolist()
+        drop = (torch.rand(cfg.batch_size, generator=gen) < cfg.text_dropout).tolist()
+        samples = [{"latents": data["latents"][i], "image_latents": data["image_latents"][i]} for i in idx]
+        embeds = [prompts["negative" if d else "prompt"] for d in drop]
+        batch = collate(samples, embeds, cfg.device, torch.float32)
+        loss = diffusion_loss(transformer, pipe.scheduler, batch, gen, rope)
+        opt_.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(transformer.parameters(), 1.0)
+        opt_.step()
+        sched.step()
+        losses.append(loss.item())
+        bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
+    transformer.eval()
+    return losses
+
+
+def _prompt_embeds(pipe, cfg: PretrainConfig) -> dict:
+    import torch
+
+    with torch.no_grad():
+        pos, neg = pipe.encode_prompt(
+            cfg.prompt,
+            cfg.negative_prompt,
+            do_classifier_free_guidance=True,
+            max_sequence_length=cfg.model.text_tokens,
+            device=torch.device(cfg.device),
+        )
+    return {"prompt": pos[0].float(), "negative": neg[0].float()}
+
+
+def pretrain(cfg: PretrainConfig, out: str | Path) -> dict:
+    """Render the data, train the VAE then the transformer, and write the pipeline to ``out``.
+
+    Returns the summary written to ``out/pretrain.json``.
+    """
+    import torch
+
+    from lionlora.config import dump_config, to_dict
+    from lionlora.io.files import atomic_dir, write_json
+
+    out = Path(out)
+    t0 = time.perf_counter()
+    train_data = render_clips(cfg, cfg.clips, cfg.seed)
+    held_out = render_clips(cfg, cfg.holdout_clips, cfg.seed + 1)
+    t_data = time.perf_counter()
+    pipe = build_tiny_pipeline(cfg.model)
+    pipe.to(cfg.device)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    clips, held = _to_tensor(train_data.video).to(cfg.device), _to_tensor(held_out.video).to(cfg.device)
+    vae_summary = train_vae(pipe.vae, clips, held, cfg, gen)
+    t_vae = time.perf_counter()
+    latents = clip_latents(pipe.vae, clips, gen, cfg.flip)
+    prompts = _prompt_embeds(pipe, cfg)
+    losses = train_transformer(pipe, latents, prompts, cfg, gen)
+    t_tr = time.perf_counter()
+    kinds = {k: train_data.kinds.count(k) for k in sorted(set(train_data.kinds))}
+    dists = [d for d in train_data.primitive_distance if math.isfinite(d)]
+    summary = {
+        "clips": cfg.clips,
+        "path_kinds": kinds,
+        "min_primitive_distance": min(dists) if dists else None,
+        "min_primitive_distance_threshold": cfg.paths.min_primitive_distance,
+        "vae_final_loss": float(np.mean(vae_summary["losses"][-20:])) if vae_summary["losses"] else None,
+        "vae_held_out_psnr": vae_summary["held_out_psnr"],
+        "vae_scaling_factor": 1.0 / vae_summary["latent_std"],
+        "transformer_first_loss": float(np.mean(losses[:20])) if losses else None,
+        "transformer_final_loss": float(np.mean(losses[-20:])) if losses else None,
+        "seconds": {
+            "data": t_data - t0,
+            "vae": t_vae - t_data,
+            "transformer": t_tr - t_vae,
+            "total": t_tr - t0,
+        },
+        "threads": torch.get_num_threads(),
+        "config": to_dict(cfg),
+    }
+    with atomic_dir(out, "model_index.json") as tmp:
+        pipe.save_pretrained(tmp, safe_serialization=True)
+        dump_config(cfg.model, tmp / "tiny_model_config.json")
+        write_json(tmp / "pretrain.json", summary)
+        _plot(vae_summary["losses"], losses, tmp / "pretrain_loss.png")
+    log.info("pretrained tiny CogVideoX I2V in %.0f s -> %s", summary["seconds"]["total"], out)
+    return summary
+
+
+def _plot(vae_losses: list[float], losses: list[float], path: Path) -> None:
+    from lionlora.plots import new_axes, save_figure
+
+    fig, axes = new_axes(figsize=(9, 3.2), ncols=2)
+    for ax, values, title in (
+        (axes[0], vae_losses, "VAE (L1 + KL)"),
+        (axes[1], losses, "transformer (v-prediction MSE)"),
+    ):
+        ax.plot(values, lw=0.6, alpha=0.5)
+        if len(values) >= 10:
+            k = max(len(values) // 20, 5)
+            ax.plot(np.arange(k - 1, len(values)), np.convolve(values, np.ones(k) / k, mode="valid"), lw=1.5)
+        ax.set_title(title)
+        ax.set_xlabel("step")
+        ax.set_yscale("log")
+    save_figure(fig, path)

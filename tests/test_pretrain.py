@@ -1,0 +1,114 @@
+"""Pretraining the tiny CogVideoX on the embedded room (``lionlora demo-model --pretrain``).
+
+Its speed and what the pretrained demo reaches (SfM registration, camera errors, linearity) are
+measured by ``benchmarks/demo_learning.py``, not here.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from lionlora.apps.pretrain import PretrainConfig, PretrainModelConfig, pretrain, render_clips
+from lionlora.config import from_dict
+from lionlora.errors import ConfigError
+from lionlora.pipelines.synth.paths import MOVING, STILL, PathConfig, primitive_distance, primitive_names, random_motion
+from lionlora.pipelines.trajectories.primitives import primitive_motion
+
+pytestmark = pytest.mark.usefixtures("torch_single_thread")
+
+
+def _small(**kw) -> PretrainConfig:
+    model = PretrainModelConfig(height=32, width=48, frames=9, heads=2, head_dim=16, layers=2, vae_channels=[8, 16])
+    base = dict(clips=6, holdout_clips=2, vae_steps=8, steps=40, batch_size=4, learning_rate=1e-3, warmup_steps=5)
+    return PretrainConfig(model=model, **{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pretrained") / "model"
+    summary = pretrain(_small(), out)
+    return out, summary
+
+
+def test_pretraining_loss_falls(pretrained):
+    out, summary = pretrained
+    losses = summary["transformer_first_loss"], summary["transformer_final_loss"]
+    assert losses[1] < 0.8 * losses[0], losses
+    on_disk = json.loads((out / "pretrain.json").read_text())
+    assert on_disk["transformer_final_loss"] == pytest.approx(losses[1])
+    assert on_disk["path_kinds"].get(MOVING, 0) + on_disk["path_kinds"].get(STILL, 0) == 6
+    assert (out / "pretrain_loss.png").stat().st_size > 1000
+    # the VAE's scaling factor is 1 / std of its training latents, stored for the pipeline
+    vae_config = json.loads((out / "vae" / "config.json").read_text())
+    assert vae_config["scaling_factor"] == pytest.approx(summary["vae_scaling_factor"])
+    assert vae_config["scaling_factor"] != pytest.approx(1.15258426)  # not diffusers' default
+
+
+def test_saved_model_reloads_and_generates_bit_identically(pretrained):
+    from lionlora.apps.generate import GenerateConfig, VideoGenerator
+
+    out, _ = pretrained
+    image = np.random.default_rng(0).integers(0, 255, (32, 48, 3), dtype=np.uint8)
+    cfg = GenerateConfig(model=str(out), steps=3, seed=3)
+    a = VideoGenerator(cfg, [])(image, "a room")
+    b = VideoGenerator(cfg, [])(image, "a room")  # a second load of the saved folder
+    assert a.shape == (9, 32, 48, 3)
+    assert np.array_equal(a, b)
+    c = VideoGenerator(GenerateConfig(model=str(out), steps=3, seed=4), [])(image, "a room")
+    assert not np.array_equal(a, c)
+
+
+def test_pretraining_is_deterministic_for_a_seed(tmp_path):
+    cfg = _small(clips=2, vae_steps=2, steps=2, batch_size=2, flip=False)
+    a = pretrain(cfg, tmp_path / "a")
+    b = pretrain(cfg, tmp_path / "b")
+    assert a["transformer_final_loss"] == b["transformer_final_loss"]
+    assert a["vae_held_out_psnr"] == b["vae_held_out_psnr"]
+    blob = (tmp_path / "a" / "transformer" / "diffusion_pytorch_model.safetensors").read_bytes()
+    assert blob == (tmp_path / "b" / "transformer" / "diffusion_pytorch_model.safetensors").read_bytes()
+
+
+def test_primitive_distance_detects_every_primitive_at_any_scale():
+    depth = 3.0
+    for name in primitive_names():
+        for s in (0.2, 0.6, 1.0):
+            rel = primitive_motion(name, np.linspace(0.0, s, 17), depth)
+            assert primitive_distance(rel, depth) < 0.02, (name, s)
+    # a pan with a 10-degree turn is not a primitive
+    rel = primitive_motion("pan_left", np.linspace(0.0, 1.0, 17), depth)
+    assert primitive_distance(rel, depth) == 0.0
+    turn = np.radians(10.0)
+    rel[-1, :3, :3] = [[np.cos(turn), 0, np.sin(turn)], [0, 1, 0], [-np.sin(turn), 0, np.cos(turn)]]
+    assert primitive_distance(rel, depth) > 0.1
+
+
+def test_pretraining_paths_never_follow_a_primitive():
+    """Every moving path the sampler accepts is farther than the threshold from every primitive."""
+    cfg = _small(clips=12)
+    data = render_clips(cfg, cfg.clips, seed=5)
+    moving = [d for d, k in zip(data.primitive_distance, data.kinds) if k == MOVING]
+    assert moving and min(moving) >= cfg.paths.min_primitive_distance
+    assert data.video.shape == (12, 9, 32, 48, 3)
+    # the raw distribution does come close to primitives now and then: the rejection is needed
+    rng = np.random.default_rng(0)
+    raw = [primitive_distance(r, 3.0) for r, k in (random_motion(rng, 9, 3.0, PathConfig()) for _ in range(300))]
+    raw = [d for d in raw if d > 0]
+    assert min(raw) < PathConfig().min_primitive_distance
+
+
+def test_still_paths_do_not_move():
+    rng = np.random.default_rng(1)
+    rel, kind = random_motion(rng, 9, 3.0, PathConfig(still_fraction=0.999))
+    assert kind == STILL and np.allclose(rel, np.eye(4))
+
+
+def test_bad_pretrain_config_names_the_field():
+    with pytest.raises(ConfigError, match="vae_frames"):
+        from_dict(PretrainConfig, {"vae_frames": 4})
+    with pytest.raises(ConfigError, match="temporal_compression"):
+        from_dict(PretrainConfig, {"model": {"temporal_compression": 3}})
+    with pytest.raises(ConfigError, match="patch_size"):
+        from_dict(PretrainConfig, {"model": {"patch_size": 32}})
