@@ -174,6 +174,7 @@ JOB_COST = {
     "webvideo_filter": {"demo": (1, 500, 10), "paper": (8, 16000, 240)},
     "pairs": {"demo": (1, 1000, 5), "paper": (1, 4000, 10)},
     "demo_model": {"demo": (1, 1000, 5), "paper": (1, 2000, 5)},
+    "pretrain_model": {"demo": (2, 3000, 15), "paper": (2, 3000, 15)},  # the demo's pretrained tiny model
     "train_lora": {"demo": (1, 3000, 15), "paper": (8, 96000, 4320)},
     "generate_video": {"demo": (1, 1500, 5), "paper": (4, 48000, 15)},
     "generate_motion": {"demo": (1, 1500, 5), "paper": (4, 48000, 15)},
@@ -200,9 +201,12 @@ for _job in config["jobs"]:
         sys.exit(f"config error: {unknown_key_error('config', f'jobs.{_job}', JOB_COST, 'the rules')}")
 
 
+DEMO_MODELS = {"demo": "models/tiny", "pretrained": "models/pretrained"}
+
+
 def demo_model():
-    """True when train.model is the tiny model that `lionlora demo-model` writes."""
-    return stage("train").model == "demo"
+    """True when train.model is a tiny model that `lionlora demo-model` writes (random-init or pretrained)."""
+    return stage("train").model in DEMO_MODELS
 
 
 def uses_gpu(job):
@@ -405,12 +409,12 @@ def lora_variant(lora_dir):
 
 def lora_model():
     """The CogVideoX I2V pipeline: the demo model's folder, or the configured hub id / folder."""
-    return f"{RESULTS}/models/tiny" if demo_model() else stage("train").model
+    return f"{RESULTS}/{DEMO_MODELS[stage('train').model]}" if demo_model() else stage("train").model
 
 
 def lora_model_input(wildcards=None):
     """The demo model as a file dependency (a hub id or an external folder is not built here)."""
-    return [f"{RESULTS}/models/tiny"] if demo_model() else []
+    return [lora_model()] if demo_model() else []
 
 
 def video_loras(method, primitive):

@@ -3,7 +3,8 @@
 # config["train"]: the options of `lionlora train` (lionlora.apps.train.TrainConfig) plus
 #   adapters  the adapters to train: values of the `lora` column of RESULTS/pairs/manifest.csv
 #   launch    a command put before `lionlora` (e.g. "accelerate launch --multi_gpu --num_processes 4")
-#   (model "demo" is the tiny random-init model written by `lionlora demo-model`)
+#   (model "demo" is the tiny random-init model written by `lionlora demo-model`, "pretrained" the tiny
+#   model `lionlora demo-model --pretrain` trains on the embedded room with config["pretrain"])
 # config["generate"]: the options of `lionlora generate` (lionlora.apps.generate.GenerateConfig) plus
 #   methods     lionlora | vanilla (Fig. 2) | adapter_scale (Fig. 10) | base (CogVideoX without LoRA);
 #               vanilla and adapter_scale use plain LoRAs (`lionlora train --variant plain`, no scaling
@@ -29,6 +30,24 @@ rule demo_model:
         software_env("demo_model")
     shell:
         "lionlora -q --threads {threads} demo-model --out {output} > {log} 2>&1"
+
+
+rule pretrain_model:
+    output:
+        directory(f"{RESULTS}/models/pretrained"),
+    log:
+        f"{RESULTS}/logs/pretrain_model.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/pretrain_model.tsv"
+    params:
+        opts=cli_set("pretrain"),
+    threads: job_threads("pretrain_model")
+    resources:
+        **job_resources("pretrain_model"),
+    conda:
+        software_env("pretrain_model")
+    shell:
+        "lionlora -q --threads {threads} demo-model --pretrain --out {output} {params.opts} > {log} 2>&1"
 
 
 rule train_lora:
@@ -136,7 +155,7 @@ rule analyze_loras:
 
 # Targets: the demo model, the adapters and, with two adapters or more, their analysis (Figs. 4-5).
 if demo_model():
-    ALL_TARGETS.append(f"{RESULTS}/models/tiny")
+    ALL_TARGETS.append(lora_model())
 ALL_TARGETS.extend(f"{RESULTS}/lora/{n}/adapter.safetensors" for n in config["train"]["adapters"])
 check_generation_prompts()
 if len(config["train"]["adapters"]) >= 2:
