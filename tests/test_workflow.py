@@ -40,7 +40,7 @@ DEMO_RULES = (
     "webvideo_demo_videos",
     "webvideo_filter",
     "pairs",
-    "demo_model",
+    "pretrain_model",
     "train_lora",
     "analyze_loras",
     "generate_video",
@@ -62,6 +62,20 @@ def test_demo_dry_run_plans_every_stage(tmp_path):
     assert out.returncode == 0, out.stderr + out.stdout
     planned = set(re.findall(r"^(\w+)\s+\d+$", out.stdout, re.M))
     assert set(DEMO_RULES) <= planned, set(DEMO_RULES) - planned
+
+
+def test_demo_base_model_is_pretrained_or_random(tmp_path):
+    """train.model `pretrained` (the demo's) builds models/pretrained with --pretrain and the
+    pretrain section's options; `demo` the random-init models/tiny; every LoRA rule reads that one."""
+    out = snakemake("-n", "-p", "--cores", "2", "--config", f"results={tmp_path}/r")
+    assert out.returncode == 0, out.stderr + out.stdout
+    r = f"{tmp_path}/r"
+    assert f"demo-model --pretrain --out {r}/models/pretrained --set clips=240 --set vae_steps=150" in out.stdout
+    assert set(re.findall(r" train --model (\S+)", out.stdout)) == {f"{r}/models/pretrained"}
+    out = snakemake("-n", "-p", "--cores", "2", "--config", f"results={tmp_path}/r", "train={'model': 'demo'}")
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert f"demo-model --out {r}/models/tiny" in out.stdout and "--pretrain" not in out.stdout
+    assert set(re.findall(r" train --model (\S+)", out.stdout)) == {f"{r}/models/tiny"}
 
 
 def test_schema_rejects_bad_config(tmp_path):
@@ -170,7 +184,7 @@ def test_benchmark_target_builds_suite_generates_and_scores(tmp_path):
         "--prompts configs/demo_captions.csv" in text
     )
     assert (
-        f"benchmark generate --suite {r}/benchmark/suite --model {r}/models/tiny --lora dolly_in={r}/lora/dolly_in:1.0 "
+        f"benchmark generate --suite {r}/benchmark/suite --model {r}/models/pretrained --lora dolly_in={r}/lora/dolly_in:1.0 "
         f"--lora orbit_left={r}/lora/orbit_left:1.0 --lora pan_left={r}/lora/pan_left:1.0 "
         f"--out {r}/benchmark/videos/lionlora" in text
     )

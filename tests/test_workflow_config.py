@@ -75,10 +75,10 @@ def test_train_model_defaults_to_the_dataclass_default(tmp_path):
 
     shutil.copytree(REPO / "workflow", tmp_path / "workflow")
     demo = (REPO / "configs" / "demo.yaml").read_text()
-    assert "\n  model: demo " in demo
+    assert "\n  model: pretrained " in demo
     (tmp_path / "configs").mkdir()
     shutil.copy(REPO / "configs" / "demo_captions.csv", tmp_path / "configs")  # scenes.captions
-    (tmp_path / "configs" / "demo.yaml").write_text(demo.replace("\n  model: demo ", "\n  # model: demo "))
+    (tmp_path / "configs" / "demo.yaml").write_text(demo.replace("\n  model: pretrained ", "\n  # model: pretrained "))
     out = snakemake("-n", "-p", "--config", f"results={tmp_path}/r", cwd=tmp_path)
     assert out.returncode == 0, out.stderr + out.stdout
     models = set(re.findall(r"lionlora -q --threads \d+ train --model (\S+)", out.stdout + out.stderr))
