@@ -265,3 +265,85 @@ def test_rerun_with_one_more_method_reuses_the_cache(run, tmp_path):
     assert rec["timing"]["videos_scored"] == 0 and rec["timing"]["videos_cached"] == 6
     assert (out / "results" / "own" / SAMPLE / "camera.json").stat().st_mtime_ns == before
     assert _per_video(out)["late"]["status"] == "missing"
+
+
+# -- training-scene flags ---------------------------------------------------------------------------
+
+
+def _adapter_trained_on(folder, scenes):
+    """A LiON-LoRA adapter on a one-block CogVideoX transformer, saved with its training scenes."""
+    from diffusers import CogVideoXTransformer3DModel
+
+    from lionlora.lora.config import AdapterConfig
+    from lionlora.lora.io import save_adapter
+    from lionlora.lora.lion import LionLoRA
+
+    model = CogVideoXTransformer3DModel(
+        num_attention_heads=2,
+        attention_head_dim=8,
+        in_channels=8,
+        out_channels=4,
+        time_embed_dim=16,
+        text_embed_dim=16,
+        num_layers=1,
+        sample_width=8,
+        sample_height=8,
+        sample_frames=9,
+        patch_size=2,
+        max_text_seq_length=4,
+    )
+    lion = LionLoRA(model)
+    lion.add_adapter(AdapterConfig(name="truck_right", rank=2, fourier_freqs=2))
+    return save_adapter(lion, "truck_right", folder, extra={"training": {"scenes": scenes}})
+
+
+def test_samples_of_training_scenes_are_flagged(suite, tmp_path, caplog):
+    """An adapter that trained on the suite's scene flags its method (‡, footnote, count, record);
+    a deleted adapter is unknown with a warning; a declared training_scenes.txt flags too; a
+    folder that says nothing flags nothing."""
+    import json
+
+    adapter = _adapter_trained_on(tmp_path / "truck_right", ["room", "attic"])
+    gen, decl, other = (tmp_path / n for n in ("gen", "decl", "other"))
+    for folder in (gen, decl, other):
+        folder.mkdir()
+    loras = {
+        "truck_right": {"path": str(adapter), "scale": 1.0, "format": "lionlora"},
+        "gone": {"path": str(tmp_path / "deleted"), "scale": 1.0, "format": "lionlora"},
+        "dimx": {"path": str(tmp_path / "dimx.safetensors"), "scale": 1.0, "format": "diffusers"},
+    }
+    (gen / "benchmark_generate.json").write_text(json.dumps({"suite": str(suite), "loras": loras}))
+    (decl / "training_scenes.txt").write_text("elsewhere\nroom\n")
+    out = tmp_path / "out"
+    args = ["-q", "benchmark", "run", "--suite", str(suite), "--out", str(out), "--no-figures"]
+    assert main(args + ["--videos", f"gen={gen}", "--videos", f"decl={decl}", "--videos", f"other={other}"]) == 0
+    summary = _summary(out)
+    assert summary[("gen", "all")]["trained_scene_videos"] == "1"
+    assert summary[("decl", "basic")]["trained_scene_videos"] == "1"
+    assert summary[("other", "all")]["trained_scene_videos"] == "0"
+    assert summary[(FLOOR, "all")]["trained_scene_videos"] == "0"
+    md = (out / "camera_tables.md").read_text()
+    assert "| ours | gen ‡ |" in md and "| ours | other |" in md
+    assert "`gen`: 1 of 1 videos, scenes room (trained truck\\_right)" in md
+    assert "`decl`: 1 of 1 videos, scenes room (trained training\\_scenes.txt)" in md
+    assert "adapter gone unknown" in caplog.text
+    rec = read_json(out / "benchmark_run.json")["training_scenes"]
+    assert rec["suite_scenes"] == ["room"]
+    assert rec["methods"]["gen"]["flags"] == {"room": ["truck_right"]}
+    adapters = rec["methods"]["gen"]["adapters"]
+    assert adapters["truck_right"]["scenes"] == ["attic", "room"]
+    assert adapters["gone"]["scenes"] is None and "no such file" in adapters["gone"]["reason"]
+    assert adapters["dimx"]["scenes"] is None and "diffusers" in adapters["dimx"]["reason"]
+    assert rec["methods"]["other"] == {"adapters": None, "flags": {}}
+
+
+def test_bad_generate_record_is_refused_before_writing(suite, tmp_path, capsys):
+    (tmp_path / "v").mkdir()
+    (tmp_path / "v" / "benchmark_generate.json").write_text('{"loras": ["truck_right"]}')
+    out = tmp_path / "out"
+    assert (
+        main(["-q", "benchmark", "run", "--suite", str(suite), "--videos", f"v={tmp_path / 'v'}"] + ["--out", str(out)])
+        == 1
+    )
+    assert "benchmark_generate.json: field 'loras': expected an object" in capsys.readouterr().err
+    assert not out.exists()

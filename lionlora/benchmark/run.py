@@ -9,7 +9,11 @@ Writes into ``OUT/``:
   the noise-floor row, FVD with ``--real``/``--i3d``);
 * ``results/{method}/{sample}/camera.json`` (+ recovered ``cameras.json``, resampled
   ``gt_cameras.json``): the per-video cache, reused when the video, ground truth and options are
-  unchanged; ``fvd/{method}.json``; ``figures/``; ``benchmark_run.json`` (settings, counts, timing).
+  unchanged; ``fvd/{method}.json``; ``figures/``; ``benchmark_run.json`` (settings, counts, timing, training scenes).
+
+A sample whose scene trained one of the adapters behind a method's videos is flagged ‡ in the
+tables (:mod:`lionlora.benchmark.flags`: known from ``DIR/benchmark_generate.json`` or a declared
+``DIR/training_scenes.txt``; a folder with neither flags nothing).
 
 The noise floor (the suite's reference frames through the same evaluation) is cached in
 ``SUITE/noise_floor/`` and computed once per evaluation config. Every input is checked before
@@ -35,7 +39,8 @@ from lionlora.eval.camera.tables import MethodResults, TableConfig, load_paper_t
 from lionlora.io.files import write_csv, write_json, write_text
 from lionlora.lora.config import check_name
 
-from .manifest import SuiteManifest
+from .flags import benchmark_flags
+from .manifest import SCENES, SuiteManifest, read_scenes
 from .scoring import PER_VIDEO_COLUMNS, VideoTask, cache_key, cached_row, find_video, run_task, score_video
 from .suite import NOISE_FLOOR, REFERENCE, check_suite
 
@@ -167,6 +172,7 @@ def run_benchmark(
     if baseline is not None and baseline not in videos:
         raise ConfigError("--baseline", "", f"one of the --videos names {sorted(videos)}", got=baseline)
     manifest = check_suite(suite)
+    flags, flag_record = benchmark_flags(read_scenes(suite / SCENES), videos)
     tasks = _tasks(manifest, suite, videos, out, to_dict(camera))
     rows, timing = score_all(tasks, jobs)
     table_cfg = TableConfig(floor=FLOOR, baseline=baseline or TableConfig().baseline)
@@ -182,10 +188,10 @@ def run_benchmark(
             methods[name].fvd["all"] = rec["fvd"]
             methods[name].fvd_comparable = rec["comparable_to_paper"]
     paper = load_paper_tables()
-    summary = summarise(list(methods.values()), table_cfg, paper)
+    summary = summarise(list(methods.values()), table_cfg, paper, flags)
     write_csv(out / "per_video.csv", rows, PER_VIDEO_COLUMNS)
     write_csv(out / "camera_metrics.csv", summary, list(summary[0]))
-    write_text(out / "camera_tables.md", render_markdown(summary, table_cfg, paper))
+    write_text(out / "camera_tables.md", render_markdown(summary, table_cfg, paper, flags))
     dump_config(table_cfg, out / "table_config.json")
     paths: list[str] = []
     if figures:
@@ -199,6 +205,7 @@ def run_benchmark(
         "camera_config": to_dict(camera),
         "baseline": table_cfg.baseline,
         "fvd": {"real": str(real), "i3d": str(i3d), "errors": fvd_errors} if real is not None else None,
+        "training_scenes": flag_record,
         "timing": timing,
         "figures": paths,
         "counts": {
