@@ -162,8 +162,11 @@ def target_e(results: Path) -> tuple[str, bool]:
     path = results / "eval" / "lionlora" / "motion.json"
     if not path.is_file():
         return f"{path} missing", False
-    r = json.loads(path.read_text()).get("pearson_r")
-    return f"r = {r}", r is not None and math.isfinite(r) and r >= 0.9
+    rec = json.loads(path.read_text())
+    r = rec.get("pearson_r")
+    return f"r = {r} (n = {rec.get('n')} videos, p = {rec.get('p_value')})", r is not None and math.isfinite(
+        r
+    ) and r >= 0.9
 
 
 def main() -> None:
