@@ -51,7 +51,7 @@ def test_report_holds_tables_figures_and_runtimes(tmp_path):
     (tmp_path / "tiny.yaml").write_text(f"""results: {results}
 generate: {{motion: {{image: ""}}}}
 webvideos: {{input: ""}}
-train: {{adapters: []}}
+train: {{adapters: [], model: demo}}  # the random-init model: nothing here needs the pretrained one
 eval_targets: {{primitives: [dolly_in], methods: [lionlora]}}
 eval_table: {{baseline: lionlora, bootstrap: 200}}
 eval_quality:
