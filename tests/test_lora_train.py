@@ -244,3 +244,29 @@ def test_training_details_reach_the_optimizer_and_the_cache(tiny_model_dir, tiny
     pair = read_pairs(tiny_pairs, "pan")[0]
     keys = {LatentCache(tmp_path, pipe, "m", 9, 32, 48, image_noise=n).pair_key(pair) for n in (None, (-3, 0.5))}
     assert len(keys) == 2
+
+
+def test_latents_depend_on_the_clip_content_not_its_path_or_time(tiny_model_dir, tiny_pairs, tmp_path):
+    """Two demo runs in different results folders (or a re-rendered, byte-identical clip) draw the
+    same posterior samples: the seed comes from the clip's bytes, not its path or mtime."""
+    import dataclasses
+    import os
+    import shutil
+
+    from lionlora.apps.data import LatentCache, read_pairs
+    from lionlora.apps.model import load_pipeline
+
+    pipe = load_pipeline(tiny_model_dir, device="cpu")
+    pair = read_pairs(tiny_pairs, "pan")[0]
+    copy = tmp_path / "elsewhere" / pair.clip.name
+    copy.parent.mkdir()
+    shutil.copy(pair.clip, copy)
+    os.utime(copy, ns=(1, 1))  # another modification time too
+    moved = dataclasses.replace(pair, clip=copy)
+    a = LatentCache(tmp_path / "c1", pipe, "m", 9, 32, 48, image_noise=(-3.0, 0.5))
+    b = LatentCache(tmp_path / "c2", pipe, "m", 9, 32, 48, image_noise=(-3.0, 0.5))
+    assert a.pair_key(pair) != b.pair_key(moved)  # the cache still tells the files apart
+    la, lb = a.pair_latents(pair), b.pair_latents(moved)
+    assert torch.equal(la["latents"], lb["latents"]) and torch.equal(la["image_latents"], lb["image_latents"])
+    # other frames or another size of the same clip draw other noise
+    assert a.content_seed(pair) != LatentCache(tmp_path / "c3", pipe, "m", 9, 32, 64).content_seed(pair)
