@@ -148,6 +148,7 @@ class LatentCache:
             "frames": subsample(pair.frames, self.frames),
             "h": self.height,
             "w": self.width,
+            "seed": "clip bytes",  # content_seed; caches of the former path-and-time seed are not reused
         }
         if self.image_noise is not None:
             payload["image_noise"] = list(self.image_noise)
