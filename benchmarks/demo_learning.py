@@ -96,7 +96,7 @@ def target_c(model: Path, results: Path, n: int, work: Path, prompt: str) -> dic
     from lionlora.apps.generate import LoraSpec, VideoGenerator
     from lionlora.eval.quality.motion import camera_magnitude, linear_fit
 
-    _, clips = held_out_clips(model, n)
+    cfg, clips = held_out_clips(model, n)
     out = {}
     for method, folder, extra in (
         ("lionlora", results / "lora" / "orbit_left", {}),
@@ -109,9 +109,7 @@ def target_c(model: Path, results: Path, n: int, work: Path, prompt: str) -> dic
         for s in tqdm(SCALES, desc=f"(c) {method}"):
             gen = VideoGenerator(_generate_config(model, **extra), [LoraSpec("orbit_left", folder, s)])
             for i in range(n):
-                r = sfm(
-                    gen(clips.video[i, 0], prompt), clips.c2w[i], _model_cfg(model), work / "c", f"{method}_{s}_{i}"
-                )
+                r = sfm(gen(clips.video[i, 0], prompt), clips.c2w[i], cfg.model, work / "c", f"{method}_{s}_{i}")
                 if r["status"] == "ok":
                     scales.append(s)
                     mags.append(camera_magnitude(work / "c" / f"{method}_{s}_{i}" / "cameras.json", "rotation"))
@@ -120,13 +118,6 @@ def target_c(model: Path, results: Path, n: int, work: Path, prompt: str) -> dic
         except Exception as exc:  # too few registered videos: r is undefined, say why
             out[method] = {"pearson_r": None, "videos": len(scales), "reason": str(exc).splitlines()[0]}
     return out
-
-
-def _model_cfg(model: Path):
-    from lionlora.apps.pretrain import PretrainConfig
-    from lionlora.config import from_dict
-
-    return from_dict(PretrainConfig, json.loads((model / "pretrain.json").read_text())["config"]).model
 
 
 def _metrics(results: Path) -> dict:
