@@ -2,8 +2,9 @@
 
 Defaults were chosen with ``benchmarks/camera_eval.py`` on 49-frame 480x720 clips rendered
 exactly from the embedded scene: they register every frame like the CamI2V recipe
-(:meth:`CameraEvalConfig.cami2v_recipe`) in less than half its CPU time, with a floor of the same
-order (re-measured on the pan clip: RotErr 0.0140 vs 0.0158, TransErr 0.0147 vs 0.0127). SIFT
+(:meth:`CameraEvalConfig.cami2v_recipe`) in less than half its time, with a floor of the same
+order (re-measured idle on the four clips: 2.26x faster, RotErr 0.0139 vs 0.0128, TransErr 0.0125
+vs 0.0121). SIFT
 must start at the upsampled octave (``first_octave=-1``): native-octave features are 2.4x cheaper
 but triple the floor.
 """
