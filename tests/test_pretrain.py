@@ -21,7 +21,17 @@ pytestmark = pytest.mark.usefixtures("torch_single_thread")
 
 
 def _small(**kw) -> PretrainConfig:
-    model = PretrainModelConfig(height=32, width=48, frames=9, heads=2, head_dim=16, layers=2, vae_channels=[8, 16])
+    model = PretrainModelConfig(
+        height=32,
+        width=48,
+        frames=9,
+        heads=2,
+        head_dim=16,
+        layers=2,
+        vae_channels=[8, 16],
+        latent_channels=12,
+        patch_size=4,
+    )
     base = dict(clips=6, holdout_clips=2, vae_steps=8, steps=40, batch_size=4, learning_rate=1e-3, warmup_steps=5)
     return PretrainConfig(model=model, **{**base, **kw})
 
@@ -112,3 +122,13 @@ def test_bad_pretrain_config_names_the_field():
         from_dict(PretrainConfig, {"model": {"temporal_compression": 3}})
     with pytest.raises(ConfigError, match="patch_size"):
         from_dict(PretrainConfig, {"model": {"patch_size": 32}})
+
+
+def test_learning_rate_schedule_warms_up_then_holds_or_decays_to_zero():
+    from lionlora.apps.pretrain import _lr_lambda
+
+    constant, cosine = _lr_lambda(4, 14, "constant"), _lr_lambda(4, 14, "cosine")
+    assert [constant(s) for s in (0, 3, 4, 13)] == [0.25, 1.0, 1.0, 1.0]
+    assert [round(cosine(s), 6) for s in (0, 3, 4, 9, 14)] == [0.25, 1.0, 1.0, 0.5, 0.0]
+    with pytest.raises(ConfigError, match="lr_schedule"):
+        from_dict(PretrainConfig, {"lr_schedule": "linear"})

@@ -5,8 +5,8 @@ The data are clips ray-cast exactly from the embedded room along random smooth c
 direction and size, and still clips; paths near a camera primitive are rejected). Two phases:
 
 1. **VAE.** diffusers' ``AutoencoderKLCogVideoX`` at the size of :class:`TinyModelConfig`
-   (by default 2x spatial and 2x temporal compression into 12 channels: the latent holds as many
-   numbers as the pixels, so that the decoder can stay sharp enough for SIFT), trained on
+   (by default 4x spatial and 2x temporal compression into 16 channels, so that the transformer's
+   2x2 latent patches hold fewer numbers than its width), trained on
    ``vae_frames``-frame windows with an L1 reconstruction loss and a small KL term. Its
    ``scaling_factor`` is then set to 1 / std of the training latents.
 2. **Transformer.** ``CogVideoXTransformer3DModel`` trained from scratch with the v-prediction
@@ -28,6 +28,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -45,8 +46,10 @@ class PretrainModelConfig(TinyModelConfig):
 
     64x96 pixels and 17 frames are the smallest sizes at which the project's SfM evaluation
     registers ground-truth renders of the embedded room reliably (docs/method.md). The VAE
-    compresses 2x in space and time into 12 channels; 4x4 latent patches make 96 tokens a latent
-    frame, 864 a clip.
+    compresses 4x in space and 2x in time into 16 channels; 2x2 latent patches make 96 tokens a
+    latent frame, 864 a clip, each of 64 numbers (128 with the first frame's latent) in a width of
+    128. (With 2x spatial compression, 12 channels and 4x4 patches, a token held 384 numbers in
+    that width and the model never learned to carry the first frame into the video.)
     """
 
     height: int = opt(64, "native video height in pixels")
@@ -55,10 +58,10 @@ class PretrainModelConfig(TinyModelConfig):
     heads: int = opt(4, "attention heads of the transformer")
     head_dim: int = opt(32, "channels per head (a multiple of 8 for the 3D RoPE)")
     layers: int = opt(4, "transformer blocks")
-    latent_channels: int = opt(12, "VAE latent channels")
-    vae_channels: list[int] = opt([16, 32], "VAE block widths; spatial compression 2^(blocks - 1)")
+    latent_channels: int = opt(16, "VAE latent channels")
+    vae_channels: list[int] = opt([16, 32, 64], "VAE block widths; spatial compression 2^(blocks - 1)")
     temporal_compression: int = opt(2, "VAE and transformer temporal compression")
-    patch_size: int = opt(4, "transformer patch size in latent pixels")
+    patch_size: int = opt(2, "transformer patch size in latent pixels")
 
 
 @dataclass
@@ -71,19 +74,26 @@ class PretrainConfig:
     fov_x_deg: float = opt(68.0, "horizontal field of view of the pretraining clips, degrees")
     clips: int = opt(240, "training clips (random paths)")
     holdout_clips: int = opt(8, "held-out clips for the VAE's PSNR and the transformer's eval loss")
-    supersample: int = opt(1, "ray-casting anti-aliasing factor")
+    supersample: int = opt(
+        2,
+        "ray-casting anti-aliasing factor (1 aliases the room's fine textures at 64x96: SfM then registers "
+        "9 of 15 moving held-out paths instead of 14 of 15)",
+    )
     prompt: str = opt("a room with boxes and posters on the walls", "caption of every pretraining clip")
     negative_prompt: str = opt("", "the unconditional prompt (classifier-free guidance's negative prompt)")
     seed: int = opt(0, "seed of the paths, the weights and every training draw")
-    vae_steps: int = opt(300, "VAE optimisation steps")
+    vae_steps: int = opt(150, "VAE optimisation steps")
     vae_batch_size: int = opt(4, "VAE windows per step")
     vae_frames: int = opt(5, "frames per VAE training window (1 + k x temporal compression)")
     vae_learning_rate: float = opt(1e-3, "VAE AdamW learning rate")
     kl_weight: float = opt(1e-6, "weight of the VAE's KL term (per latent element, summed)")
-    steps: int = opt(300, "transformer optimisation steps")
+    steps: int = opt(1400, "transformer optimisation steps")
     batch_size: int = opt(8, "clips per transformer step")
-    learning_rate: float = opt(5e-4, "transformer AdamW learning rate (constant after warm-up)")
+    learning_rate: float = opt(5e-4, "transformer AdamW peak learning rate (after warm-up; see lr_schedule)")
     warmup_steps: int = opt(20, "linear learning-rate warm-up steps")
+    lr_schedule: Literal["constant", "cosine"] = opt(
+        "constant", "transformer learning rate after warm-up: constant, or a cosine decay to 0 at the last step"
+    )
     text_dropout: float = opt(0.1, "probability of the negative prompt in place of the caption")
     flip: bool = opt(True, "random horizontal flips of whole clips")
     device: str = opt("cpu", "torch device (cpu, cuda)")
@@ -166,8 +176,17 @@ def _to_tensor(video: np.ndarray):
     return torch.from_numpy(video).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
 
 
-def _lr_lambda(warmup: int):
-    return lambda step: min(1.0, (step + 1) / warmup) if warmup > 0 else 1.0
+def _lr_lambda(warmup: int, total: int = 0, schedule: str = "constant"):
+    """Linear warm-up over ``warmup`` steps, then constant or a cosine decay to 0 at ``total``."""
+
+    def factor(step: int) -> float:
+        if warmup > 0 and step < warmup:
+            return (step + 1) / warmup
+        if schedule == "cosine" and total > warmup:
+            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - warmup) / (total - warmup))))
+        return 1.0
+
+    return factor
 
 
 def train_vae(vae, clips, held_out, cfg: PretrainConfig, gen) -> dict:
@@ -246,7 +265,7 @@ def train_transformer(pipe, data: dict, prompts: dict, cfg: PretrainConfig, gen)
     transformer = pipe.transformer
     transformer.train()
     opt_ = torch.optim.AdamW(transformer.parameters(), lr=cfg.learning_rate, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt_, _lr_lambda(cfg.warmup_steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt_, _lr_lambda(cfg.warmup_steps, cfg.steps, cfg.lr_schedule))
     latent_frames = (m.frames - 1) // m.temporal_compression + 1
     rope = pipe._prepare_rotary_positional_embeddings(m.height, m.width, latent_frames, torch.device(cfg.device))
     n = data["latents"].shape[0]

@@ -174,7 +174,7 @@ JOB_COST = {
     "webvideo_filter": {"demo": (1, 500, 10), "paper": (8, 16000, 240)},
     "pairs": {"demo": (1, 1000, 5), "paper": (1, 4000, 10)},
     "demo_model": {"demo": (1, 1000, 5), "paper": (1, 2000, 5)},
-    "pretrain_model": {"demo": (2, 3000, 15), "paper": (2, 3000, 15)},  # the demo's pretrained tiny model
+    "pretrain_model": {"demo": (2, 3000, 30), "paper": (2, 3000, 30)},  # the demo's pretrained tiny model
     "train_lora": {"demo": (1, 3000, 15), "paper": (8, 96000, 4320)},
     "generate_video": {"demo": (1, 1500, 5), "paper": (4, 48000, 15)},
     "generate_motion": {"demo": (1, 1500, 5), "paper": (4, 48000, 15)},
