@@ -155,9 +155,8 @@ def target_e(results: Path) -> tuple[str, bool]:
         return f"{path} missing", False
     rec = json.loads(path.read_text())
     r = rec.get("pearson_r")
-    return f"r = {r} (n = {rec.get('n')} videos, p = {rec.get('p_value')})", r is not None and math.isfinite(
-        r
-    ) and r >= 0.9
+    reached = r is not None and math.isfinite(r) and r >= 0.9
+    return f"r = {r} (n = {rec.get('n')} videos, p = {rec.get('p_value')})", reached
 
 
 def main() -> None:

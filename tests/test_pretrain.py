@@ -122,13 +122,3 @@ def test_bad_pretrain_config_names_the_field():
         from_dict(PretrainConfig, {"model": {"temporal_compression": 3}})
     with pytest.raises(ConfigError, match="patch_size"):
         from_dict(PretrainConfig, {"model": {"patch_size": 32}})
-
-
-def test_learning_rate_schedule_warms_up_then_holds_or_decays_to_zero():
-    from lionlora.apps.pretrain import _lr_lambda
-
-    constant, cosine = _lr_lambda(4, 14, "constant"), _lr_lambda(4, 14, "cosine")
-    assert [constant(s) for s in (0, 3, 4, 13)] == [0.25, 1.0, 1.0, 1.0]
-    assert [round(cosine(s), 6) for s in (0, 3, 4, 9, 14)] == [0.25, 1.0, 1.0, 0.5, 0.0]
-    with pytest.raises(ConfigError, match="lr_schedule"):
-        from_dict(PretrainConfig, {"lr_schedule": "linear"})

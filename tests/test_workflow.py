@@ -67,10 +67,12 @@ def test_demo_dry_run_plans_every_stage(tmp_path):
 def test_demo_base_model_is_pretrained_or_random(tmp_path):
     """train.model `pretrained` (the demo's) builds models/pretrained with --pretrain and the
     pretrain section's options; `demo` the random-init models/tiny; every LoRA rule reads that one."""
-    out = snakemake("-n", "-p", "--cores", "2", "--config", f"results={tmp_path}/r")
+    (tmp_path / "over.yaml").write_text("pretrain: {steps: 350}\n")
+    over = ("--configfile", "configs/demo.yaml", str(tmp_path / "over.yaml"))
+    out = snakemake("-n", "-p", "--cores", "2", *over, "--config", f"results={tmp_path}/r")
     assert out.returncode == 0, out.stderr + out.stdout
     r = f"{tmp_path}/r"
-    assert f"demo-model --pretrain --out {r}/models/pretrained --set clips=240 --set vae_steps=150" in out.stdout
+    assert f"demo-model --pretrain --out {r}/models/pretrained --set steps=350 " in out.stdout
     assert set(re.findall(r" train --model (\S+)", out.stdout)) == {f"{r}/models/pretrained"}
     out = snakemake("-n", "-p", "--cores", "2", "--config", f"results={tmp_path}/r", "train={'model': 'demo'}")
     assert out.returncode == 0, out.stderr + out.stdout

@@ -28,7 +28,6 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
@@ -89,11 +88,8 @@ class PretrainConfig:
     kl_weight: float = opt(1e-6, "weight of the VAE's KL term (per latent element, summed)")
     steps: int = opt(1400, "transformer optimisation steps")
     batch_size: int = opt(8, "clips per transformer step")
-    learning_rate: float = opt(5e-4, "transformer AdamW peak learning rate (after warm-up; see lr_schedule)")
+    learning_rate: float = opt(5e-4, "transformer AdamW learning rate (constant after warm-up)")
     warmup_steps: int = opt(20, "linear learning-rate warm-up steps")
-    lr_schedule: Literal["constant", "cosine"] = opt(
-        "constant", "transformer learning rate after warm-up: constant, or a cosine decay to 0 at the last step"
-    )
     text_dropout: float = opt(0.1, "probability of the negative prompt in place of the caption")
     flip: bool = opt(True, "random horizontal flips of whole clips")
     device: str = opt("cpu", "torch device (cpu, cuda)")
@@ -176,17 +172,8 @@ def _to_tensor(video: np.ndarray):
     return torch.from_numpy(video).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
 
 
-def _lr_lambda(warmup: int, total: int = 0, schedule: str = "constant"):
-    """Linear warm-up over ``warmup`` steps, then constant or a cosine decay to 0 at ``total``."""
-
-    def factor(step: int) -> float:
-        if warmup > 0 and step < warmup:
-            return (step + 1) / warmup
-        if schedule == "cosine" and total > warmup:
-            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - warmup) / (total - warmup))))
-        return 1.0
-
-    return factor
+def _lr_lambda(warmup: int):
+    return lambda step: min(1.0, (step + 1) / warmup) if warmup > 0 else 1.0
 
 
 def train_vae(vae, clips, held_out, cfg: PretrainConfig, gen) -> dict:
@@ -265,7 +252,7 @@ def train_transformer(pipe, data: dict, prompts: dict, cfg: PretrainConfig, gen)
     transformer = pipe.transformer
     transformer.train()
     opt_ = torch.optim.AdamW(transformer.parameters(), lr=cfg.learning_rate, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt_, _lr_lambda(cfg.warmup_steps, cfg.steps, cfg.lr_schedule))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt_, _lr_lambda(cfg.warmup_steps))
     latent_frames = (m.frames - 1) // m.temporal_compression + 1
     rope = pipe._prepare_rotary_positional_embeddings(m.height, m.width, latent_frames, torch.device(cfg.device))
     n = data["latents"].shape[0]
