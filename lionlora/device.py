@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from lionlora.errors import ConfigError, DependencyError
@@ -29,6 +30,27 @@ THREAD_VARIABLES = (
     "NUMEXPR_NUM_THREADS",
     "OPENCV_FOR_THREADS_NUM",  # read by OpenCV when a (child) process first imports it
 )
+
+
+@contextlib.contextmanager
+def single_threaded_children():
+    """Child processes started inside this block run their BLAS/OpenMP pools with one thread.
+
+    A process pool of N workers on N cores then does not start N x N threads (the pools read
+    these variables once, when the child imports numpy or torch).
+    """
+    import os
+
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def limit_threads(threads: int) -> None:

@@ -61,6 +61,19 @@ def test_limit_threads_reaches_torch_and_opencv():
     assert out.stdout.split() == ["1", "1"]
 
 
+def test_single_threaded_children_start_with_one_thread_and_the_parent_keeps_its_settings(monkeypatch):
+    from lionlora.device import THREAD_VARIABLES, single_threaded_children
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    code = "import torch, os; print(torch.get_num_threads(), os.environ['OPENBLAS_NUM_THREADS'])"
+    with single_threaded_children():
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "1"]
+    assert os.environ["OMP_NUM_THREADS"] == "2" and "MKL_NUM_THREADS" not in os.environ
+    assert "OPENCV_FOR_THREADS_NUM" in THREAD_VARIABLES
+
+
 def test_cli_threads_become_pycolmap_threads(tmp_path, monkeypatch):
     import lionlora.eval.camera.evaluate as evaluate
     from lionlora.cli import main

@@ -93,6 +93,12 @@ class PretrainConfig:
     text_dropout: float = opt(0.1, "probability of the negative prompt in place of the caption")
     flip: bool = opt(True, "random horizontal flips of whole clips")
     device: str = opt("cpu", "torch device (cpu, cuda)")
+    mixed_precision: str = opt(
+        "no",
+        "no, or bf16: the transformer's training steps under bf16 autocast (weights stay fp32; the VAE "
+        "trains in fp32: on CPU, torch 2.13's bf16 conv3d backward gave NaN gradients in its decoder)",
+    )
+    render_workers: int = opt(2, "processes that ray-cast the clips (the frames do not depend on it)")
 
     def __post_init__(self) -> None:
         if self.clips < 1 or self.holdout_clips < 1:
@@ -114,6 +120,10 @@ class PretrainConfig:
                 "steps >= 0 and batch sizes >= 1",
                 got=(self.vae_steps, self.steps, self.vae_batch_size, self.batch_size),
             )
+        if self.mixed_precision not in ("no", "bf16"):
+            raise ConfigError("PretrainConfig", "mixed_precision", "no or bf16", got=self.mixed_precision)
+        if self.render_workers < 1:
+            raise ConfigError("PretrainConfig", "render_workers", "at least 1", got=self.render_workers)
         if not 0.0 <= self.text_dropout < 1.0:
             raise ConfigError("PretrainConfig", "text_dropout", "a probability in [0, 1)", got=self.text_dropout)
 
@@ -128,8 +138,30 @@ class PretrainData:
     primitive_distance: list[float]
 
 
+_ROOM = {}
+
+
+def _render_worker_init(scene_seed: int) -> None:
+    from lionlora.device import limit_threads
+    from lionlora.pipelines.synth import build_room
+
+    limit_threads(1)
+    _ROOM["room"] = build_room(scene_seed)
+
+
+def _render_path(c2w: np.ndarray, K, supersample: int) -> np.ndarray:
+    """The frames ``[F, H, W, 3]`` of one path (in a worker of :func:`render_clips`)."""
+    from lionlora.pipelines.synth import render_view
+
+    return np.stack([render_view(_ROOM["room"], c, K, supersample=supersample)[0] for c in c2w])
+
+
 def render_clips(cfg: PretrainConfig, count: int, seed: int) -> PretrainData:
-    """``count`` clips of the embedded room along accepted random paths (seeded by ``seed``)."""
+    """``count`` clips of the embedded room along accepted random paths (seeded by ``seed``).
+
+    The paths are drawn first, in order; their frames are then ray-cast by ``cfg.render_workers``
+    processes. The frames do not depend on the worker count.
+    """
     from tqdm.auto import tqdm
 
     from lionlora.geometry.camera import Intrinsics
@@ -152,16 +184,42 @@ def render_clips(cfg: PretrainConfig, count: int, seed: int) -> PretrainData:
         return float(d.min()) if np.isfinite(d).all() else 0.0
 
     rng = np.random.default_rng(seed)
-    videos, poses, kinds, dists = [], [], [], []
-    for _ in tqdm(range(count), desc="pretraining clips", unit="clip"):
+    poses, kinds, dists = [], [], []
+    for _ in tqdm(range(count), desc="pretraining paths", unit="path"):
         c2w, kind = sample_path(rng, m.frames, median_depth, clearance, cfg.paths)
-        videos.append(np.stack([render_view(room, c, K, supersample=cfg.supersample)[0] for c in c2w]))
         poses.append(c2w)
         kinds.append(kind)
         rel = np.linalg.inv(c2w[0])[None] @ c2w
         dists.append(
             primitive_distance(rel, median_depth(c2w[0]), cfg.paths.trajectory) if kind == MOVING else math.nan
         )
+    bar = tqdm(total=count, desc="pretraining clips", unit="clip")
+    if cfg.render_workers <= 1:
+        _ROOM["room"] = room
+        videos = []
+        for c2w in poses:
+            videos.append(_render_path(c2w, K, cfg.supersample))
+            bar.update()
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        from lionlora.device import single_threaded_children
+
+        with (
+            single_threaded_children(),
+            ProcessPoolExecutor(
+                cfg.render_workers,
+                mp_context=get_context("spawn"),
+                initializer=_render_worker_init,
+                initargs=(cfg.scene_seed,),
+            ) as pool,
+        ):
+            videos = []
+            for video in pool.map(_render_path, poses, [K] * count, [cfg.supersample] * count):
+                videos.append(video)
+                bar.update()
+    bar.close()
     return PretrainData(np.stack(videos), np.stack(poses), kinds, dists)
 
 
@@ -174,6 +232,13 @@ def _to_tensor(video: np.ndarray):
 
 def _lr_lambda(warmup: int):
     return lambda step: min(1.0, (step + 1) / warmup) if warmup > 0 else 1.0
+
+
+def _autocast(cfg: PretrainConfig):
+    import torch
+
+    device = torch.device(cfg.device).type
+    return torch.autocast(device, dtype=torch.bfloat16, enabled=cfg.mixed_precision == "bf16")
 
 
 def train_vae(vae, clips, held_out, cfg: PretrainConfig, gen) -> dict:
@@ -264,7 +329,8 @@ def train_transformer(pipe, data: dict, prompts: dict, cfg: PretrainConfig, gen)
         samples = [{"latents": data["latents"][i], "image_latents": data["image_latents"][i]} for i in idx]
         embeds = [prompts["negative" if d else "prompt"] for d in drop]
         batch = collate(samples, embeds, cfg.device, torch.float32)
-        loss = diffusion_loss(transformer, pipe.scheduler, batch, gen, rope)
+        with _autocast(cfg):
+            loss = diffusion_loss(transformer, pipe.scheduler, batch, gen, rope)
         opt_.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(transformer.parameters(), 1.0)
@@ -313,6 +379,7 @@ def pretrain(cfg: PretrainConfig, out: str | Path) -> dict:
     t_vae = time.perf_counter()
     latents = clip_latents(pipe.vae, clips, gen, cfg.flip)
     prompts = _prompt_embeds(pipe, cfg)
+    t_lat = time.perf_counter()
     losses = train_transformer(pipe, latents, prompts, cfg, gen)
     t_tr = time.perf_counter()
     kinds = {k: train_data.kinds.count(k) for k in sorted(set(train_data.kinds))}
@@ -330,7 +397,8 @@ def pretrain(cfg: PretrainConfig, out: str | Path) -> dict:
         "seconds": {
             "data": t_data - t0,
             "vae": t_vae - t_data,
-            "transformer": t_tr - t_vae,
+            "latents": t_lat - t_vae,
+            "transformer": t_tr - t_lat,
             "total": t_tr - t0,
         },
         "threads": torch.get_num_threads(),
