@@ -138,7 +138,7 @@ class PretrainData:
     primitive_distance: list[float]
 
 
-_ROOM = {}
+_ROOM: dict = {}  # the room of a render worker (set by its initializer)
 
 
 def _render_worker_init(scene_seed: int) -> None:
@@ -149,11 +149,15 @@ def _render_worker_init(scene_seed: int) -> None:
     _ROOM["room"] = build_room(scene_seed)
 
 
-def _render_path(c2w: np.ndarray, K, supersample: int) -> np.ndarray:
-    """The frames ``[F, H, W, 3]`` of one path (in a worker of :func:`render_clips`)."""
+def _render_path(room, c2w: np.ndarray, K, supersample: int) -> np.ndarray:
+    """The frames ``[F, H, W, 3]`` of one path."""
     from lionlora.pipelines.synth import render_view
 
-    return np.stack([render_view(_ROOM["room"], c, K, supersample=supersample)[0] for c in c2w])
+    return np.stack([render_view(room, c, K, supersample=supersample)[0] for c in c2w])
+
+
+def _render_in_worker(c2w: np.ndarray, K, supersample: int) -> np.ndarray:
+    return _render_path(_ROOM["room"], c2w, K, supersample)
 
 
 def render_clips(cfg: PretrainConfig, count: int, seed: int) -> PretrainData:
@@ -195,10 +199,9 @@ def render_clips(cfg: PretrainConfig, count: int, seed: int) -> PretrainData:
         )
     bar = tqdm(total=count, desc="pretraining clips", unit="clip")
     if cfg.render_workers <= 1:
-        _ROOM["room"] = room
         videos = []
         for c2w in poses:
-            videos.append(_render_path(c2w, K, cfg.supersample))
+            videos.append(_render_path(room, c2w, K, cfg.supersample))
             bar.update()
     else:
         from concurrent.futures import ProcessPoolExecutor
@@ -216,7 +219,7 @@ def render_clips(cfg: PretrainConfig, count: int, seed: int) -> PretrainData:
             ) as pool,
         ):
             videos = []
-            for video in pool.map(_render_path, poses, [K] * count, [cfg.supersample] * count):
+            for video in pool.map(_render_in_worker, poses, [K] * count, [cfg.supersample] * count):
                 videos.append(video)
                 bar.update()
     bar.close()
