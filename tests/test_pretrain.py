@@ -102,12 +102,55 @@ def test_bf16_autocast_changes_the_arithmetic_not_the_stored_weights(tmp_path):
         assert "torch.float32" in map(str, dtypes[1].values()) and "torch.bfloat16" not in map(str, dtypes[1].values())
 
 
+def test_ema_keeps_the_running_average_of_the_weights(tmp_path):
+    from safetensors.torch import load_file
+
+    def weights(run: str, **kw) -> dict:
+        pretrain(_small(clips=2, vae_steps=1, batch_size=2, flip=False, **kw), tmp_path / run)
+        return load_file(tmp_path / run / "transformer" / "diffusion_pytorch_model.safetensors")
+
+    one, two, ema = weights("one", steps=1), weights("two", steps=2), weights("ema", steps=2, ema_decay=0.99)
+    # EMAModel: the first update copies the weights, the second uses decay min(0.99, 2 / 11)
+    moved = [k for k in two if not np.array_equal(one[k].numpy(), two[k].numpy())]
+    assert len(moved) > len(two) // 2
+    for k in two:
+        expected = 2 / 11 * one[k] + 9 / 11 * two[k]
+        np.testing.assert_allclose(ema[k].numpy(), expected.numpy(), rtol=1e-5, atol=1e-7, err_msg=k)
+
+
 def test_clips_do_not_depend_on_the_number_of_render_workers():
     one = render_clips(_small(render_workers=1), 3, seed=7)
     two = render_clips(_small(render_workers=2), 3, seed=7)
     assert np.array_equal(one.video, two.video) and np.array_equal(one.c2w, two.c2w)
     assert one.kinds == two.kinds
     assert one.video.std() > 10  # real frames, not a blank buffer
+
+
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [
+        # the default: linear warm-up from 1/warmup of the peak, then constant
+        ("constant_with_warmup", [0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 1.0, 1.0]),
+        # diffusers' cosine: warm-up from 0, then half a cosine down to 0 at the last step
+        (
+            "cosine",
+            [0.0, 0.25, 0.5, 0.75, 1.0, 0.5 + 0.5 * np.cos(np.pi * 0.25), 0.5, 0.5 - 0.5 * np.cos(np.pi * 0.25)],
+        ),
+    ],
+)
+def test_learning_rate_schedules(schedule, expected):
+    import torch
+
+    from lionlora.apps.pretrain import _optimizer
+
+    weight = torch.nn.Parameter(torch.zeros(2))
+    opt_, sched = _optimizer([weight], 2.0, _small(lr_scheduler=schedule), steps=8, warmup=4, weight_decay=0.0)
+    lrs = []
+    for _ in range(8):
+        lrs.append(opt_.param_groups[0]["lr"])
+        opt_.step()
+        sched.step()
+    assert lrs == pytest.approx([2.0 * e for e in expected])
 
 
 def test_primitive_distance_detects_every_primitive_at_any_scale():
@@ -155,3 +198,7 @@ def test_bad_pretrain_config_names_the_field():
         from_dict(PretrainConfig, {"mixed_precision": "fp16"})
     with pytest.raises(ConfigError, match="render_workers"):
         from_dict(PretrainConfig, {"render_workers": 0})
+    with pytest.raises(ConfigError, match="ema_decay"):
+        from_dict(PretrainConfig, {"ema_decay": 1.0})
+    with pytest.raises(ConfigError, match="lr_scheduler"):
+        from_dict(PretrainConfig, {"lr_scheduler": "cosine_with_restarts"})

@@ -28,6 +28,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -88,8 +89,17 @@ class PretrainConfig:
     kl_weight: float = opt(1e-6, "weight of the VAE's KL term (per latent element, summed)")
     steps: int = opt(1400, "transformer optimisation steps")
     batch_size: int = opt(8, "clips per transformer step")
-    learning_rate: float = opt(5e-4, "transformer AdamW learning rate (constant after warm-up)")
-    warmup_steps: int = opt(20, "linear learning-rate warm-up steps")
+    learning_rate: float = opt(5e-4, "transformer AdamW learning rate (peak, after warm-up)")
+    warmup_steps: int = opt(20, "linear learning-rate warm-up steps of the transformer")
+    lr_scheduler: Literal["constant_with_warmup", "cosine", "linear"] = opt(
+        "constant_with_warmup",
+        "learning-rate schedule of both phases (diffusers.optimization.get_scheduler; the VAE has no warm-up)",
+    )
+    ema_decay: float = opt(
+        0.0,
+        "0: off; else the saved transformer is an EMA of its weights with this decay (diffusers' EMAModel, "
+        "decay min(ema_decay, (1 + step) / (10 + step)))",
+    )
     text_dropout: float = opt(0.1, "probability of the negative prompt in place of the caption")
     flip: bool = opt(True, "random horizontal flips of whole clips")
     device: str = opt("cpu", "torch device (cpu, cuda)")
@@ -124,6 +134,8 @@ class PretrainConfig:
             raise ConfigError("PretrainConfig", "mixed_precision", "no or bf16", got=self.mixed_precision)
         if self.render_workers < 1:
             raise ConfigError("PretrainConfig", "render_workers", "at least 1", got=self.render_workers)
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ConfigError("PretrainConfig", "ema_decay", "0 (off) or a decay in (0, 1)", got=self.ema_decay)
         if not 0.0 <= self.text_dropout < 1.0:
             raise ConfigError("PretrainConfig", "text_dropout", "a probability in [0, 1)", got=self.text_dropout)
 
@@ -233,8 +245,15 @@ def _to_tensor(video: np.ndarray):
     return torch.from_numpy(video).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
 
 
-def _lr_lambda(warmup: int):
-    return lambda step: min(1.0, (step + 1) / warmup) if warmup > 0 else 1.0
+def _optimizer(params, lr: float, cfg: PretrainConfig, steps: int, warmup: int, weight_decay: float):
+    """AdamW and the ``cfg.lr_scheduler`` schedule over ``steps``."""
+    import torch
+    from diffusers.optimization import get_scheduler
+
+    opt_ = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    if cfg.lr_scheduler == "constant_with_warmup":  # the first step already at 1 / warmup of the peak
+        return opt_, torch.optim.lr_scheduler.LambdaLR(opt_, lambda step: min(1.0, (step + 1) / max(warmup, 1)))
+    return opt_, get_scheduler(cfg.lr_scheduler, opt_, num_warmup_steps=warmup, num_training_steps=max(steps, 1))
 
 
 def _autocast(cfg: PretrainConfig):
@@ -250,7 +269,7 @@ def train_vae(vae, clips, held_out, cfg: PretrainConfig, gen) -> dict:
     from tqdm.auto import tqdm
 
     vae.train()
-    opt_ = torch.optim.AdamW(vae.parameters(), lr=cfg.vae_learning_rate)
+    opt_, sched = _optimizer(vae.parameters(), cfg.vae_learning_rate, cfg, cfg.vae_steps, 0, 1e-2)
     n, frames = clips.shape[0], clips.shape[2]
     losses = []
     for _ in tqdm(range(cfg.vae_steps), desc="VAE", unit="step"):
@@ -264,6 +283,7 @@ def train_vae(vae, clips, held_out, cfg: PretrainConfig, gen) -> dict:
         opt_.zero_grad(set_to_none=True)
         loss.backward()
         opt_.step()
+        sched.step()
         losses.append(loss.item())
     vae.eval()
     with torch.no_grad():
@@ -319,8 +339,12 @@ def train_transformer(pipe, data: dict, prompts: dict, cfg: PretrainConfig, gen)
     m = cfg.model
     transformer = pipe.transformer
     transformer.train()
-    opt_ = torch.optim.AdamW(transformer.parameters(), lr=cfg.learning_rate, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt_, _lr_lambda(cfg.warmup_steps))
+    opt_, sched = _optimizer(transformer.parameters(), cfg.learning_rate, cfg, cfg.steps, cfg.warmup_steps, 0.0)
+    ema = None
+    if cfg.ema_decay > 0:
+        from diffusers.training_utils import EMAModel
+
+        ema = EMAModel(transformer.parameters(), decay=cfg.ema_decay)
     latent_frames = (m.frames - 1) // m.temporal_compression + 1
     rope = pipe._prepare_rotary_positional_embeddings(m.height, m.width, latent_frames, torch.device(cfg.device))
     n = data["latents"].shape[0]
@@ -339,8 +363,12 @@ def train_transformer(pipe, data: dict, prompts: dict, cfg: PretrainConfig, gen)
         torch.nn.utils.clip_grad_norm_(transformer.parameters(), 1.0)
         opt_.step()
         sched.step()
+        if ema is not None:
+            ema.step(transformer.parameters())
         losses.append(loss.item())
         bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
+    if ema is not None:
+        ema.copy_to(transformer.parameters())
     transformer.eval()
     return losses
 
