@@ -129,13 +129,13 @@ def test_clips_do_not_depend_on_the_number_of_render_workers():
 @pytest.mark.parametrize(
     ("schedule", "expected"),
     [
-        # the default: linear warm-up from 1/warmup of the peak, then constant
+        # linear warm-up from 1/warmup of the peak, then constant (the default) or a decay towards 0
         ("constant_with_warmup", [0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 1.0, 1.0]),
-        # diffusers' cosine: warm-up from 0, then half a cosine down to 0 at the last step
         (
             "cosine",
-            [0.0, 0.25, 0.5, 0.75, 1.0, 0.5 + 0.5 * np.cos(np.pi * 0.25), 0.5, 0.5 - 0.5 * np.cos(np.pi * 0.25)],
+            [0.25, 0.5, 0.75, 1.0, 1.0, 0.5 + 0.5 * np.cos(np.pi * 0.25), 0.5, 0.5 - 0.5 * np.cos(np.pi * 0.25)],
         ),
+        ("linear", [0.25, 0.5, 0.75, 1.0, 1.0, 0.75, 0.5, 0.25]),
     ],
 )
 def test_learning_rate_schedules(schedule, expected):
@@ -144,7 +144,7 @@ def test_learning_rate_schedules(schedule, expected):
     from lionlora.apps.pretrain import _optimizer
 
     weight = torch.nn.Parameter(torch.zeros(2))
-    opt_, sched = _optimizer([weight], 2.0, _small(lr_scheduler=schedule), steps=8, warmup=4, weight_decay=0.0)
+    opt_, sched = _optimizer([weight], 2.0, schedule, steps=8, warmup=4, weight_decay=0.0)
     lrs = []
     for _ in range(8):
         lrs.append(opt_.param_groups[0]["lr"])

@@ -93,7 +93,8 @@ class PretrainConfig:
     warmup_steps: int = opt(20, "linear learning-rate warm-up steps of the transformer")
     lr_scheduler: Literal["constant_with_warmup", "cosine", "linear"] = opt(
         "constant_with_warmup",
-        "learning-rate schedule of both phases (diffusers.optimization.get_scheduler; the VAE has no warm-up)",
+        "learning-rate schedule of both phases: after the warm-up (the VAE has none), constant, or a cosine "
+        "or linear decay to 0 over the remaining steps",
     )
     ema_decay: float = opt(
         0.0,
@@ -245,15 +246,27 @@ def _to_tensor(video: np.ndarray):
     return torch.from_numpy(video).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
 
 
-def _optimizer(params, lr: float, cfg: PretrainConfig, steps: int, warmup: int, weight_decay: float):
-    """AdamW and the ``cfg.lr_scheduler`` schedule over ``steps``."""
+def _lr_factor(schedule: str, steps: int, warmup: int):
+    """The learning rate of each step as a fraction of the peak: a linear warm-up from 1 / ``warmup``,
+    then constant, or a cosine or linear decay towards 0 over the remaining steps."""
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(steps - warmup, 1)
+        if schedule == "cosine":
+            return 0.5 * (1.0 + math.cos(math.pi * progress))
+        return max(0.0, 1.0 - progress) if schedule == "linear" else 1.0
+
+    return factor
+
+
+def _optimizer(params, lr: float, schedule: str, steps: int, warmup: int, weight_decay: float):
+    """AdamW and its ``schedule`` (a ``PretrainConfig.lr_scheduler``) over ``steps``."""
     import torch
-    from diffusers.optimization import get_scheduler
 
     opt_ = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    if cfg.lr_scheduler == "constant_with_warmup":  # the first step already at 1 / warmup of the peak
-        return opt_, torch.optim.lr_scheduler.LambdaLR(opt_, lambda step: min(1.0, (step + 1) / max(warmup, 1)))
-    return opt_, get_scheduler(cfg.lr_scheduler, opt_, num_warmup_steps=warmup, num_training_steps=max(steps, 1))
+    return opt_, torch.optim.lr_scheduler.LambdaLR(opt_, _lr_factor(schedule, steps, warmup))
 
 
 def _autocast(cfg: PretrainConfig):
@@ -269,7 +282,8 @@ def train_vae(vae, clips, held_out, cfg: PretrainConfig, gen) -> dict:
     from tqdm.auto import tqdm
 
     vae.train()
-    opt_, sched = _optimizer(vae.parameters(), cfg.vae_learning_rate, cfg, cfg.vae_steps, 0, 1e-2)
+    # weight decay 1e-2: torch's AdamW default, which the VAE has always trained with
+    opt_, sched = _optimizer(vae.parameters(), cfg.vae_learning_rate, cfg.lr_scheduler, cfg.vae_steps, 0, 1e-2)
     n, frames = clips.shape[0], clips.shape[2]
     losses = []
     for _ in tqdm(range(cfg.vae_steps), desc="VAE", unit="step"):
@@ -339,7 +353,9 @@ def train_transformer(pipe, data: dict, prompts: dict, cfg: PretrainConfig, gen)
     m = cfg.model
     transformer = pipe.transformer
     transformer.train()
-    opt_, sched = _optimizer(transformer.parameters(), cfg.learning_rate, cfg, cfg.steps, cfg.warmup_steps, 0.0)
+    opt_, sched = _optimizer(
+        transformer.parameters(), cfg.learning_rate, cfg.lr_scheduler, cfg.steps, cfg.warmup_steps, 0.0
+    )
     ema = None
     if cfg.ema_decay > 0:
         from diffusers.training_utils import EMAModel
