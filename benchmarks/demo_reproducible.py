@@ -4,7 +4,8 @@
 
 Each run writes to its own results folder (``--config results=...``). Then every file of the first
 run is compared with the second: videos (mp4) and other binary files byte for byte; CSV tables cell
-by cell and JSON files value by value, leaving out columns and keys that are timings (their names
+by cell and JSON files value by value (each run's results folder written as ``RESULTS`` in them and
+in Markdown, TSV and YAML files), leaving out columns and keys that are timings (their names
 contain ``second``, ``time``, ``wall``, ``cpu``, ``elapsed`` or end in ``_s``); logs are skipped.
 Prints one line per differing file and exits non-zero when any differs. The whole demo takes tens
 of minutes on 2 cores; ``--target`` (a file under the results folder, e.g.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import re
 import subprocess
@@ -25,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 TIMING = re.compile(r"second|time|wall|cpu|elapsed|_s$", re.IGNORECASE)
 SKIP = {".log", ".txt"}
+TEXT = {".md", ".tsv", ".yaml", ".yml"}
 
 
 def run_demo(results: Path, cores: int, target: str | None) -> None:
@@ -42,16 +45,23 @@ def _strip(value):
     return value
 
 
-def _csv(path: Path) -> list[dict]:
-    with path.open(newline="") as f:
-        return [{k: v for k, v in row.items() if not TIMING.search(k or "")} for row in csv.DictReader(f)]
+def _text(path: Path, root: Path) -> str:
+    """The file's text with its run's results folder written as ``RESULTS`` (runs differ in it)."""
+    return path.read_text().replace(str(root), "RESULTS")
 
 
-def same(a: Path, b: Path) -> bool:
+def _csv(path: Path, root: Path) -> list[dict]:
+    rows = csv.DictReader(io.StringIO(_text(path, root), newline=""))
+    return [{k: v for k, v in row.items() if not TIMING.search(k or "")} for row in rows]
+
+
+def same(a: Path, b: Path, roots: tuple[Path, Path]) -> bool:
     if a.suffix == ".csv":
-        return _csv(a) == _csv(b)
+        return _csv(a, roots[0]) == _csv(b, roots[1])
     if a.suffix == ".json":
-        return _strip(json.loads(a.read_text())) == _strip(json.loads(b.read_text()))
+        return _strip(json.loads(_text(a, roots[0]))) == _strip(json.loads(_text(b, roots[1])))
+    if a.suffix in TEXT:
+        return _text(a, roots[0]) == _text(b, roots[1])
     return a.read_bytes() == b.read_bytes()
 
 
@@ -63,7 +73,7 @@ def compare(first: Path, second: Path) -> list[str]:
         if "benchmarks" in rel.parts or "logs" in rel.parts:
             continue
         b = second / rel
-        if not b.is_file() or not same(a, b):
+        if not b.is_file() or not same(a, b, (first, second)):
             differ.append(rel.as_posix())
     return differ
 

@@ -166,6 +166,7 @@ def test_training_scene_flags_known_answer():
     assert training_scene_flags(["a", "b", "c"], adapters) == {"a": ["dolly_in", "pan_left"], "b": ["dolly_in"]}
     assert training_scene_flags(["c"], adapters) == {}
     assert scene_of("a__dolly_in+orbit_left") == "a" and scene_of("lionlora/b__pan_left") == "b"
+    assert scene_of("lionlora/web__clip_3__pan_left") == "web__clip_3" and scene_of("plain") == "plain"
 
 
 def test_videos_of_training_scenes_are_flagged(results, tmp_path):

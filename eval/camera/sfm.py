@@ -25,6 +25,7 @@ from lionlora.errors import DependencyError, VideoError
 from lionlora.eval.camera.config import CameraEvalConfig
 from lionlora.geometry import Intrinsics
 from lionlora.geometry.se3 import make_pose, se3_inverse
+from lionlora.scenes.features import FeatureOptions, extract_and_match, reader_options
 
 log = logging.getLogger(__name__)
 
@@ -91,17 +92,6 @@ def frame_names(n: int) -> list[str]:
     return [f"frame_{i:05d}.png" for i in range(n)]
 
 
-def _reader_options(pycolmap, cfg: CameraEvalConfig, intrinsics: Intrinsics | None):
-    reader = pycolmap.ImageReaderOptions()
-    if cfg.fix_intrinsics:
-        K = intrinsics
-        reader.camera_model = "PINHOLE"
-        reader.camera_params = ",".join(repr(float(v)) for v in (K.fx, K.fy, K.cx, K.cy))
-    else:
-        reader.camera_model = cfg.camera_model
-    return reader
-
-
 def _global_options(pycolmap, cfg: CameraEvalConfig, seed: int):
     opts = pycolmap.GlobalPipelineOptions()
     opts.random_seed = seed
@@ -165,44 +155,21 @@ def _model_to_trial(rec, names: list[str]) -> tuple[np.ndarray, np.ndarray, Intr
 
 
 def _extract_and_match(
-    pycolmap,
-    db: Path,
-    image_dir: Path,
-    names: list[str],
-    cfg: CameraEvalConfig,
-    intrinsics: Intrinsics | None,
-    longest_side: int,
-    result: SfmResult,
+    pycolmap, db: Path, image_dir: Path, names: list[str], cfg: CameraEvalConfig, intrinsics, longest_side: int, result
 ) -> None:
     """SIFT features of every frame (one shared camera) and verified matches, into ``db``."""
-    device = getattr(pycolmap.Device, cfg.device)
-    t0 = time.perf_counter()
-    extraction = pycolmap.FeatureExtractionOptions()
-    extraction.sift.max_num_features = cfg.max_features
-    extraction.sift.first_octave = cfg.first_octave
-    extraction.sift.upright = cfg.upright
-    extraction.max_image_size = cfg.max_image_size if cfg.max_image_size > 0 else longest_side
-    extraction.num_threads = cfg.num_threads
-    pycolmap.extract_features(
-        db,
-        image_dir,
-        image_names=names,
-        camera_mode=pycolmap.CameraMode.SINGLE,
-        reader_options=_reader_options(pycolmap, cfg, intrinsics),
-        extraction_options=extraction,
-        device=device,
+    opts = FeatureOptions(
+        max_features=cfg.max_features,
+        num_threads=cfg.num_threads,
+        device=cfg.device,
+        overlap=cfg.overlap if cfg.matcher == "sequential" else None,
+        quadratic_overlap=cfg.quadratic_overlap,
+        first_octave=cfg.first_octave,
+        upright=cfg.upright,
+        max_image_size=cfg.max_image_size if cfg.max_image_size > 0 else longest_side,
     )
-    t1 = time.perf_counter()
-    matching = pycolmap.FeatureMatchingOptions()
-    matching.num_threads = cfg.num_threads
-    if cfg.matcher == "sequential":
-        pairing = pycolmap.SequentialPairingOptions()
-        pairing.overlap = cfg.overlap
-        pairing.quadratic_overlap = cfg.quadratic_overlap
-        pycolmap.match_sequential(db, matching_options=matching, pairing_options=pairing, device=device)
-    else:
-        pycolmap.match_exhaustive(db, matching_options=matching, device=device)
-    result.seconds_features, result.seconds_matching = t1 - t0, time.perf_counter() - t1
+    reader = reader_options(pycolmap, intrinsics if cfg.fix_intrinsics else None, cfg.camera_model)
+    result.seconds_features, result.seconds_matching = extract_and_match(pycolmap, db, image_dir, names, reader, opts)
     database = pycolmap.Database.open(db)
     try:
         result.num_features = [database.num_keypoints_for_image(im.image_id) for im in database.read_all_images()]

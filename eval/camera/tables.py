@@ -120,8 +120,11 @@ def training_scene_flags(
 
 
 def scene_of(video: str) -> str:
-    """The scene of a video or suite sample named ``{scene}__{primitive}`` (the name itself otherwise)."""
-    return video.rsplit("/", 1)[-1].split("__", 1)[0]
+    """The scene of a video or suite sample named ``{scene}__{primitive}`` (the name itself otherwise).
+
+    Primitive names have no ``__``, so a scene name may (split at the last one).
+    """
+    return video.rsplit("/", 1)[-1].rsplit("__", 1)[0]
 
 
 def load_paper_tables() -> dict:

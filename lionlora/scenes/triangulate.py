@@ -20,6 +20,7 @@ from lionlora.config import opt
 from lionlora.errors import ConfigError, SceneError
 from lionlora.geometry.se3 import se3_inverse
 from lionlora.io.files import atomic_dir
+from lionlora.scenes.features import FeatureOptions, extract_and_match, reader_options
 
 log = logging.getLogger(__name__)
 
@@ -79,31 +80,12 @@ def triangulate(scene, out: Path, cfg: TriangulateConfig | None = None) -> Path:
     pycolmap.logging.minloglevel = 2
     with tempfile.TemporaryDirectory(prefix="triangulate.") as tmp, atomic_dir(out, "points3D.bin") as dest:
         db = Path(tmp) / "database.db"
-        reader = pycolmap.ImageReaderOptions()
-        reader.camera_model = "PINHOLE"
-        reader.camera_params = ",".join(repr(float(v)) for v in (K.fx, K.fy, K.cx, K.cy))
-        extraction = pycolmap.FeatureExtractionOptions()
-        extraction.sift.max_num_features = cfg.max_features
-        extraction.num_threads = cfg.num_threads
-        pycolmap.extract_features(
-            db,
-            image_dir,
-            image_names=names,
-            camera_mode=pycolmap.CameraMode.SINGLE,
-            reader_options=reader,
-            extraction_options=extraction,
-            device=pycolmap.Device.cpu,
+        opts = FeatureOptions(
+            max_features=cfg.max_features,
+            num_threads=cfg.num_threads,
+            overlap=None if len(names) <= cfg.exhaustive_max else cfg.overlap,
         )
-        matching = pycolmap.FeatureMatchingOptions()
-        matching.num_threads = cfg.num_threads
-        if len(names) <= cfg.exhaustive_max:
-            pycolmap.match_exhaustive(db, matching_options=matching, device=pycolmap.Device.cpu)
-        else:
-            pairing = pycolmap.SequentialPairingOptions()
-            pairing.overlap = cfg.overlap
-            pycolmap.match_sequential(
-                db, matching_options=matching, pairing_options=pairing, device=pycolmap.Device.cpu
-            )
+        extract_and_match(pycolmap, db, image_dir, names, reader_options(pycolmap, K), opts)
         rec = _posed_reconstruction(pycolmap, db, scene)
         options = pycolmap.IncrementalPipelineOptions()
         options.num_threads = cfg.num_threads
