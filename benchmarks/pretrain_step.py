@@ -4,7 +4,7 @@ Prints, for the demo's sizes (:class:`~lionlora.apps.pretrain.PretrainConfig` de
 
 * ray-casting ``--clips`` clips with 1 and with 2 render workers (the frames are the same);
 * one VAE training step (4 windows of 5 frames, fp32);
-* one transformer training step (8 clips, 864 tokens each) in fp32 and under bf16 autocast,
+* one transformer training step (8 clips, 540 tokens each at 48x80) in fp32 and under bf16 autocast,
   median of ``--steps`` steps after one warm-up step.
 
 Multiply by the config's counts (240 clips, 150 VAE steps, 1400 transformer steps) for the
