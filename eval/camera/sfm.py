@@ -155,7 +155,14 @@ def _model_to_trial(rec, names: list[str]) -> tuple[np.ndarray, np.ndarray, Intr
 
 
 def _extract_and_match(
-    pycolmap, db: Path, image_dir: Path, names: list[str], cfg: CameraEvalConfig, intrinsics, longest_side: int, result
+    pycolmap,
+    db: Path,
+    image_dir: Path,
+    names: list[str],
+    cfg: CameraEvalConfig,
+    intrinsics: Intrinsics | None,
+    longest_side: int,
+    result: SfmResult,
 ) -> None:
     """SIFT features of every frame (one shared camera) and verified matches, into ``db``."""
     opts = FeatureOptions(
