@@ -5,12 +5,16 @@ Prints, for the demo's sizes (:class:`~lionlora.apps.pretrain.PretrainConfig` de
 * ray-casting ``--clips`` clips with 1 and with 2 render workers (the frames are the same);
 * one VAE training step (4 windows of 5 frames, fp32);
 * one transformer training step (8 clips, 540 tokens each at 48x80) in fp32 and under bf16 autocast,
-  median of ``--steps`` steps after one warm-up step.
+  median of ``--steps`` steps after one warm-up step;
+* with ``--loop N``: the pretraining's own VAE and transformer loops
+  (:func:`~lionlora.apps.pretrain.train_vae`'s and :func:`~lionlora.apps.pretrain.train_transformer`'s
+  steps, on random data) in 1 and in ``train_processes`` = 2 data-parallel processes: seconds a
+  step, from runs of 0 and N steps (so without the processes' start-up), and that start-up.
 
 Multiply by the config's counts (240 clips, 150 VAE steps, 1400 transformer steps) for the
 phases of ``pretrain.json``'s ``seconds``. Run::
 
-    .venv/bin/python benchmarks/pretrain_step.py [--clips 24] [--steps 5] [--threads 2]
+    .venv/bin/python benchmarks/pretrain_step.py [--clips 24] [--steps 5] [--threads 2] [--loop 0]
 """
 
 from __future__ import annotations
@@ -89,17 +93,55 @@ def steps(n: int) -> None:
         print(f"transformer step ({cfg.batch_size} clips x {tokens} tokens, {label}): {_median_time(tr_step, n):.3f} s")
 
 
+def loops(n: int, threads: int) -> None:
+    """Seconds a step of the pretraining loops in 1 and 2 processes (differences of 0- and n-step runs)."""
+    import torch
+
+    from lionlora.apps.data_parallel import run_data_parallel
+    from lionlora.apps.demo_model import build_tiny_pipeline
+    from lionlora.apps.pretrain import PretrainConfig, _transformer_steps, _vae_steps
+
+    gen = torch.Generator().manual_seed(0)
+    m = PretrainConfig().model
+    pipe = build_tiny_pipeline(m)
+    t = (m.frames - 1) // m.temporal_compression + 1
+    h, w = m.height // m.spatial_compression, m.width // m.spatial_compression
+    clips = torch.rand(16, 3, m.frames, m.height, m.width, generator=gen) * 2 - 1
+    data = {
+        "latents": torch.randn(32, t, m.latent_channels, h, w),
+        "image_latents": torch.randn(32, 1, m.latent_channels, h, w),
+    }
+    prompts = {"prompt": torch.randn(m.text_tokens, m.text_dim), "negative": torch.zeros(m.text_tokens, m.text_dim)}
+    rope = pipe._prepare_rotary_positional_embeddings(m.height, m.width, t, torch.device("cpu"))
+    for world in (1, 2):
+        for phase, fn, args in (
+            ("VAE", _vae_steps, (pipe.vae, clips)),
+            ("transformer", _transformer_steps, (pipe.transformer, pipe.scheduler, data, prompts, rope)),
+        ):
+            seconds = []
+            for steps in (0, n):
+                cfg = PretrainConfig(vae_steps=steps, steps=steps, train_processes=world)
+                t0 = time.perf_counter()
+                run_data_parallel(fn, world, max(1, threads // world), *args, cfg, gen.get_state())
+                seconds.append(time.perf_counter() - t0)
+            per_step = (seconds[1] - seconds[0]) / n
+            print(f"{phase} loop, {world} process(es): {per_step:.3f} s a step (start-up {seconds[0]:.1f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", type=int, default=24)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--loop", type=int, default=0, help="steps of the 1- vs 2-process loop comparison (0: skip)")
     args = parser.parse_args()
     from lionlora.device import limit_threads
 
     limit_threads(args.threads)
     render(args.clips)
     steps(args.steps)
+    if args.loop:
+        loops(args.loop, args.threads)
 
 
 if __name__ == "__main__":

@@ -32,14 +32,23 @@ def _small(**kw) -> PretrainConfig:
         latent_channels=12,
         patch_size=4,
     )
-    base = dict(clips=6, holdout_clips=2, vae_steps=8, steps=40, batch_size=4, learning_rate=1e-3, warmup_steps=5)
+    base = dict(
+        clips=6,
+        holdout_clips=2,
+        vae_steps=8,
+        steps=40,
+        batch_size=4,
+        learning_rate=1e-3,
+        warmup_steps=5,
+        train_processes=1,
+    )
     return PretrainConfig(model=model, **{**base, **kw})
 
 
 @pytest.fixture(scope="module")
 def pretrained(tmp_path_factory):
     out = tmp_path_factory.mktemp("pretrained") / "model"
-    summary = pretrain(_small(), out)
+    summary = pretrain(_small(train_processes=2), out)  # the demo's data-parallel path, end to end
     return out, summary
 
 
@@ -72,7 +81,7 @@ def test_saved_model_reloads_and_generates_bit_identically(pretrained):
 
 
 def test_pretraining_is_deterministic_for_a_seed(tmp_path):
-    cfg = _small(clips=2, vae_steps=2, steps=2, batch_size=2, flip=False)
+    cfg = _small(clips=2, vae_steps=2, steps=2, batch_size=2, flip=False, train_processes=2)
     a = pretrain(cfg, tmp_path / "a")
     b = pretrain(cfg, tmp_path / "b")
     assert a["transformer_final_loss"] == b["transformer_final_loss"]
@@ -116,6 +125,41 @@ def test_ema_keeps_the_running_average_of_the_weights(tmp_path):
     for k in two:
         expected = 2 / 11 * one[k] + 9 / 11 * two[k]
         np.testing.assert_allclose(ema[k].numpy(), expected.numpy(), rtol=1e-5, atol=1e-7, err_msg=k)
+
+
+def test_two_training_processes_take_the_steps_of_one():
+    """Data parallelism splits each batch, not the draws: the same losses, weights and generator."""
+    import torch
+
+    from lionlora.apps.data_parallel import run_data_parallel
+    from lionlora.apps.demo_model import build_tiny_pipeline
+    from lionlora.apps.pretrain import _transformer_steps, _vae_steps
+
+    cfg = _small(vae_steps=3, steps=3, batch_size=3, vae_batch_size=3)
+    pipe = build_tiny_pipeline(cfg.model)
+    m, state = cfg.model, torch.Generator().manual_seed(5).get_state()
+    clips = torch.rand(4, 3, m.frames, m.height, m.width, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    data = {"latents": torch.randn(6, 5, 12, 16, 24), "image_latents": torch.randn(6, 1, 12, 16, 24)}
+    prompts = {"prompt": torch.randn(m.text_tokens, m.text_dim), "negative": torch.zeros(m.text_tokens, m.text_dim)}
+    rope = pipe._prepare_rotary_positional_embeddings(m.height, m.width, 5, torch.device("cpu"))
+    runs = {}
+    for world in (1, 2):
+        vae = run_data_parallel(_vae_steps, world, 1, pipe.vae, clips, cfg, state)
+        tr = run_data_parallel(
+            _transformer_steps, world, 1, pipe.transformer, pipe.scheduler, data, prompts, rope, cfg, state
+        )
+        runs[world] = vae, tr
+    for one, two in zip(runs[1], runs[2]):
+        np.testing.assert_allclose(two["losses"], one["losses"], rtol=1e-5)
+        assert len(set(np.round(one["losses"], 4))) == 3  # the steps changed the weights
+        assert torch.equal(one["generator"], two["generator"])
+        for k, w in one["state"].items():
+            # one process per rank updating shared weights would differ by ~lr per step (1e-3)
+            np.testing.assert_allclose(two["state"][k].numpy(), w.numpy(), atol=1e-4, err_msg=k)
+    # the caller's model is not trained in place
+    assert not torch.equal(
+        pipe.vae.state_dict()["encoder.conv_in.conv.weight"], runs[1][0]["state"]["encoder.conv_in.conv.weight"]
+    )
 
 
 def test_clips_do_not_depend_on_the_number_of_render_workers():
@@ -198,6 +242,10 @@ def test_bad_pretrain_config_names_the_field():
         from_dict(PretrainConfig, {"mixed_precision": "fp16"})
     with pytest.raises(ConfigError, match="render_workers"):
         from_dict(PretrainConfig, {"render_workers": 0})
+    with pytest.raises(ConfigError, match="train_processes"):
+        from_dict(PretrainConfig, {"train_processes": 5, "vae_batch_size": 4})
+    with pytest.raises(ConfigError, match="train_processes"):
+        from_dict(PretrainConfig, {"train_processes": 2, "device": "cuda"})
     with pytest.raises(ConfigError, match="ema_decay"):
         from_dict(PretrainConfig, {"ema_decay": 1.0})
     with pytest.raises(ConfigError, match="lr_scheduler"):

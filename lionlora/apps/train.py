@@ -153,7 +153,13 @@ class TrainConfig:
 
 
 def diffusion_loss(
-    model, noise_scheduler, batch: dict, generator: torch.Generator, rope, timesteps: torch.Tensor | None = None
+    model,
+    noise_scheduler,
+    batch: dict,
+    generator: torch.Generator,
+    rope,
+    timesteps: torch.Tensor | None = None,
+    noise: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """v-prediction MSE of CogVideoX I2V on one batch (see the module docstring).
 
@@ -165,12 +171,13 @@ def diffusion_loss(
             ``prompt_embeds`` ``[B, L, D]``.
         generator: CPU generator of the noise and timesteps.
         timesteps: fixed timesteps ``[B]`` (random when None).
+        noise: fixed noise of ``latents``' shape (random when None, drawn before the timesteps).
     """
     import torch
 
     x0 = batch["latents"]
     n = x0.shape[0]
-    noise = torch.randn(x0.shape, generator=generator).to(x0)
+    noise = (torch.randn(x0.shape, generator=generator) if noise is None else noise).to(x0)
     if timesteps is None:
         timesteps = torch.randint(0, noise_scheduler.config.num_train_timesteps, (n,), generator=generator)
     timesteps = timesteps.to(x0.device)
