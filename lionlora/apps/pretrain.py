@@ -114,10 +114,10 @@ class PretrainConfig:
     )
     render_workers: int = opt(2, "processes that ray-cast the clips (the frames do not depend on it)")
     train_processes: int = opt(
-        2,
+        1,
         "processes that share each VAE and transformer batch (data parallel over CPU cores, gloo; the "
         "threads are split between them). The steps are those of one process up to float rounding; on "
-        "2 cores two 1-thread processes make about 1.3x the steps of one 2-thread process",
+        "2 cores two 1-thread processes were no faster than one 2-thread process (docs/benchmarks.md)",
     )
 
     def __post_init__(self) -> None:
