@@ -418,7 +418,9 @@ def train_transformer(pipe, data: dict, prompts: dict, cfg: PretrainConfig, gen)
     return result["losses"]
 
 
-def _transformer_steps(shard: Shard, transformer, scheduler, data: dict, prompts: dict, rope, cfg, gen_state) -> dict:
+def _transformer_steps(
+    shard: Shard, transformer, scheduler, data: dict, prompts: dict, rope, cfg: PretrainConfig, gen_state
+) -> dict:
     """The transformer's optimisation steps in one data-parallel process.
 
     Every process draws the whole batch's clips, text dropout, noise and timesteps, then computes
