@@ -81,6 +81,12 @@ def run_main(capsys, *argv: str) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
+def _batch(i, *videos):
+    """``generate --video ...`` for each list of KEY=VALUE fields (image and prompt shared)."""
+    argv = ["-q", "generate", "--model", i["model"], "--image", i["image"], "--prompt", "x", "--steps", "1"]
+    return argv + [a for fields in videos for a in ("--video", *fields)]
+
+
 def assert_one_line_error(code: int, err: str, *words: str) -> None:
     lines = [line for line in err.strip().splitlines() if line.startswith("lionlora ")]
     assert code == 1, err
@@ -296,6 +302,38 @@ CASES = {
             + ["--out", i["tmp"] / "gen/clip.mp4"]
         ),
         ["none.png"],
+        ["gen"],
+    ),
+    "generate_without_image": (
+        lambda i: ["generate", "--model", i["model"], "--prompt", "x", "--out", i["tmp"] / "gen/clip.mp4"],
+        ["--image", "(or --video)"],
+        ["gen"],
+    ),
+    "video_with_out": (lambda i: _gen(i, "--video", f"out={i['tmp']}/gen/b.mp4"), ["--video", "--out"], ["gen"]),
+    "video_unknown_key": (
+        lambda i: _batch(i, [f"out={i['tmp']}/gen/a.mp4", "colour=red"]),
+        ["--video", "colour=red", "KEY=VALUE"],
+        ["gen"],
+    ),
+    "video_without_out": (lambda i: _batch(i, [f"image={i['image']}"]), ["--video", "out"], ["gen"]),
+    "video_same_out_twice": (
+        lambda i: _batch(i, [f"out={i['tmp']}/gen/a.mp4"], [f"out={i['tmp']}/gen/a.mp4"]),
+        ["--video", "a different output for every video"],
+        ["gen"],
+    ),
+    # every video's inputs are read before the first is generated: nothing of the first is written
+    "video_second_image_missing": (
+        lambda i: _batch(i, [f"out={i['tmp']}/gen/a.mp4"], [f"out={i['tmp']}/gen/b.mp4", f"image={i['tmp']}/none.png"]),
+        ["none.png"],
+        ["gen"],
+    ),
+    "video_one_name_two_files": (
+        lambda i: _batch(
+            i,
+            [f"out={i['tmp']}/gen/a.mp4", f"lora=pan={i['lora']}/pan:0.5"],
+            [f"out={i['tmp']}/gen/b.mp4", f"lora=pan={i['tmp']}/other:0.5"],
+        ),
+        ["--video", "pan", "one adapter file per NAME"],
         ["gen"],
     ),
     "train_missing_manifest": (

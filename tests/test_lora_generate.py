@@ -155,3 +155,64 @@ def test_guidance_with_identical_prompts_is_refused(tiny_model_dir, adapters, im
     argv += ["--prompt", "", "--lora", f"dolly_in={adapters / 'dolly_in'}:0.5", "--out", str(tmp_path / "v.mp4")]
     assert main(argv) != 0
     assert "guidance does nothing" in capsys.readouterr().err and not (tmp_path / "v.mp4").exists()
+
+
+def test_a_batch_writes_what_one_call_per_video_writes(tiny_model_dir, adapters, image, tmp_path):
+    """`generate --video ...` (one model, each adapter loaded once) gives every video, record and GT
+    camera file that `generate` gives for that video alone: same frames, same cameras."""
+    from lionlora.cli import main
+    from lionlora.geometry import Intrinsics, Trajectory
+    from lionlora.io.cameras_json import read_cameras, write_cameras
+    from lionlora.io.video import read_video, write_image
+
+    c2w = np.tile(np.eye(4), (40, 1, 1))
+    c2w[:, 0, 3] = np.arange(40) * 0.05
+    write_cameras(tmp_path / "gt.json", Trajectory(c2w, Intrinsics(50, 50, 30, 20, 60, 40)))
+    write_image(tmp_path / "a.png", image)
+    write_image(tmp_path / "b.png", image[::-1].copy())
+    dolly, orbit = (f"{n}={adapters / n}" for n in ("dolly_in", "orbit_left"))
+    common = [
+        "-q",
+        "generate",
+        "--model",
+        str(tiny_model_dir),
+        "--steps",
+        "2",
+        "--seed",
+        "3",
+    ]
+    videos = {  # name -> fields of its --video
+        "one": [f"lora={dolly}:0.5", f"cameras={tmp_path / 'gt.json'}"],
+        "fused": [f"lora={dolly}:1.0", f"lora={orbit}:0.5", f"image={tmp_path / 'b.png'}"],
+        "base": ["prompt=another prompt", f"cameras={tmp_path / 'gt.json'}"],
+    }
+    weight = ["--weight", "dolly_in=0.7"]  # for every video with dolly_in
+    batch = common + weight + ["--image", str(tmp_path / "a.png"), "--prompt", "the camera moves"]
+    for name, fields in videos.items():
+        batch += ["--video", f"out={tmp_path / 'batch' / name / 'clip.mp4'}", *fields]
+    assert main(batch) == 0
+    for name, fields in videos.items():
+        kv = dict(f.split("=", 1) for f in fields if not f.startswith("lora="))
+        alone = common + ["--image", kv.get("image", str(tmp_path / "a.png"))]
+        alone += [
+            "--prompt",
+            kv.get("prompt", "the camera moves"),
+            "--out",
+            str(tmp_path / "alone" / name / "clip.mp4"),
+        ]
+        alone += [a for f in fields if f.startswith("lora=") for a in ("--lora", f[5:])]
+        alone += ["--cameras", kv["cameras"]] if "cameras" in kv else []
+        alone += weight if any("dolly_in" in f for f in fields) else []
+        assert main(alone) == 0, name
+        a, b = (tmp_path / d / name for d in ("batch", "alone"))
+        assert np.array_equal(read_video(a / "clip.mp4"), read_video(b / "clip.mp4")), name
+        ra, rb = (json.loads((d / "clip.json").read_text()) for d in (a, b))
+        assert {k: v for k, v in ra.items() if k != "seconds"} == {k: v for k, v in rb.items() if k != "seconds"}
+        assert (a / "cameras.json").exists() == ("cameras" in kv) == (b / "cameras.json").exists()
+        if "cameras" in kv:
+            np.testing.assert_array_equal(read_cameras(a / "cameras.json").c2w, read_cameras(b / "cameras.json").c2w)
+    fused = json.loads((tmp_path / "batch" / "fused" / "clip.json").read_text())["loras"]
+    assert [(x["name"], x["scale"], x["weight"]) for x in fused] == [("dolly_in", 1.0, 0.7), ("orbit_left", 0.5, 1.0)]
+    # the three videos differ: each had its own adapters (or none), image or prompt
+    frames = [read_video(tmp_path / "batch" / n / "clip.mp4") for n in videos]
+    assert not np.array_equal(frames[0], frames[1]) and not np.array_equal(frames[0], frames[2])

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -344,3 +344,120 @@ def generate_to_file(
         record["cameras"] = {"source": str(cameras), "scale": scale}
     VideoRecord.from_json(record, out.with_suffix(".json")).write(out.with_suffix(".json"))
     return record
+
+
+@dataclass
+class VideoJob:
+    """One video of a batch (``lionlora generate --video out=PATH ...``): its inputs and output."""
+
+    out: Path
+    image: Path
+    prompt: str
+    cameras: Path | None = None
+    specs: list[LoraSpec] = field(default_factory=list)
+
+
+VIDEO_KEYS = ("out", "image", "prompt", "cameras", "lora")
+
+
+def parse_video_job(
+    fields: list[str], image: Path | None = None, prompt: str | None = None, cameras: Path | None = None
+) -> VideoJob:
+    """``out=PATH [image=PATH] [prompt=TEXT] [cameras=PATH] [lora=NAME=PATH[:S] ...]`` -> :class:`VideoJob`.
+
+    ``image``, ``prompt`` and ``cameras`` default to the command's ``--image``, ``--prompt`` and
+    ``--cameras``; ``lora`` is repeatable (none: the base model).
+
+    Raises:
+        ConfigError: a field without ``=``, an unknown or repeated key, or no out / image / prompt.
+    """
+    values: dict[str, str] = {}
+    loras: list[LoraSpec] = []
+    for item in fields:
+        key, sep, value = item.partition("=")
+        if not sep or key not in VIDEO_KEYS:
+            raise ConfigError("--video", item, f"KEY=VALUE with KEY one of {list(VIDEO_KEYS)}", got=item)
+        if key == "lora":
+            loras.append(parse_lora_spec(value))
+        elif key in values:
+            raise ConfigError("--video", key, "each key once per video (lora: repeatable)", got=fields)
+        else:
+            values[key] = value
+    image = values.get("image", image)
+    prompt = values.get("prompt", prompt)
+    for key, value in (("out", values.get("out")), ("image", image), ("prompt", prompt)):
+        if value is None:
+            raise ConfigError("--video", key, f"{key}=... in the video or --{key} for all", got=fields)
+    cameras = values.get("cameras", cameras)
+    return VideoJob(Path(values["out"]), Path(image), prompt, Path(cameras) if cameras else None, loras)
+
+
+def batch_adapters(jobs: list[VideoJob]) -> list[LoraSpec]:
+    """One spec per adapter NAME used by the batch (its first use); a NAME at two paths is an error."""
+    first: dict[str, LoraSpec] = {}
+    for job in jobs:
+        for spec in job.specs:
+            seen = first.setdefault(spec.name, spec)
+            if Path(seen.path).resolve() != Path(spec.path).resolve():
+                raise AdapterError(
+                    "--video", spec.name, "one adapter file per NAME in a batch", got=[str(seen.path), str(spec.path)]
+                )
+    return list(first.values())
+
+
+def check_jobs(cfg: GenerateConfig, jobs: list[VideoJob]) -> None:
+    """Every job's outputs, inputs, prompt and adapters, before any model is loaded or file written.
+
+    Raises:
+        ConfigError: no job, one output twice, guidance with a prompt equal to the negative prompt.
+        OutputError, VideoError, CameraError, AdapterError: from the outputs, image, cameras, adapters.
+    """
+    from lionlora.io.cameras_json import read_cameras
+    from lionlora.io.files import check_output
+
+    if not jobs:
+        raise ConfigError("--video", "", "at least one video", got=0)
+    outs = [job.out.resolve() for job in jobs]
+    if len(set(outs)) < len(outs):
+        raise ConfigError("--video", "out", "a different output for every video", got=[str(j.out) for j in jobs])
+    for job in jobs:
+        check_guidance(cfg, job.prompt)
+        for path in (
+            job.out,
+            job.out.with_suffix(".json"),
+            *([job.out.parent / "cameras.json"] if job.cameras else []),
+        ):
+            check_output(path)
+        read_condition_image(job.image)
+        if job.cameras is not None:
+            read_cameras(job.cameras)
+            cameras_scale(cfg, job.specs)
+        check_specs(job.specs, cfg)
+
+
+def generate_videos(cfg: GenerateConfig, jobs: list[VideoJob], weights: list[str] = ()) -> list[dict]:
+    """Generate every job's video with one loaded pipeline (each adapter loaded once).
+
+    Each video is the one :func:`generate_to_file` writes for the same inputs alone: the noise is
+    seeded per video and only the job's adapters are active. All inputs are checked first
+    (:func:`check_jobs`), so a bad one leaves nothing behind.
+
+    Args:
+        weights: ``NAME=X`` (lambda_i of eq. 3) for adapter NAME in every video that uses it.
+    Returns:
+        the records written beside the videos, in the order of ``jobs``.
+    """
+    from tqdm.auto import tqdm
+
+    adapters = batch_adapters(jobs)
+    apply_weights([replace(s) for s in adapters], list(weights))  # an unknown NAME fails here
+    for job in jobs:
+        names = {s.name for s in job.specs}
+        apply_weights(job.specs, [w for w in weights if w.partition("=")[0] in names])
+    check_jobs(cfg, jobs)
+    gen = VideoGenerator(cfg, adapters)
+    records = []
+    for job in tqdm(jobs, desc="generate", unit="video"):
+        gen.specs = job.specs
+        records.append(generate_to_file(cfg, job.image, job.prompt, job.specs, job.out, job.cameras, generator=gen))
+    return records

@@ -20,9 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     g = sub.add_parser("generate", help="image-to-video with any number of fused LiON-LoRA adapters")
     g.add_argument(
-        "--image", type=Path, required=True, help="conditioning first frame (image, or a video's first frame)"
+        "--image",
+        type=Path,
+        help="conditioning first frame (image, or a video's first frame); required without --video",
     )
-    g.add_argument("--prompt", required=True, help="text prompt")
+    g.add_argument("--prompt", help="text prompt; required without --video")
     g.add_argument(
         "--lora",
         action="append",
@@ -33,7 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument(
         "--weight", action="append", default=[], metavar="NAME=X", help="lambda_i of adapter NAME (eq. 3; default 1)"
     )
-    g.add_argument("--out", type=Path, required=True, help="output video (.mp4); a .json record is written beside it")
+    g.add_argument(
+        "--out", type=Path, help="output video (.mp4); a .json record is written beside it; required without --video"
+    )
     g.add_argument(
         "--cameras",
         type=Path,
@@ -46,6 +50,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_const",
         const="vanilla",
         help="baseline of Fig. 2: vanilla fusion (eq. 3), joint attention, no norm consistency",
+    )
+    g.add_argument(
+        "--video",
+        action="append",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="one video of a batch, all from one loaded model (repeatable): out=PATH [image=PATH] [prompt=TEXT] "
+        "[cameras=PATH] [lora=NAME=PATH[:S] ...]; image, prompt and cameras default to --image, --prompt and "
+        "--cameras; no --out or --lora with it",
     )
     add_adapter_scale_flag(g)
     add_config_options(g, GenerateConfig, skip=("adapter_scale",))
@@ -102,16 +116,31 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from lionlora.apps.generate import GenerateConfig, apply_weights, generate_to_file, parse_lora_spec
+    from lionlora.apps import generate as app
     from lionlora.config import config_from_args
+    from lionlora.errors import ConfigError
 
-    cfg = config_from_args(GenerateConfig, args)
-    specs = apply_weights([parse_lora_spec(s) for s in args.lora], args.weight)
-    rec = generate_to_file(cfg, args.image, args.prompt, specs, args.out, cameras=args.cameras)
-    print(
-        f"{args.out}: {rec['frames']} frames {rec['width']}x{rec['height']}, "
-        f"{len(specs)} LoRA(s), {cfg.fusion} fusion, {rec['seconds']:.1f} s"
-    )
+    cfg = config_from_args(app.GenerateConfig, args)
+    if args.video:
+        given = [flag for flag, value in (("--out", args.out), ("--lora", args.lora)) if value]
+        if given:
+            raise ConfigError("--video", given[0], "out=... and lora=... inside each --video", got=given)
+        jobs = [app.parse_video_job(fields, args.image, args.prompt, args.cameras) for fields in args.video]
+        records = app.generate_videos(cfg, jobs, args.weight)
+    else:
+        missing = [f"--{k}" for k in ("image", "prompt", "out") if getattr(args, k) is None]
+        if missing:
+            raise ConfigError("generate", missing[0], "--image, --prompt and --out (or --video)", got=missing)
+        jobs = [
+            app.VideoJob(args.out, args.image, args.prompt, args.cameras, [app.parse_lora_spec(s) for s in args.lora])
+        ]
+        app.apply_weights(jobs[0].specs, args.weight)
+        records = [app.generate_to_file(cfg, args.image, args.prompt, jobs[0].specs, args.out, cameras=args.cameras)]
+    for job, rec in zip(jobs, records):
+        print(
+            f"{job.out}: {rec['frames']} frames {rec['width']}x{rec['height']}, "
+            f"{len(job.specs)} LoRA(s), {cfg.fusion} fusion, {rec['seconds']:.1f} s"
+        )
     return 0
 
 
