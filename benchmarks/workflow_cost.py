@@ -3,9 +3,9 @@
 Reads the `benchmark:` files every rule writes (RESULTS/benchmarks/<rule>/...tsv: wall seconds,
 max RSS) and prints, per rule, the jobs, total and mean wall time and the peak memory, then the
 total. With --paper it counts the jobs of configs/paper.yaml per scene and per run (dry runs on
-one and on two stand-in DL3DV scenes) and multiplies them by the time per job the workflow
-declares for the paper (`runtime` of workflow/rules/common.smk JOB_COST, an estimate on one GPU
-node) to size a cluster run.
+one and on two stand-in DL3DV scenes) and adds up the time each job declares for the paper
+(its `runtime`: workflow/rules/common.smk JOB_COST, an estimate on one GPU node, per video for
+the generation jobs) to size a cluster run.
 
     python benchmarks/workflow_cost.py --results results/demo [--paper] [--markdown docs/cost.md]
 """
@@ -72,8 +72,9 @@ def markdown(table: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def planned_jobs(n_scenes: int, tmp: Path) -> tuple[dict[str, int], set[str]]:
-    """Jobs per rule of the paper config with `n_scenes` stand-in DL3DV scenes (a dry run), GPU rules."""
+def planned_jobs(n_scenes: int, tmp: Path) -> tuple[dict[str, int], dict[str, int], set[str]]:
+    """Jobs and declared job-minutes per rule of the paper config with `n_scenes` stand-in DL3DV
+    scenes (a dry run; `runtime` of each job's resources), and the GPU rules."""
     root = tmp / f"dl3dv{n_scenes}"
     hashes = [f"{i:064x}" for i in range(1, n_scenes + 1)]
     held_out = f"{10_000:064x}"  # one evaluation scene, disjoint from the training list
@@ -95,21 +96,17 @@ def planned_jobs(n_scenes: int, tmp: Path) -> tuple[dict[str, int], set[str]]:
     if out.returncode:
         raise SystemExit(out.stderr + out.stdout)
     counts = {k: int(v) for k, v in re.findall(r"^(\w+)\s+(\d+)$", out.stdout, re.M) if k not in ("all", "total")}
+    minutes: dict[str, int] = defaultdict(int)
+    for rule, resources in re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: ([^\n]*)", out.stdout, re.M):
+        runtime = re.search(r"\bruntime=(\d+)", resources)
+        minutes[rule] += int(runtime.group(1)) if runtime else 0
     gpus = set(re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: [^\n]*\bgpu=1", out.stdout, re.M))
-    return counts, gpus
-
-
-def paper_runtimes() -> dict[str, tuple[int, int]]:
-    """{rule: (threads, runtime minutes)} of the paper size, read from JOB_COST in common.smk."""
-    text = (REPO / "workflow" / "rules" / "common.smk").read_text()
-    found = re.findall(r'"(\w+)": \{"demo": \([^)]*\), "paper": \((\d+), (\d+), (\d+)\)\}', text)
-    return {rule: (int(threads), int(minutes)) for rule, threads, _, minutes in found}
+    return counts, dict(minutes), gpus
 
 
 def paper_estimate() -> str:
     with tempfile.TemporaryDirectory() as tmp:
-        (one, gpus), (two, _) = planned_jobs(1, Path(tmp)), planned_jobs(2, Path(tmp))
-    minutes = paper_runtimes()
+        (one, one_min, gpus), (two, two_min, _) = planned_jobs(1, Path(tmp)), planned_jobs(2, Path(tmp))
     lines = [
         "| rule | GPU | jobs per scene | jobs per run | minutes per job (declared) | job-hours per scene | per run |",
         "|---|:-:|---:|---:|---:|---:|---:|",
@@ -118,11 +115,13 @@ def paper_estimate() -> str:
     for rule in sorted(set(one) | set(two)):
         scene = two.get(rule, 0) - one.get(rule, 0)
         fixed = one.get(rule, 0) - scene
-        m = minutes.get(rule, (1, 0))[1]
-        per_scene_h += scene * m / 60
-        per_run_h += fixed * m / 60
+        scene_min = two_min.get(rule, 0) - one_min.get(rule, 0)
+        fixed_min = one_min.get(rule, 0) - scene_min
+        per_scene_h += scene_min / 60
+        per_run_h += fixed_min / 60
         gpu = "yes" if rule in gpus else ""
-        lines.append(f"| {rule} | {gpu} | {scene} | {fixed} | {m} | {scene * m / 60:.1f} | {fixed * m / 60:.1f} |")
+        m = two_min.get(rule, 0) / max(two.get(rule, 0), 1)
+        lines.append(f"| {rule} | {gpu} | {scene} | {fixed} | {m:g} | {scene_min / 60:.1f} | {fixed_min / 60:.1f} |")
     lines.append(f"| **total** | | | | | **{per_scene_h:.1f}** | **{per_run_h:.1f}** |")
     return "\n".join(lines) + "\n"
 

@@ -127,7 +127,7 @@ def test_paper_config_plans_dl3dv_scenes(tmp_path, scene_dir):
     assert "scene_check" in out.stdout and h in out.stdout
     planned = dict(re.findall(r"^(\w+)\s+(\d+)$", out.stdout, re.M))
     # training scene: reconstructed, 8 basic + 6 fused clips; 8 camera LoRAs and their 8 plain baselines; the
-    # held-out scene: reconstructed, its 14 clips conditioning 4 methods x 14 videos, generated and evaluated
+    # held-out scene: reconstructed, its 14 clips conditioning 4 methods x 14 videos (one job per method), evaluated
     assert {
         k: planned.get(k)
         for k in (
@@ -142,7 +142,7 @@ def test_paper_config_plans_dl3dv_scenes(tmp_path, scene_dir):
         "reconstruct": "2",
         "render_clip": "28",
         "train_lora": "16",
-        "generate_video": "56",
+        "generate_video": "4",
         "eval_camera_generated": "56",
         "eval_camera_table": "1",
     }
@@ -210,3 +210,41 @@ def test_benchmark_target_builds_suite_generates_and_scores(tmp_path):
     assert f"--lora orbit_left={tmp_path}/orbit.safetensors:0.8 --fusion vanilla" in out.stdout
     assert f"--videos mine={tmp_path}/mine --videos " in out.stdout  # the given folder, then the generated ones
     assert f"--videos dimx={r}/benchmark/videos/dimx" in out.stdout and "--baseline mine" in out.stdout
+
+
+def test_one_generation_job_per_method_and_scene_and_per_motion_run(tmp_path):
+    """The videos of one method and scene come from one `generate --video ...` job (the model loads
+    once), each --video with its clip, GT cameras, output and the adapters of its primitive's
+    parts; a motion run is one job over its S values. Its runtime is the per-video one x videos."""
+    out = snakemake("-n", "-p", "--cores", "2", "--config", f"results={tmp_path}/r")
+    assert out.returncode == 0, out.stderr + out.stdout
+    r = f"{tmp_path}/r"
+    jobs = re.findall(r"^rule (generate_\w+):\n((?:    .*\n)+)Shell command: +(.*)$", out.stdout, re.M)
+    video = {
+        re.search(r"generated/(\w+)/", cmd).group(1): (info, cmd)
+        for rule, info, cmd in jobs
+        if rule == "generate_video"
+    }
+    motion = [cmd for rule, _, cmd in jobs if rule == "generate_motion"]
+    assert sorted(video) == ["base", "lionlora", "vanilla"] and len(motion) == 5
+    info, cmd = video["lionlora"]
+    items = [v.split() for v in cmd.split(" --set ")[0].split("--video ")[1:]]
+    assert len(items) == 5 and cmd.endswith(
+        "--set steps=20 --set cfg=6.0 --set frames=17 > " + f"{r}/logs/generate/lionlora/embedded_eval.log 2>&1"
+    )
+    assert items[3] == [
+        f"out={r}/generated/lionlora/embedded_eval__dolly_in+orbit_left/clip.mp4",
+        f"image={r}/clips/embedded_eval/dolly_in+orbit_left/clip.mp4",
+        f"cameras={r}/clips/embedded_eval/dolly_in+orbit_left/cameras.json",
+        f"lora=dolly_in={r}/lora/dolly_in:1.0",
+        f"lora=orbit_left={r}/lora/orbit_left:1.0",
+    ]
+    assert "runtime=25," in info  # 5 videos x the demo's 5 minutes a video
+    assert "lora=" not in video["base"][1] and "--vanilla-fusion" in video["vanilla"][1]
+    assert f"lora=orbit_left={r}/lora_plain/orbit_left:1.0" in video["vanilla"][1]
+    sweep = next(c for c in motion if "--adapter-scale" in c)
+    assert re.findall(r"--video out=\S+/adapter_scale/motion/S([\d.]+)\.mp4 lora=motion=\S+:([\d.]+)", sweep) == [
+        ("0.400", "0.400"),
+        ("0.700", "0.700"),
+        ("1.000", "1.000"),
+    ]

@@ -5,6 +5,7 @@ import dataclasses
 import importlib
 import json
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -176,8 +177,8 @@ JOB_COST = {
     "demo_model": {"demo": (1, 1000, 5), "paper": (1, 2000, 5)},
     "pretrain_model": {"demo": (2, 3000, 30), "paper": (2, 3000, 30)},  # the demo's pretrained tiny model
     "train_lora": {"demo": (1, 3000, 15), "paper": (8, 96000, 4320)},
-    "generate_video": {"demo": (1, 1500, 5), "paper": (4, 48000, 15)},
-    "generate_motion": {"demo": (1, 1500, 5), "paper": (4, 48000, 15)},
+    "generate_video": {"demo": (1, 1500, 5), "paper": (4, 48000, 15)},  # runtime per video (PER_VIDEO)
+    "generate_motion": {"demo": (1, 1500, 5), "paper": (4, 48000, 15)},  # runtime per video
     "motion_manifest": {"demo": (1, 1000, 2), "paper": (1, 1000, 2)},
     "analyze_loras": {"demo": (1, 3000, 10), "paper": (4, 48000, 60)},
     "eval_i3d_init": {"demo": (1, 1000, 2), "paper": (1, 2000, 2)},
@@ -236,10 +237,17 @@ def job_threads(job):
     return config["jobs"].get(job, {}).get("threads", threads)
 
 
-def job_resources(job):
-    """mem_mb, runtime (minutes) and gpu=1 where the job runs on a GPU (SLURM: --gpus=1)."""
+# Jobs that write several videos from one loaded model: JOB_COST's runtime is per video.
+PER_VIDEO = ("generate_video", "generate_motion")
+
+
+def job_resources(job, videos=1):
+    """mem_mb, runtime (minutes; per video times `videos` for the PER_VIDEO jobs) and gpu=1 where
+    the job runs on a GPU (SLURM: --gpus=1)."""
     _, mem_mb, runtime = JOB_COST.get(job, {}).get(SIZE, DEFAULT_COST)
     res = {"mem_mb": mem_mb, "runtime": runtime, **config["jobs"].get(job, {})}
+    if job in PER_VIDEO:
+        res["runtime"] = res["runtime"] * videos
     res.pop("threads", None)
     if uses_gpu(job):
         res["gpu"] = 1
@@ -422,17 +430,39 @@ def video_loras(method, primitive):
     return [] if method == "base" else primitive.split("+")
 
 
-def lora_args(wildcards):
-    """`--lora NAME=PATH:S` of a generated video."""
-    scale = config["generate"]["scale"]
-    method = wildcards.method
-    return " ".join(f"--lora {n}={adapter_dir(n, method)}:{scale}" for n in video_loras(method, wildcards.primitive))
+def generated_primitives():
+    """Primitives every method's videos are generated for (one `generate_video` job per method and
+    scene): generate.primitives, then any other primitive eval_targets scores."""
+    extra = config["eval_targets"]["primitives"] or []
+    return list(dict.fromkeys([*config["generate"]["primitives"], *extra]))
+
+
+def generated_video(method, scene, primitive, name="clip.mp4"):
+    return f"{RESULTS}/generated/{method}/{scene}__{primitive}/{name}"
+
+
+def generate_video_adapters(wildcards):
+    """The adapter files of a method's videos of one scene."""
+    names = dict.fromkeys(n for p in generated_primitives() for n in video_loras(wildcards.method, p))
+    return [f"{adapter_dir(n, wildcards.method)}/adapter.safetensors" for n in names]
+
+
+def generate_video_args(wildcards):
+    """`--video out=... image=... cameras=... [lora=NAME=PATH:S ...]` of each video of a method and scene."""
+    scale, method, scene = config["generate"]["scale"], wildcards.method, wildcards.scene
+    args = []
+    for p in generated_primitives():
+        clip = f"{RESULTS}/clips/{scene}/{p}"
+        fields = [f"out={generated_video(method, scene, p)}", f"image={clip}/clip.mp4", f"cameras={clip}/cameras.json"]
+        fields += [f"lora={n}={adapter_dir(n, method)}:{scale}" for n in video_loras(method, p)]
+        args.append("--video " + " ".join(shlex.quote(f) for f in fields))
+    return " ".join(args)
 
 
 def generate_targets():
     gen = config["generate"]
     scenes = eval_scene_ids()  # held out from training
-    return [f"{RESULTS}/generated/{m}/{s}__{p}/clip.mp4" for m in gen["methods"] for s in scenes for p in gen["primitives"]]
+    return [generated_video(m, s, p) for m in gen["methods"] for s in scenes for p in gen["primitives"]]
 
 
 def check_generation_prompts():
@@ -465,6 +495,17 @@ def motion_runs():
 
 def motion_scale_names():
     return [f"{float(s):.3f}" for s in config["generate"]["motion"]["scales"]]
+
+
+def motion_video_args(wildcards):
+    """`--video out=... lora=NAME=PATH:S` of each S of a run's sweep."""
+    name = config["generate"]["motion"]["adapter"]
+    adapter = motion_runs()[wildcards.run][0]
+    return " ".join(
+        f"--video {shlex.quote(f'out={RESULTS}/generated/{wildcards.run}/motion/S{s}.mp4')} "
+        f"{shlex.quote(f'lora={name}={adapter}:{s}')}"
+        for s in motion_scale_names()
+    )
 
 
 # ---------------------------------------------------------------------------------------------

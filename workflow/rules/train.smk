@@ -79,37 +79,40 @@ rule train_lora:
         "{params.opts} > {log} 2>&1"
 
 
-rule generate_video:
-    input:
-        clip=f"{RESULTS}/clips/{{scene}}/{{primitive}}/clip.mp4",
-        cameras=f"{RESULTS}/clips/{{scene}}/{{primitive}}/cameras.json",
-        adapters=lambda wc: [
-            f"{adapter_dir(n, wc.method)}/adapter.safetensors" for n in video_loras(wc.method, wc.primitive)
-        ],
-        model=lora_model_input,
-    output:
-        video=f"{RESULTS}/generated/{{method}}/{{scene}}__{{primitive}}/clip.mp4",
-        cameras=f"{RESULTS}/generated/{{method}}/{{scene}}__{{primitive}}/cameras.json",
-    log:
-        f"{RESULTS}/logs/generate/{{method}}/{{scene}}__{{primitive}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/generate_video/{{method}}/{{scene}}__{{primitive}}.tsv"
-    params:
-        model=lora_model(),
-        loras=lora_args,
-        flags=lambda wc: METHOD_FLAGS[wc.method],
-        prompt=lambda wc: shlex.quote(scene_prompt_of(wc.scene)),
-        opts=cli_set("generate"),
-        gpu=gpu_prefix("generate_video"),
-    threads: job_threads("generate_video")
-    resources:
-        **job_resources("generate_video"),
-    conda:
-        software_env("generate_video")
-    shell:
-        "{params.gpu} lionlora -q --threads {threads} generate --model {params.model} --image {input.clip} "
-        "--prompt {params.prompt} {params.loras} {params.flags} --cameras {input.cameras} --out {output.video} "
-        "{params.opts} > {log} 2>&1"
+if generated_primitives():
+
+    rule generate_video:
+        # every primitive's video of one method and scene from one loaded model (`generate --video`)
+        input:
+            clips=lambda wc: [f"{RESULTS}/clips/{wc.scene}/{p}/clip.mp4" for p in generated_primitives()],
+            cameras=lambda wc: [f"{RESULTS}/clips/{wc.scene}/{p}/cameras.json" for p in generated_primitives()],
+            adapters=generate_video_adapters,
+            model=lora_model_input,
+        output:
+            video=[generated_video("{method}", "{scene}", p) for p in generated_primitives()],
+            cameras=[generated_video("{method}", "{scene}", p, "cameras.json") for p in generated_primitives()],
+        wildcard_constraints:
+            method="|".join(METHOD_FLAGS),
+            scene="|".join(re.escape(s) for s in eval_scene_ids()) or "none",
+        log:
+            f"{RESULTS}/logs/generate/{{method}}/{{scene}}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/generate_video/{{method}}/{{scene}}.tsv"
+        params:
+            model=lora_model(),
+            videos=generate_video_args,
+            flags=lambda wc: METHOD_FLAGS[wc.method],
+            prompt=lambda wc: shlex.quote(scene_prompt_of(wc.scene)),
+            opts=cli_set("generate"),
+            gpu=gpu_prefix("generate_video"),
+        threads: job_threads("generate_video")
+        resources:
+            **job_resources("generate_video", videos=len(generated_primitives())),
+        conda:
+            software_env("generate_video")
+        shell:
+            "{params.gpu} lionlora -q --threads {threads} generate --model {params.model} --prompt {params.prompt} "
+            "{params.flags} {params.videos} {params.opts} > {log} 2>&1"
 
 
 rule analyze_loras:
