@@ -321,6 +321,15 @@ CASES = {
         ["--video", "a different output for every video"],
         ["gen"],
     ),
+    "video_cameras_twice_in_one_folder": (
+        lambda i: _batch(
+            i,
+            [f"out={i['tmp']}/gen/a.mp4", f"cameras={i['root']}/clips/good/cameras.json"],
+            [f"out={i['tmp']}/gen/b.mp4", f"cameras={i['root']}/clips/good/cameras.json"],
+        ),
+        ["--video", "a folder of its own for each video with cameras"],
+        ["gen"],
+    ),
     # every video's inputs are read before the first is generated: nothing of the first is written
     "video_second_image_missing": (
         lambda i: _batch(i, [f"out={i['tmp']}/gen/a.mp4"], [f"out={i['tmp']}/gen/b.mp4", f"image={i['tmp']}/none.png"]),

@@ -405,6 +405,11 @@ def batch_adapters(jobs: list[VideoJob]) -> list[LoraSpec]:
     return list(first.values())
 
 
+def job_outputs(job: VideoJob) -> list[Path]:
+    """The files a video writes: the mp4, its .json record and, with cameras, ``cameras.json`` beside it."""
+    return [job.out, job.out.with_suffix(".json"), *([job.out.parent / "cameras.json"] if job.cameras else [])]
+
+
 def check_jobs(cfg: GenerateConfig, jobs: list[VideoJob]) -> None:
     """Every job's outputs, inputs, prompt and adapters, before any model is loaded or file written.
 
@@ -417,16 +422,18 @@ def check_jobs(cfg: GenerateConfig, jobs: list[VideoJob]) -> None:
 
     if not jobs:
         raise ConfigError("--video", "", "at least one video", got=0)
-    outs = [job.out.resolve() for job in jobs]
-    if len(set(outs)) < len(outs):
-        raise ConfigError("--video", "out", "a different output for every video", got=[str(j.out) for j in jobs])
+    written = [path.resolve() for job in jobs for path in job_outputs(job)]
+    if len(set(written)) < len(written):
+        raise ConfigError(
+            "--video",
+            "out",
+            "a different output for every video, and a folder of its own for each video with cameras "
+            "(its GT cameras.json goes beside it)",
+            got=[str(j.out) for j in jobs],
+        )
     for job in jobs:
         check_guidance(cfg, job.prompt)
-        for path in (
-            job.out,
-            job.out.with_suffix(".json"),
-            *([job.out.parent / "cameras.json"] if job.cameras else []),
-        ):
+        for path in job_outputs(job):
             check_output(path)
         read_condition_image(job.image)
         if job.cameras is not None:
