@@ -240,6 +240,7 @@ def test_one_generation_job_per_method_and_scene_and_per_motion_run(tmp_path):
         f"lora=orbit_left={r}/lora/orbit_left:1.0",
     ]
     assert "runtime=25," in info  # 5 videos x the demo's 5 minutes a video
+    assert "priority: 1" in info  # after the adapters (priority 2), before the rest
     assert "lora=" not in video["base"][1] and "--vanilla-fusion" in video["vanilla"][1]
     assert f"lora=orbit_left={r}/lora_plain/orbit_left:1.0" in video["vanilla"][1]
     sweep = next(c for c in motion if "--adapter-scale" in c)

@@ -68,6 +68,9 @@ rule train_lora:
         variant=lambda wc: lora_variant(wc.lora_dir),
         opts=cli_set("train", skip=("model",)),
         gpu=gpu_prefix("train_lora"),
+    # the adapters gate every generation and evaluation job after them: first among the ready jobs,
+    # so that the demo does not end on one core with an adapter trained late
+    priority: 2
     threads: job_threads("train_lora")
     resources:
         **job_resources("train_lora"),
@@ -105,6 +108,7 @@ if generated_primitives():
             prompt=lambda wc: shlex.quote(scene_prompt_of(wc.scene)),
             opts=cli_set("generate"),
             gpu=gpu_prefix("generate_video"),
+        priority: 1  # then the camera videos, which the evaluation jobs wait on
         threads: job_threads("generate_video")
         resources:
             **job_resources("generate_video", videos=len(generated_primitives())),
