@@ -447,6 +447,11 @@ def generate_video_adapters(wildcards):
     return [f"{adapter_dir(n, wildcards.method)}/adapter.safetensors" for n in names]
 
 
+def video_arg(fields):
+    """One `--video KEY=VALUE ...` of `lionlora generate`, shell-quoted."""
+    return "--video " + " ".join(shlex.quote(f) for f in fields)
+
+
 def generate_video_args(wildcards):
     """`--video out=... image=... cameras=... [lora=NAME=PATH:S ...]` of each video of a method and scene."""
     scale, method, scene = config["generate"]["scale"], wildcards.method, wildcards.scene
@@ -455,7 +460,7 @@ def generate_video_args(wildcards):
         clip = f"{RESULTS}/clips/{scene}/{p}"
         fields = [f"out={generated_video(method, scene, p)}", f"image={clip}/clip.mp4", f"cameras={clip}/cameras.json"]
         fields += [f"lora={n}={adapter_dir(n, method)}:{scale}" for n in video_loras(method, p)]
-        args.append("--video " + " ".join(shlex.quote(f) for f in fields))
+        args.append(video_arg(fields))
     return " ".join(args)
 
 
@@ -502,8 +507,7 @@ def motion_video_args(wildcards):
     name = config["generate"]["motion"]["adapter"]
     adapter = motion_runs()[wildcards.run][0]
     return " ".join(
-        f"--video {shlex.quote(f'out={RESULTS}/generated/{wildcards.run}/motion/S{s}.mp4')} "
-        f"{shlex.quote(f'lora={name}={adapter}:{s}')}"
+        video_arg([f"out={RESULTS}/generated/{wildcards.run}/motion/S{s}.mp4", f"lora={name}={adapter}:{s}"])
         for s in motion_scale_names()
     )
 
