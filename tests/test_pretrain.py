@@ -141,7 +141,7 @@ def test_two_training_processes_take_the_steps_of_one():
     clips = torch.rand(4, 3, m.frames, m.height, m.width, generator=torch.Generator().manual_seed(1)) * 2 - 1
     data = {"latents": torch.randn(6, 5, 12, 16, 24), "image_latents": torch.randn(6, 1, 12, 16, 24)}
     prompts = {"prompt": torch.randn(m.text_tokens, m.text_dim), "negative": torch.zeros(m.text_tokens, m.text_dim)}
-    rope = pipe._prepare_rotary_positional_embeddings(m.height, m.width, 5, torch.device("cpu"))
+    rope = {5: pipe._prepare_rotary_positional_embeddings(m.height, m.width, 5, torch.device("cpu"))}
     runs = {}
     for world in (1, 2):
         vae = run_data_parallel(_vae_steps, world, 1, pipe.vae, clips, cfg, state)
@@ -160,6 +160,46 @@ def test_two_training_processes_take_the_steps_of_one():
     assert not torch.equal(
         pipe.vae.state_dict()["encoder.conv_in.conv.weight"], runs[1][0]["state"]["encoder.conv_in.conv.weight"]
     )
+
+
+def test_short_clip_steps_train_on_the_first_latent_frames(monkeypatch):
+    """``short_frames``/``short_steps``: the first steps see the clips' first latent frames (the
+    latents of their first ``short_frames`` video frames, causal VAE) with matching rotary
+    embeddings, the rest the whole clips."""
+    import torch
+
+    import lionlora.apps.train as train_mod
+    from lionlora.apps.data_parallel import Shard
+    from lionlora.apps.demo_model import build_tiny_pipeline
+    from lionlora.apps.pretrain import _transformer_steps
+
+    cfg = _small(steps=4, batch_size=2, short_frames=5, short_steps=3)  # 9 frames -> 5 latent, 5 -> 3
+    pipe = build_tiny_pipeline(cfg.model)
+    m = cfg.model
+    h, w = m.height // m.spatial_compression, m.width // m.spatial_compression
+    data = {"latents": torch.randn(6, 5, 12, h, w), "image_latents": torch.randn(6, 1, 12, h, w)}
+    prompts = {"prompt": torch.randn(m.text_tokens, m.text_dim), "negative": torch.zeros(m.text_tokens, m.text_dim)}
+    rope = {t: pipe._prepare_rotary_positional_embeddings(m.height, m.width, t, torch.device("cpu")) for t in (3, 5)}
+    seen, loss = [], train_mod.diffusion_loss
+
+    def spy(transformer, scheduler, batch, gen, rope_, **kw):
+        seen.append((batch["latents"].clone(), rope_[0].shape[0], kw["noise"].shape[1]))
+        return loss(transformer, scheduler, batch, gen, rope_, **kw)
+
+    monkeypatch.setattr(train_mod, "diffusion_loss", spy)
+    state = torch.Generator().manual_seed(0).get_state()
+    _transformer_steps(Shard(0, 1), pipe.transformer, pipe.scheduler, data, prompts, rope, cfg, state)
+    tokens = (h // m.patch_size) * (w // m.patch_size)
+    assert [(x.shape[1], r, n) for x, r, n in seen] == [(3, 3 * tokens, 3)] * 3 + [(5, 5 * tokens, 5)]
+    for x, _, _ in seen[:3]:  # each sample is the head of one of the clips
+        for sample in x:
+            assert any(torch.equal(sample, clip[:3]) for clip in data["latents"])
+    with pytest.raises(ConfigError, match="short_frames"):
+        _small(short_frames=9)  # not shorter than the clips
+    with pytest.raises(ConfigError, match="short_frames"):
+        _small(short_frames=4)  # not 1 + k x 2
+    with pytest.raises(ConfigError, match="short_steps"):
+        _small(short_frames=5, short_steps=41)
 
 
 def test_clips_do_not_depend_on_the_number_of_render_workers():

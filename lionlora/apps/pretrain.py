@@ -91,6 +91,12 @@ class PretrainConfig:
     vae_learning_rate: float = opt(1e-3, "VAE AdamW learning rate")
     kl_weight: float = opt(1e-6, "weight of the VAE's KL term (per latent element, summed)")
     steps: int = opt(1400, "transformer optimisation steps")
+    short_frames: int = opt(
+        0,
+        "0: off; else the first short_steps transformer steps train on the clips' first short_frames frames "
+        "(1 + k x temporal compression; the first latent frames of the clips, so nothing is re-encoded)",
+    )
+    short_steps: int = opt(0, "transformer steps at short_frames (counted in steps)")
     batch_size: int = opt(8, "clips per transformer step")
     learning_rate: float = opt(5e-4, "transformer AdamW learning rate (peak, after warm-up)")
     warmup_steps: int = opt(20, "linear learning-rate warm-up steps of the transformer")
@@ -142,6 +148,15 @@ class PretrainConfig:
             )
         if self.mixed_precision not in ("no", "bf16"):
             raise ConfigError("PretrainConfig", "mixed_precision", "no or bf16", got=self.mixed_precision)
+        if self.short_frames and ((self.short_frames - 1) % t or not 1 < self.short_frames < self.model.frames):
+            raise ConfigError(
+                "PretrainConfig",
+                "short_frames",
+                f"0 (off) or 1 + k x {t} frames, k >= 1, below model.frames = {self.model.frames}",
+                got=self.short_frames,
+            )
+        if not 0 <= self.short_steps <= self.steps:
+            raise ConfigError("PretrainConfig", "short_steps", f"0 to steps = {self.steps}", got=self.short_steps)
         if self.render_workers < 1:
             raise ConfigError("PretrainConfig", "render_workers", "at least 1", got=self.render_workers)
         if not 1 <= self.train_processes <= min(self.batch_size, self.vae_batch_size):
@@ -398,8 +413,11 @@ def train_transformer(pipe, data: dict, prompts: dict, cfg: PretrainConfig, gen)
     import torch
 
     m = cfg.model
-    latent_frames = (m.frames - 1) // m.temporal_compression + 1
-    rope = pipe._prepare_rotary_positional_embeddings(m.height, m.width, latent_frames, torch.device(cfg.device))
+    device = torch.device(cfg.device)
+    rope = {
+        t: pipe._prepare_rotary_positional_embeddings(m.height, m.width, t, device)
+        for t in {_latent_frames(m.frames, m), _latent_frames(cfg.short_frames or m.frames, m)}
+    }
     result = run_data_parallel(
         _transformer_steps,
         cfg.train_processes,
@@ -418,13 +436,18 @@ def train_transformer(pipe, data: dict, prompts: dict, cfg: PretrainConfig, gen)
     return result["losses"]
 
 
+def _latent_frames(frames: int, m: PretrainModelConfig) -> int:
+    return (frames - 1) // m.temporal_compression + 1
+
+
 def _transformer_steps(
     shard: Shard, transformer, scheduler, data: dict, prompts: dict, rope, cfg: PretrainConfig, gen_state
 ) -> dict:
     """The transformer's optimisation steps in one data-parallel process.
 
     Every process draws the whole batch's clips, text dropout, noise and timesteps, then computes
-    the loss of its share.
+    the loss of its share. The first ``cfg.short_steps`` steps keep the first latent frames of
+    ``cfg.short_frames`` video frames (``rope`` maps latent frame counts to rotary embeddings).
     """
     import torch
     from tqdm.auto import tqdm
@@ -445,16 +468,22 @@ def _transformer_steps(
     mine, share = shard.part(size), shard.weight(size)
     losses = []
     bar = tqdm(range(cfg.steps), desc="transformer", unit="step", disable=not shard.main)
-    for _ in bar:
+    short = _latent_frames(cfg.short_frames or cfg.model.frames, cfg.model)
+    for step in bar:
+        frames = short if step < cfg.short_steps else data["latents"].shape[1]
         idx = torch.randint(0, n, (size,), generator=gen).tolist()
         drop = (torch.rand(size, generator=gen) < cfg.text_dropout).tolist()
         noise = torch.randn((size, *data["latents"].shape[1:]), generator=gen)
         t = torch.randint(0, scheduler.config.num_train_timesteps, (size,), generator=gen)
-        samples = [{"latents": data["latents"][i], "image_latents": data["image_latents"][i]} for i in idx[mine]]
+        samples = [
+            {"latents": data["latents"][i, :frames], "image_latents": data["image_latents"][i]} for i in idx[mine]
+        ]
         embeds = [prompts["negative" if d else "prompt"] for d in drop[mine]]
         batch = collate(samples, embeds, cfg.device, torch.float32)
         with _autocast(cfg):
-            loss = diffusion_loss(transformer, scheduler, batch, gen, rope, timesteps=t[mine], noise=noise[mine])
+            loss = diffusion_loss(
+                transformer, scheduler, batch, gen, rope[frames], timesteps=t[mine], noise=noise[mine, :frames]
+            )
         loss = loss * share
         opt_.zero_grad(set_to_none=True)
         loss.backward()
