@@ -5,7 +5,8 @@ Prints, for the demo's sizes (:class:`~lionlora.apps.pretrain.PretrainConfig` de
 * ray-casting ``--clips`` clips with 1 and with 2 render workers (the frames are the same);
 * one VAE training step (4 windows of 5 frames, fp32);
 * one transformer training step (8 clips, 540 tokens each at 48x80) in fp32 and under bf16 autocast,
-  median of ``--steps`` steps after one warm-up step;
+  median of ``--steps`` steps after one warm-up step, and in fp32 on the clips' first 9 and 5
+  frames (the ``short_frames`` curriculum's steps);
 * with ``--loop N``: the pretraining's own VAE and transformer loops
   (:func:`~lionlora.apps.pretrain.train_vae`'s and :func:`~lionlora.apps.pretrain.train_transformer`'s
   steps, on random data) in 1 and in ``train_processes`` = 2 data-parallel processes: seconds a
@@ -91,6 +92,19 @@ def steps(n: int) -> None:
 
         label = "fp32" if precision == "no" else "bf16 autocast"
         print(f"transformer step ({cfg.batch_size} clips x {tokens} tokens, {label}): {_median_time(tr_step, n):.3f} s")
+    for frames in (9, 5):  # the short-clip curriculum's steps (short_frames): the clips' first latent frames
+        k = (frames - 1) // m.temporal_compression + 1
+        short = {key: value[:, :k] if key != "prompt_embeds" else value for key, value in batch.items()}
+        short_rope = pipe._prepare_rotary_positional_embeddings(m.height, m.width, k, torch.device("cpu"))
+
+        def short_step(short: dict = short, short_rope=short_rope) -> None:
+            loss = diffusion_loss(tr, pipe.scheduler, short, gen, short_rope)
+            tr_opt.zero_grad()
+            loss.backward()
+            tr_opt.step()
+
+        label = f"{cfg.batch_size} clips x {k * tokens // t} tokens, {frames} frames, fp32"
+        print(f"transformer step ({label}): {_median_time(short_step, n):.3f} s")
 
 
 def loops(n: int, threads: int) -> None:
@@ -112,7 +126,7 @@ def loops(n: int, threads: int) -> None:
         "image_latents": torch.randn(32, 1, m.latent_channels, h, w),
     }
     prompts = {"prompt": torch.randn(m.text_tokens, m.text_dim), "negative": torch.zeros(m.text_tokens, m.text_dim)}
-    rope = pipe._prepare_rotary_positional_embeddings(m.height, m.width, t, torch.device("cpu"))
+    rope = {t: pipe._prepare_rotary_positional_embeddings(m.height, m.width, t, torch.device("cpu"))}
     for world in (1, 2):
         for phase, fn, args in (
             ("VAE", _vae_steps, (pipe.vae, clips)),
