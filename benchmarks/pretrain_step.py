@@ -49,7 +49,7 @@ def steps(n: int) -> None:
     import torch
 
     from lionlora.apps.demo_model import build_tiny_pipeline
-    from lionlora.apps.pretrain import PretrainConfig
+    from lionlora.apps.pretrain import PretrainConfig, _latent_frames
     from lionlora.apps.train import diffusion_loss
 
     cfg = PretrainConfig()
@@ -93,7 +93,7 @@ def steps(n: int) -> None:
         label = "fp32" if precision == "no" else "bf16 autocast"
         print(f"transformer step ({cfg.batch_size} clips x {tokens} tokens, {label}): {_median_time(tr_step, n):.3f} s")
     for frames in (9, 5):  # the short-clip curriculum's steps (short_frames): the clips' first latent frames
-        k = (frames - 1) // m.temporal_compression + 1
+        k = _latent_frames(frames, m)
         short = {key: value[:, :k] if key != "prompt_embeds" else value for key, value in batch.items()}
         short_rope = pipe._prepare_rotary_positional_embeddings(m.height, m.width, k, torch.device("cpu"))
 
