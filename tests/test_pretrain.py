@@ -202,6 +202,52 @@ def test_short_clip_steps_train_on_the_first_latent_frames(monkeypatch):
         _small(short_frames=5, short_steps=41)
 
 
+def test_accepted_vae_windows_decode_to_their_own_length():
+    """``vae_frames`` is accepted exactly when the VAE decodes a window to its own length (the
+    decoder's temporal upsampling keeps the first latent frame only for an odd count)."""
+    import torch
+
+    from lionlora.apps.demo_model import build_tiny_pipeline
+
+    vae = build_tiny_pipeline(_small().model).vae.eval()
+    seen = {}
+    for f in range(1, 10, 2):
+        try:
+            _small(vae_frames=f)
+            accepted = True
+        except ConfigError:
+            accepted = False
+        with torch.no_grad():
+            x = torch.zeros(1, 3, f, 32, 48)
+            decoded = vae.decode(vae.encode(x).latent_dist.mean).sample.shape[2]
+        seen[f] = (accepted, decoded == f)
+    assert seen == {1: (True, True), 3: (False, False), 5: (True, True), 7: (False, False), 9: (True, True)}
+
+
+def test_vae_crops_are_windows_on_the_latent_grid():
+    import torch
+
+    from lionlora.apps.pretrain import _crop
+
+    cfg = _small(vae_crop=[16, 24])  # spatial compression 2
+    x = torch.arange(32 * 48.0).reshape(1, 1, 1, 32, 48).expand(2, 3, 5, 32, 48)
+    gen = torch.Generator().manual_seed(0)
+    corners = set()
+    for _ in range(50):
+        out = _crop(x, cfg, gen)
+        top, left = divmod(int(out[0, 0, 0, 0, 0]), 48)
+        corners.add((top, left))
+        assert top % 2 == 0 and left % 2 == 0
+        assert torch.equal(out, x[..., top : top + 16, left : left + 24])
+    assert len(corners) > 10 and max(t for t, _ in corners) <= 16 and max(left for _, left in corners) <= 24
+    state = gen.get_state()
+    assert _crop(x, _small(), gen) is x  # no crop: whole frames, and the random stream is untouched
+    assert torch.equal(gen.get_state(), state)
+    for bad in ([16], [15, 24], [16, 50], [0, 24]):
+        with pytest.raises(ConfigError, match="vae_crop"):
+            _small(vae_crop=bad)
+
+
 def test_clips_do_not_depend_on_the_number_of_render_workers():
     one = render_clips(_small(render_workers=1), 3, seed=7)
     two = render_clips(_small(render_workers=2), 3, seed=7)
@@ -274,6 +320,8 @@ def test_still_paths_do_not_move():
 def test_bad_pretrain_config_names_the_field():
     with pytest.raises(ConfigError, match="vae_frames"):
         from_dict(PretrainConfig, {"vae_frames": 4})
+    with pytest.raises(ConfigError, match="vae_frames"):
+        from_dict(PretrainConfig, {"vae_frames": 3})  # 2 latent frames decode to 4
     with pytest.raises(ConfigError, match="temporal_compression"):
         from_dict(PretrainConfig, {"model": {"temporal_compression": 3}})
     with pytest.raises(ConfigError, match="patch_size"):

@@ -89,6 +89,11 @@ class PretrainConfig:
     vae_batch_size: int = opt(4, "VAE windows per step")
     vae_frames: int = opt(5, "frames per VAE training window (1 + k x temporal compression)")
     vae_learning_rate: float = opt(1e-3, "VAE AdamW learning rate")
+    vae_crop: list[int] = opt(
+        [],
+        "[height, width] of random crops (on the latent grid) that the VAE trains on, a cheaper step "
+        "for its convolutions; empty: whole frames",
+    )
     kl_weight: float = opt(1e-6, "weight of the VAE's KL term (per latent element, summed)")
     steps: int = opt(1400, "transformer optimisation steps")
     short_frames: int = opt(
@@ -126,19 +131,37 @@ class PretrainConfig:
         "2 cores two 1-thread processes were no faster than one 2-thread process (docs/benchmarks.md)",
     )
 
+    def _check_vae_crop(self) -> None:
+        m, c = self.model, self.model.spatial_compression
+        if self.vae_crop and (
+            len(self.vae_crop) != 2
+            or any(int(v) < c or int(v) % c for v in self.vae_crop)
+            or self.vae_crop[0] > m.height
+            or self.vae_crop[1] > m.width
+        ):
+            raise ConfigError(
+                "PretrainConfig",
+                "vae_crop",
+                f"[] or [height, width], multiples of the spatial compression {c}, at most [{m.height}, {m.width}]",
+                got=self.vae_crop,
+            )
+
     def __post_init__(self) -> None:
         if self.clips < 1 or self.holdout_clips < 1:
             raise ConfigError(
                 "PretrainConfig", "clips/holdout_clips", "at least 1 each", got=(self.clips, self.holdout_clips)
             )
         t = self.model.temporal_compression
-        if (self.vae_frames - 1) % t or self.vae_frames > self.model.frames:
+        if (self.vae_frames - 1) % t or ((self.vae_frames - 1) // t) % 2 or self.vae_frames > self.model.frames:
+            # the decoder's temporal upsampling keeps the first latent frame only for an odd count
             raise ConfigError(
                 "PretrainConfig",
                 "vae_frames",
-                f"1 + k x {t} frames, at most model.frames = {self.model.frames}",
+                f"1 + 2k x {t} frames (an odd number of latent frames, which decode to the window's own "
+                f"length), at most model.frames = {self.model.frames}",
                 got=self.vae_frames,
             )
+        self._check_vae_crop()
         if min(self.vae_steps, self.steps) < 0 or min(self.vae_batch_size, self.batch_size) < 1:
             raise ConfigError(
                 "PretrainConfig",
@@ -344,7 +367,7 @@ def _vae_steps(shard: Shard, vae, clips, cfg: PretrainConfig, gen_state) -> dict
     for _ in tqdm(range(cfg.vae_steps), desc="VAE", unit="step", disable=not shard.main):
         idx = torch.randint(0, n, (size,), generator=gen)
         start = int(torch.randint(0, frames - cfg.vae_frames + 1, (1,), generator=gen))
-        x = clips[idx[mine], :, start : start + cfg.vae_frames]
+        x = _crop(clips[idx[mine], :, start : start + cfg.vae_frames], cfg, gen)
         posterior = vae.encode(x).latent_dist
         eps = torch.randn((size, *posterior.mean.shape[1:]), generator=gen)[mine]
         z = posterior.mean + posterior.std * eps.to(posterior.mean)
@@ -356,6 +379,18 @@ def _vae_steps(shard: Shard, vae, clips, cfg: PretrainConfig, gen_state) -> dict
         opt_.step()
         sched.step()
     return {"state": vae.state_dict(), "losses": losses, "generator": gen.get_state()}
+
+
+def _crop(x, cfg: PretrainConfig, gen):
+    """A random ``cfg.vae_crop`` window of ``x`` (``[B, C, F, H, W]``), its corner on the latent grid."""
+    import torch
+
+    if not cfg.vae_crop:
+        return x
+    (h, w), c = cfg.vae_crop, cfg.model.spatial_compression
+    top = int(torch.randint(0, (x.shape[-2] - h) // c + 1, (1,), generator=gen)) * c
+    left = int(torch.randint(0, (x.shape[-1] - w) // c + 1, (1,), generator=gen)) * c
+    return x[..., top : top + h, left : left + w]
 
 
 def _generator(state):
