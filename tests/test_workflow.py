@@ -68,17 +68,17 @@ def test_demo_base_model_is_pretrained_or_random(tmp_path):
     """train.model `pretrained` (the demo's) builds models/pretrained with --pretrain and the
     pretrain section's options; `demo` the random-init models/tiny; every LoRA rule reads that one."""
     over = ("--configfile", "configs/demo.yaml", str(tmp_path / "over.yaml"))
-    # fewer steps than the demo's curriculum's short_steps (1000): a config error that says so
+    # fewer steps than the demo's curriculum's short_steps (1100): a config error that says so
     (tmp_path / "over.yaml").write_text("pretrain: {steps: 350}\n")
     out = snakemake("-n", "-p", "--cores", "2", *over, "--config", f"results={tmp_path}/r")
     assert (
-        out.returncode != 0 and "pretrain.short_steps': expected 0 to steps = 350, got 1000" in out.stderr + out.stdout
+        out.returncode != 0 and "pretrain.short_steps': expected 0 to steps = 350, got 1100" in out.stderr + out.stdout
     )
     (tmp_path / "over.yaml").write_text("pretrain: {steps: 350, short_steps: 250}\n")
     out = snakemake("-n", "-p", "--cores", "2", *over, "--config", f"results={tmp_path}/r")
     assert out.returncode == 0, out.stderr + out.stdout
     r = f"{tmp_path}/r"
-    opts = "--set short_frames=9 --set short_steps=250 --set steps=350 "
+    opts = "--set vae_batch_size=2 --set short_frames=9 --set short_steps=250 --set steps=350 "
     assert f"demo-model --pretrain --out {r}/models/pretrained {opts}" in out.stdout
     assert set(re.findall(r" train --model (\S+)", out.stdout)) == {f"{r}/models/pretrained"}
     out = snakemake("-n", "-p", "--cores", "2", "--config", f"results={tmp_path}/r", "train={'model': 'demo'}")
