@@ -3,7 +3,7 @@
 Prints, for the demo's sizes (:class:`~lionlora.apps.pretrain.PretrainConfig` defaults):
 
 * ray-casting ``--clips`` clips with 1 and with 2 render workers (the frames are the same);
-* one VAE training step (4 windows of 5 frames, fp32);
+* one VAE training step (4 and 2 windows of 5 frames, fp32: the default and the demo's ``vae_batch_size``);
 * one transformer training step (8 clips, 540 tokens each at 48x80) in fp32 and under bf16 autocast,
   median of ``--steps`` steps after one warm-up step, and in fp32 on the clips' first 9 and 5
   frames (the ``short_frames`` curriculum's steps);
@@ -12,8 +12,8 @@ Prints, for the demo's sizes (:class:`~lionlora.apps.pretrain.PretrainConfig` de
   steps, on random data) in 1 and in ``train_processes`` = 2 data-parallel processes: seconds a
   step, from runs of 0 and N steps (so without the processes' start-up), and that start-up.
 
-Multiply by the config's counts (240 clips, 150 VAE steps, 1400 transformer steps) for the
-phases of ``pretrain.json``'s ``seconds``. Run::
+Multiply by the config's counts (240 clips, 150 VAE steps, 1400 transformer steps; the demo runs
+1100 of them on 9 frames, configs/demo.yaml) for the phases of ``pretrain.json``'s ``seconds``. Run::
 
     .venv/bin/python benchmarks/pretrain_step.py [--clips 24] [--steps 5] [--threads 2] [--loop 0]
 """
@@ -58,17 +58,18 @@ def steps(n: int) -> None:
     gen = torch.Generator().manual_seed(0)
 
     vae = pipe.vae.train()
-    x = torch.rand(cfg.vae_batch_size, 3, cfg.vae_frames, m.height, m.width, generator=gen) * 2 - 1
     vae_opt = torch.optim.AdamW(vae.parameters(), lr=1e-4)
+    for windows in (cfg.vae_batch_size, 2):  # the default and the demo's vae_batch_size
+        x = torch.rand(windows, 3, cfg.vae_frames, m.height, m.width, generator=gen) * 2 - 1
 
-    def vae_step():
-        post = vae.encode(x).latent_dist
-        loss = (vae.decode(post.mean).sample - x).abs().mean()
-        vae_opt.zero_grad()
-        loss.backward()
-        vae_opt.step()
+        def vae_step(x=x):
+            post = vae.encode(x).latent_dist
+            loss = (vae.decode(post.mean).sample - x).abs().mean()
+            vae_opt.zero_grad()
+            loss.backward()
+            vae_opt.step()
 
-    print(f"VAE step ({cfg.vae_batch_size} x {cfg.vae_frames} frames, fp32): {_median_time(vae_step, n):.3f} s")
+        print(f"VAE step ({windows} x {cfg.vae_frames} frames, fp32): {_median_time(vae_step, n):.3f} s")
 
     tr = pipe.transformer.train()
     t = (m.frames - 1) // m.temporal_compression + 1
