@@ -224,6 +224,27 @@ def test_accepted_vae_windows_decode_to_their_own_length():
     assert seen == {1: (True, True), 3: (False, False), 5: (True, True), 7: (False, False), 9: (True, True)}
 
 
+def test_accepted_model_frames_decode_to_their_own_length():
+    """The tiny model's ``frames`` are accepted exactly when its VAE returns clips of that length."""
+    import torch
+
+    from lionlora.apps.demo_model import TinyModelConfig, build_tiny_pipeline
+
+    vae = build_tiny_pipeline(TinyModelConfig()).vae.eval()  # 4x temporal compression
+    seen = {}
+    for f in (5, 9, 13, 17):
+        try:
+            TinyModelConfig(frames=f)
+            accepted = True
+        except ConfigError:
+            accepted = False
+        with torch.no_grad():
+            x = torch.zeros(1, 3, f, 32, 32)
+            seen[f] = (accepted, vae.decode(vae.encode(x).latent_dist.mean).sample.shape[2] == f)
+    assert seen == {5: (False, False), 9: (True, True), 13: (False, False), 17: (True, True)}
+    PretrainModelConfig(frames=13)  # 2x temporal compression: 7 latent frames
+
+
 def test_vae_crops_are_windows_on_the_latent_grid():
     import torch
 

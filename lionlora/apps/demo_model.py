@@ -96,6 +96,16 @@ class TinyModelConfig:
                 "1, 2 or 4, at most the spatial compression 2^(len(vae_channels) - 1)",
                 got=(self.temporal_compression, self.vae_channels),
             )
+        if ((self.frames - 1) // self.temporal_compression) % 2:
+            # the decoder's temporal upsampling keeps the first latent frame apart only for an odd
+            # count: 13 frames at 4x would decode to 16
+            raise ConfigError(
+                "TinyModelConfig",
+                "frames",
+                f"an odd number of latent frames, 1 + (frames - 1) / temporal_compression "
+                f"({self.temporal_compression}), so that the VAE decodes the clip to its own length",
+                got=self.frames,
+            )
         unit = self.spatial_compression * self.patch_size
         if self.height % unit or self.width % unit or self.patch_size < 1:
             raise ConfigError(
