@@ -202,45 +202,39 @@ def test_short_clip_steps_train_on_the_first_latent_frames(monkeypatch):
         _small(short_frames=5, short_steps=41)
 
 
-def test_accepted_vae_windows_decode_to_their_own_length():
-    """``vae_frames`` is accepted exactly when the VAE decodes a window to its own length (the
-    decoder's temporal upsampling keeps the first latent frame only for an odd count)."""
+def _accepted_and_decoded_whole(make_config, vae, frames, size) -> dict:
+    """{frames: (the config accepts it, the VAE decodes a clip of that length to that length)}."""
     import torch
 
-    from lionlora.apps.demo_model import build_tiny_pipeline
-
-    vae = build_tiny_pipeline(_small().model).vae.eval()
     seen = {}
-    for f in range(1, 10, 2):
+    for f in frames:
         try:
-            _small(vae_frames=f)
+            make_config(f)
             accepted = True
         except ConfigError:
             accepted = False
         with torch.no_grad():
-            x = torch.zeros(1, 3, f, 32, 48)
-            decoded = vae.decode(vae.encode(x).latent_dist.mean).sample.shape[2]
-        seen[f] = (accepted, decoded == f)
+            x = torch.zeros(1, 3, f, *size)
+            seen[f] = (accepted, vae.decode(vae.encode(x).latent_dist.mean).sample.shape[2] == f)
+    return seen
+
+
+def test_accepted_vae_windows_decode_to_their_own_length():
+    """``vae_frames`` is accepted exactly when the VAE decodes a window to its own length (the
+    decoder's temporal upsampling keeps the first latent frame only for an odd count)."""
+    from lionlora.apps.demo_model import build_tiny_pipeline
+
+    vae = build_tiny_pipeline(_small().model).vae.eval()  # 2x temporal compression
+    seen = _accepted_and_decoded_whole(lambda f: _small(vae_frames=f), vae, range(1, 10, 2), (32, 48))
     assert seen == {1: (True, True), 3: (False, False), 5: (True, True), 7: (False, False), 9: (True, True)}
 
 
 def test_accepted_model_frames_decode_to_their_own_length():
     """The tiny model's ``frames`` are accepted exactly when its VAE returns clips of that length."""
-    import torch
-
     from lionlora.apps.demo_model import TinyModelConfig, build_tiny_pipeline
 
     vae = build_tiny_pipeline(TinyModelConfig()).vae.eval()  # 4x temporal compression
-    seen = {}
-    for f in (5, 9, 13, 17):
-        try:
-            TinyModelConfig(frames=f)
-            accepted = True
-        except ConfigError:
-            accepted = False
-        with torch.no_grad():
-            x = torch.zeros(1, 3, f, 32, 32)
-            seen[f] = (accepted, vae.decode(vae.encode(x).latent_dist.mean).sample.shape[2] == f)
+    seen = _accepted_and_decoded_whole(lambda f: TinyModelConfig(frames=f), vae, (5, 9, 13, 17), (32, 32))
     assert seen == {5: (False, False), 9: (True, True), 13: (False, False), 17: (True, True)}
     PretrainModelConfig(frames=13)  # 2x temporal compression: 7 latent frames
 

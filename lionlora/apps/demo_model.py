@@ -57,6 +57,17 @@ SCHEDULER_CONFIG = {
 }
 
 
+def decodes_whole(frames: int, temporal_compression: int) -> bool:
+    """Whether the CogVideoX VAE decodes a clip of ``frames`` frames back to ``frames`` frames.
+
+    True for 1 + k x ``temporal_compression`` frames with an odd number 1 + k of latent frames: the
+    decoder's temporal upsampling keeps the first latent frame apart only for an odd count (13
+    frames at 4x make 4 latent frames, which decode to 16).
+    """
+    k, rest = divmod(frames - 1, temporal_compression)
+    return frames >= 1 and rest == 0 and k % 2 == 0
+
+
 @dataclass
 class TinyModelConfig:
     seed: int = opt(0, "random seed of the weights")
@@ -96,9 +107,7 @@ class TinyModelConfig:
                 "1, 2 or 4, at most the spatial compression 2^(len(vae_channels) - 1)",
                 got=(self.temporal_compression, self.vae_channels),
             )
-        if ((self.frames - 1) // self.temporal_compression) % 2:
-            # the decoder's temporal upsampling keeps the first latent frame apart only for an odd
-            # count: 13 frames at 4x would decode to 16
+        if not decodes_whole(self.frames, self.temporal_compression):
             raise ConfigError(
                 "TinyModelConfig",
                 "frames",

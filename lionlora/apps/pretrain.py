@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 
 from lionlora.apps.data_parallel import Shard, run_data_parallel
-from lionlora.apps.demo_model import TinyModelConfig, build_tiny_pipeline
+from lionlora.apps.demo_model import TinyModelConfig, build_tiny_pipeline, decodes_whole
 from lionlora.config import opt
 from lionlora.errors import ConfigError
 from lionlora.pipelines.synth.paths import MOVING, PathConfig, primitive_distance, sample_path
@@ -152,8 +152,7 @@ class PretrainConfig:
                 "PretrainConfig", "clips/holdout_clips", "at least 1 each", got=(self.clips, self.holdout_clips)
             )
         t = self.model.temporal_compression
-        if (self.vae_frames - 1) % t or ((self.vae_frames - 1) // t) % 2 or self.vae_frames > self.model.frames:
-            # the decoder's temporal upsampling keeps the first latent frame only for an odd count
+        if not decodes_whole(self.vae_frames, t) or self.vae_frames > self.model.frames:
             raise ConfigError(
                 "PretrainConfig",
                 "vae_frames",
