@@ -121,14 +121,18 @@ def test_diffusers_lora_generates_the_suite(tiny_model_dir, tiny_suite, image, t
     assert main(args) == 0
     video = read_video(out / "s0__pan.mp4")
     assert video.shape == (9, 32, 48, 3)
-    # the same as stock diffusers with this file at adapter weight 0.8 (both through the same mp4 writer)
+    # the same as stock diffusers with this file at adapter weight 0.8 (both through the same mp4 writer).
+    # H.264 at 32x48 can turn a 1-level difference of the raw frames into a different block decision
+    # (a max of 19 once in a full test run), so the check is on the share of pixels that differ, not
+    # on the max; without the LoRA about two thirds of the pixels differ by more than 3 levels
     cond = read_image(tiny_suite / "samples" / "s0__pan" / "image.png")
     prompt = (tiny_suite / "samples" / "s0__pan" / "prompt.txt").read_text().strip()
     stock = stock_video(tiny_model_dir, str(lora), 0.8, cond, prompt, seed=3)
     write_video(tmp_path / "stock.mp4", list(stock), fps=8)
-    assert np.abs(read_video(tmp_path / "stock.mp4").astype(int) - video).max() <= 2
+    diff = np.abs(read_video(tmp_path / "stock.mp4").astype(int) - video)
+    assert diff.mean() < 0.5 and (diff > 3).mean() < 0.05
     base = stock_video(tiny_model_dir, None, 1.0, cond, prompt, seed=3)
-    assert np.abs(base.astype(int) - stock).max() > 20
+    assert (np.abs(base.astype(int) - stock) > 3).mean() > 0.3
 
 
 def test_diffusers_lora_reads_as_a_plain_adapter(tmp_path):
