@@ -68,19 +68,25 @@ def held_out_clips(model: Path, n: int):
     return cfg, render_clips(cfg, n, seed=HELD_OUT_SEED)
 
 
-def sfm(video, c2w, cfg_model, work: Path, name: str) -> dict:
-    """``eval camera`` on generated frames with the path's cameras as ground truth."""
+def _sfm_on(video, gt, folder: Path, cameras_out: Path | None = None) -> dict:
+    """``eval camera`` on generated frames (written to ``folder/frames``) against the trajectory ``gt``."""
     from lionlora.eval.camera.evaluate import evaluate_camera
-    from lionlora.geometry.camera import Intrinsics, Trajectory
     from lionlora.io.cameras_json import write_cameras
     from lionlora.io.video import write_image
 
-    folder = work / name
     for i, frame in enumerate(video):
         write_image(folder / "frames" / f"{i:04d}.png", frame)
+    write_cameras(folder / "gt.json", gt)
+    return evaluate_camera(folder / "frames", folder / "gt.json", _eval_config(), cameras_out=cameras_out)
+
+
+def sfm(video, c2w, cfg_model, work: Path, name: str) -> dict:
+    """``eval camera`` on generated frames with the path's cameras as ground truth."""
+    from lionlora.geometry.camera import Intrinsics, Trajectory
+
     K = Intrinsics.from_fov(68.0, cfg_model.width, cfg_model.height).scaled(video.shape[2], video.shape[1])
-    write_cameras(folder / "gt.json", Trajectory(c2w=c2w[: len(video)], intrinsics=K))
-    return evaluate_camera(folder / "frames", folder / "gt.json", _eval_config(), cameras_out=folder / "cameras.json")
+    gt = Trajectory(c2w=c2w[: len(video)], intrinsics=K)
+    return _sfm_on(video, gt, work / name, cameras_out=work / name / "cameras.json")
 
 
 def target_a(model: Path, n: int, work: Path, prompt: str) -> tuple[float, list[dict]]:
@@ -129,24 +135,21 @@ def target_c(model: Path, results: Path, n: int, work: Path, prompt: str) -> dic
     return out
 
 
-def primitive_gt(cfg, room, start_c2w, primitive: str, frames: int):
+def primitive_gt(cfg, start_c2w, median_depth: float, primitive: str, frames: int):
     """The ground truth of a video of ``primitive`` from the held-out camera ``start_c2w``: the
     render stage's depth-adaptive trajectory (``clip.frames`` cameras, scaled by the median depth
     of the room's exact view) sampled as a training pair at S = 1 (``frames`` evenly over it)."""
     from lionlora.geometry.camera import Intrinsics
-    from lionlora.pipelines.synth import render_view
     from lionlora.pipelines.trajectories import primitive_trajectory
     from lionlora.scaling import sample_indices
 
-    m = cfg.model
-    K = Intrinsics.from_fov(cfg.fov_x_deg, m.width, m.height)
-    depth = render_view(room, start_c2w, K, supersample=1)[1]
+    K = Intrinsics.from_fov(cfg.fov_x_deg, cfg.model.width, cfg.model.height)
     clip_frames = demo_section("clip").get("frames", 49)
-    traj = primitive_trajectory(primitive, start_c2w, K, clip_frames, float(np.median(depth[np.isfinite(depth)])))
+    traj = primitive_trajectory(primitive, start_c2w, K, clip_frames, median_depth)
     return traj.subset(sample_indices(1.0, clip_frames, frames, primitive))
 
 
-def _heldout_runs(results: Path) -> list[tuple[str, str, Path | None, list[tuple[str, Path]], dict]]:
+def _heldout_runs(results: Path) -> list[tuple[str, str, Path | None, list[str], dict]]:
     """(method, primitive, adapter root, adapters, generate options) of the held-out camera runs:
     ``base`` once per image (no LoRA: one video serves every primitive), ``lionlora`` on every
     basic and fused primitive of the demo's ``generate.primitives``, ``vanilla`` (plain LoRAs,
@@ -170,14 +173,18 @@ def heldout_camera(model: Path, results: Path, n: int, work: Path, prompt: str) 
     from tqdm import tqdm
 
     from lionlora.apps.generate import LoraSpec, VideoGenerator
-    from lionlora.eval.camera.evaluate import evaluate_camera, write_result
+    from lionlora.eval.camera.evaluate import write_result
     from lionlora.eval.camera.tables import TableConfig, collect, summarise
-    from lionlora.io.cameras_json import write_cameras
-    from lionlora.io.video import write_image
+    from lionlora.geometry.camera import Intrinsics
     from lionlora.pipelines.synth import build_room, render_view
 
     cfg, clips = held_out_clips(model, n)
     room = build_room(cfg.scene_seed)
+    K = Intrinsics.from_fov(cfg.fov_x_deg, cfg.model.width, cfg.model.height)
+    medians = []
+    for c2w in clips.c2w[:, 0]:
+        depth = render_view(room, c2w, K, supersample=1)[1]
+        medians.append(float(np.median(depth[np.isfinite(depth)])))
     frames = clips.video.shape[1]  # the model's native frame count, as generated
     base_videos: dict[int, np.ndarray] = {}
     for method, prim, root, parts, opts in tqdm(_heldout_runs(results), desc="(b, d) held-out runs"):
@@ -186,7 +193,7 @@ def heldout_camera(model: Path, results: Path, n: int, work: Path, prompt: str) 
             continue
         gen = None
         for i in range(n):
-            gt = primitive_gt(cfg, room, clips.c2w[i, 0], prim, frames)
+            gt = primitive_gt(cfg, clips.c2w[i, 0], medians[i], prim, frames)
             if method == "gt":
                 video = np.stack([render_view(room, c, gt.intrinsics, supersample=cfg.supersample)[0] for c in gt.c2w])
             elif method == "base" and i in base_videos:
@@ -197,11 +204,7 @@ def heldout_camera(model: Path, results: Path, n: int, work: Path, prompt: str) 
                 if method == "base":
                     base_videos[i] = video
             name = f"{prim}__{i:02d}"
-            folder = work / "heldout" / "videos" / method / name
-            for k, frame in enumerate(video):
-                write_image(folder / f"{k:04d}.png", frame)
-            write_cameras(folder.parent / f"{name}.gt.json", gt)
-            res = evaluate_camera(folder, folder.parent / f"{name}.gt.json", _eval_config(), cameras_out=None)
+            res = _sfm_on(video, gt, work / "heldout" / "videos" / method / name)
             write_result(work / "heldout" / "eval" / method / f"{name}.json", res)
     tcfg = TableConfig(floor="gt", baseline="base", bootstrap=2000)
     rows = summarise(collect(work / "heldout" / "eval"), tcfg)
@@ -209,7 +212,7 @@ def heldout_camera(model: Path, results: Path, n: int, work: Path, prompt: str) 
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    return {(r["method"], r["split"]): {k: "" if v is None else v for k, v in r.items()} for r in rows}
+    return {(r["method"], r["split"]): r for r in rows}
 
 
 def _metrics(results: Path) -> dict:
