@@ -315,3 +315,32 @@ def test_trials_agree_rule():
     assert not trials_agree([rec(1.0, 2.0), rec(1.0, 2.0)], 0.0)  # 0: never stop early
     assert trials_agree([rec(1.0, 2.0), failed, rec(5.0, 5.0), rec(1.02, 2.02)], 0.1)  # with the first
     assert not trials_agree([rec(1.0, 2.0), rec(1.0, 2.0), failed], 0.1)  # the newest failed: go on
+
+
+def test_source_frames_score_what_a_generated_video_shows(tmp_path, clip, capsys):
+    """`--source-frames`: the clip frames that a generated video's GT cameras list, at their size."""
+    from lionlora.apps.generate import write_gt_cameras
+    from lionlora.eval.camera.evaluate import shown_frames
+    from lionlora.io.video import load_frames, resize_cover
+
+    # a 10-frame 200x240 video at S = 0.5: cameras of frames 0, 1, ..., 9 of the 20 (first half)
+    gt = write_gt_cameras(clip / "cameras.json", tmp_path / "gen" / "clip.mp4", 0.5, 10, 200, 240, {"primitive": "p"})
+    meta = read_cameras(gt).metadata
+    assert meta["source_frames"] == list(range(10))
+    frames = load_frames(clip / "frames")
+    shown = shown_frames(frames, gt, clip / "frames")
+    assert shown.shape == (10, 200, 240, 3)
+    np.testing.assert_array_equal(shown, resize_cover(frames[:10], 200, 240))
+
+    res = evaluate_camera(clip / "frames", gt, CameraEvalConfig(trials=1), source_frames=True)
+    assert res["status"] == "ok" and res["n_frames"] == 10 and res["registered"] == 10
+    assert res["primitive"] == "p" and res["rot_err"] < FLOOR["rot_err"]
+
+    # a GT without source_frames (a clip's own cameras) is a named error, one line from the CLI
+    with pytest.raises(CameraError, match="metadata.source_frames"):
+        evaluate_camera(clip / "clip.mp4", clip / "cameras.json", source_frames=True)
+    args = ["eval", "camera", "--video", str(clip / "clip.mp4"), "--gt", str(clip / "cameras.json")]
+    assert main([*args, "--out", str(tmp_path / "r.json"), "--source-frames"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "source_frames" in err and "cameras.json" in err
+    assert not (tmp_path / "r.json").exists()

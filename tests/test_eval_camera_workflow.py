@@ -47,5 +47,8 @@ def test_eval_camera_rules_plan(tmp_path):
         assert f"{rule}" in text and any(ln.split() == [rule, str(count)] for ln in text.splitlines()), rule
     assert f"--out {results}/eval/gt/embedded_eval__dolly_in+orbit_left/camera.json" in text
     assert f"--out {results}/eval/lionlora/embedded_eval__dolly_in/camera.json" in text
+    floor_gt = f"--gt {results}/generated/lionlora/embedded_eval__dolly_in/cameras.json"
+    assert f"--video {results}/clips/embedded_eval/dolly_in/clip.mp4 {floor_gt} --out {results}/eval/gt/" in text
+    assert text.count("--source-frames") == 2  # the floor's two jobs only
     assert "--set trials=2" in text
     assert f"eval table --results {results}/eval --out {results}/tables" in text

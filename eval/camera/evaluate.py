@@ -28,7 +28,7 @@ from lionlora.eval.camera.metrics import METRICS, camera_errors, check_conventio
 from lionlora.eval.camera.sfm import SfmTrial, recover_poses
 from lionlora.geometry import Trajectory
 from lionlora.io.cameras_json import read_cameras, write_cameras
-from lionlora.io.video import list_frame_files, load_frames
+from lionlora.io.video import list_frame_files, load_frames, resize_cover
 from lionlora.records.camera import STATUS_FAILED, STATUS_OK, CameraResult, default_cameras
 
 log = logging.getLogger(__name__)
@@ -121,8 +121,33 @@ def write_result(out: str | Path, result: dict[str, Any]) -> Path:
     return CameraResult.from_json(result, out).with_cameras_relative_to(out).write(out)
 
 
+def shown_frames(frames: np.ndarray, gt_path: str | Path, source: str | Path) -> np.ndarray:
+    """The frames of a whole source clip that a generated video's ground-truth cameras show.
+
+    ``lionlora generate`` writes beside a video the cameras of the source-clip frames it should show,
+    their indices in the metadata's ``source_frames``, at the video's size. These frames, resized to
+    cover that size and centre-cropped (as the conditioning image was), are the true renders of
+    what the video shows: their SfM is the noise floor of the generated video's scores.
+    """
+    gt = read_cameras(gt_path)
+    indices = gt.metadata.get("source_frames")
+    ok = isinstance(indices, list) and len(indices) == len(gt)
+    if not ok or not all(isinstance(i, int) and 0 <= i < len(frames) for i in indices):
+        raise CameraError(
+            gt_path,
+            "metadata.source_frames",
+            f"one frame index per camera into the {len(frames)} frames of {source} (cameras written by generate)",
+            got=indices if isinstance(indices, list) and len(indices) <= 8 else type(indices).__name__,
+        )
+    return resize_cover(frames[indices], gt.intrinsics.height, gt.intrinsics.width)
+
+
 def evaluate_camera(
-    source: str | Path, gt_path: str | Path, cfg: CameraEvalConfig | None = None, cameras_out: str | Path | None = None
+    source: str | Path,
+    gt_path: str | Path,
+    cfg: CameraEvalConfig | None = None,
+    cameras_out: str | Path | None = None,
+    source_frames: bool = False,
 ) -> dict[str, Any]:
     """Recover the cameras of a video or frame folder and compare them with the ground truth.
 
@@ -134,6 +159,8 @@ def evaluate_camera(
         cameras_out: where to write the recovered cameras of the best trial (registered frames
             only, their indices in the ``lionlora.registered_frames`` metadata); nothing is
             written (and an earlier file is removed) when no frame registered; None: not written.
+        source_frames: ``source`` is the whole source clip of a generated video and ``gt_path`` the
+            cameras written beside that video: score the frames they show (:func:`shown_frames`).
     Returns:
         The result dict: the contract keys plus ``trials`` (every trial's record), ``trials_ok``,
         ``primitive`` (from the ground truth's metadata, when present), ``sfm`` (timings),
@@ -146,6 +173,8 @@ def evaluate_camera(
     source, gt_path = Path(source), Path(gt_path)
     frames = load_frames(source)
     names = [p.name for p in list_frame_files(source)] if source.is_dir() else None
+    if source_frames:
+        frames, names = shown_frames(frames, gt_path, source), None
     if len(frames) < 2:
         raise VideoError(source, "frames", "at least 2 frames to recover camera motion", got=len(frames))
     height, width = frames.shape[1:3]

@@ -41,6 +41,13 @@ def register(actions: argparse._SubParsersAction) -> None:
         default=None,
         help="where to write the recovered cameras (default: cameras.json beside OUT)",
     )
+    c.add_argument(
+        "--source-frames",
+        action="store_true",
+        help="the input is the whole source clip of a generated video and --gt the cameras written beside "
+        "that video: score the clip frames they list (metadata source_frames), resized to their size "
+        "(the noise floor of what the video shows)",
+    )
     add_config_options(c, CameraEvalConfig, skip=("fix_intrinsics",))
     c.add_argument(
         "--fix-intrinsics",
@@ -94,7 +101,7 @@ def _camera(args: argparse.Namespace) -> int:
         cfg = dataclasses.replace(cfg, num_threads=threads)
     source = args.video if args.video is not None else args.frames
     cameras = check_output(args.cameras or cameras_path(args.out))  # both outputs checked before any work
-    result = evaluate_camera(source, args.gt, cfg, cameras_out=cameras)
+    result = evaluate_camera(source, args.gt, cfg, cameras_out=cameras, source_frames=args.source_frames)
     write_result(args.out, result)
     line = f"{source}: {result['status']}, registered {result['registered']}/{result['n_frames']}"
     if result["status"] == "ok":

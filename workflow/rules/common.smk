@@ -575,6 +575,19 @@ def eval_floor():
     return stage("eval_table").floor
 
 
+def floor_gt(wildcards):
+    """GT cameras of the noise floor: those of the first generated method's video (the frames it
+    shows, at its size), else the whole clip's."""
+    methods = config["generate"]["methods"]
+    if methods:
+        return generated_video(methods[0], wildcards.scene, wildcards.primitive, "cameras.json")
+    return f"{RESULTS}/clips/{wildcards.scene}/{wildcards.primitive}/cameras.json"
+
+
+def floor_frames_flag():
+    return "--source-frames" if config["generate"]["methods"] else ""
+
+
 def camera_eval_results():
     """Per-video JSONs `eval table` collects: the floor on every GT clip, and every method's videos,
     on the held-out evaluation scenes."""

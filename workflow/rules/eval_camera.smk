@@ -6,12 +6,15 @@
 # One folder per video: RESULTS/eval/{method}/{scene}__{primitive}/camera.json, with the recovered
 # cameras.json beside it when any frame registered (not a declared output: a failed row has none).
 # pycolmap runs on the rule's threads (`lionlora --threads`).
+# The noise floor scores the true renders of what the generated videos show: the clip frames that
+# the first generated method's GT cameras list, at its size (`eval camera --source-frames`); with
+# no generated methods, the whole clip.
 
 
 rule eval_camera_floor:
     input:
         video=f"{RESULTS}/clips/{{scene}}/{{primitive}}/clip.mp4",
-        gt=f"{RESULTS}/clips/{{scene}}/{{primitive}}/cameras.json",
+        gt=floor_gt,
     output:
         f"{RESULTS}/eval/{eval_floor()}/{{scene}}__{{primitive}}/camera.json",
     log:
@@ -20,6 +23,7 @@ rule eval_camera_floor:
         f"{RESULTS}/benchmarks/eval_camera_floor/{{scene}}__{{primitive}}.tsv"
     params:
         opts=cli_set("eval_camera"),
+        frames=floor_frames_flag(),
     threads: job_threads("eval_camera_floor")
     resources:
         **job_resources("eval_camera_floor"),
@@ -27,7 +31,7 @@ rule eval_camera_floor:
         software_env("eval_camera_floor")
     shell:
         "lionlora -q --threads {threads} eval camera --video {input.video} --gt {input.gt} --out {output} "
-        "{params.opts} > {log} 2>&1"
+        "{params.frames} {params.opts} > {log} 2>&1"
 
 
 rule eval_camera_generated:
