@@ -367,7 +367,7 @@ def render_markdown(
         f"Our values: mean over the videos whose SfM succeeded, with a {cfg.confidence:.0%} bootstrap "
         f"confidence interval ({cfg.bootstrap} resamples), and the success rate beside it; {conv_text}. "
         f"The paper's values are as published (its protocol: {paper['protocol']}). "
-        f"The row `{cfg.floor}` is the SfM noise floor: the same evaluation on the ground-truth clips.",
+        f"The row `{cfg.floor}` is the SfM noise floor: the same evaluation on the ground-truth renders of the frames the videos show.",
         "",
     ]
     metric_keys = (*METRICS, "fvd")
