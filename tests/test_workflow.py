@@ -78,7 +78,7 @@ def test_demo_base_model_is_pretrained_or_random(tmp_path):
     out = snakemake("-n", "-p", "--cores", "2", *over, "--config", f"results={tmp_path}/r")
     assert out.returncode == 0, out.stderr + out.stdout
     r = f"{tmp_path}/r"
-    opts = "--set vae_batch_size=2 --set short_frames=9 --set short_steps=250 --set steps=350 "
+    opts = "--set vae_batch_size=2 --set short_frames=5 --set short_steps=250 --set steps=350 "
     assert f"demo-model --pretrain --out {r}/models/pretrained {opts}" in out.stdout
     assert set(re.findall(r" train --model (\S+)", out.stdout)) == {f"{r}/models/pretrained"}
     out = snakemake("-n", "-p", "--cores", "2", "--config", f"results={tmp_path}/r", "train={'model': 'demo'}")
