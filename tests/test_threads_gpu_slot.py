@@ -80,13 +80,13 @@ def test_cli_threads_become_pycolmap_threads(tmp_path, monkeypatch):
 
     seen = {}
 
-    def fake_evaluate(source, gt, cfg, cameras_out=None):
-        seen["num_threads"] = cfg.num_threads
+    def fake_evaluate(source, gt, cfg, cameras_out=None, source_frames=False):
+        seen["num_threads"], seen["source_frames"] = cfg.num_threads, source_frames
         return {"status": "failed", "registered": 0, "n_frames": 0, "reason": "test"}
 
     monkeypatch.setattr(evaluate, "evaluate_camera", fake_evaluate)
     monkeypatch.setattr(evaluate, "write_result", lambda out, result: None)
     monkeypatch.setattr(os, "environ", dict(os.environ))  # limit_threads sets variables: keep them here
     args = ["eval", "camera", "--video", "v.mp4", "--gt", "c.json", "--out", str(tmp_path / "c.json")]
-    assert main(["--threads", "3", *args]) == 0 and seen["num_threads"] == 3
+    assert main(["--threads", "3", *args]) == 0 and seen == {"num_threads": 3, "source_frames": False}
     assert main([*args, "--set", "num_threads=2"]) == 0 and seen["num_threads"] == 2
