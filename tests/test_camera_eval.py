@@ -327,10 +327,13 @@ def test_source_frames_score_what_a_generated_video_shows(tmp_path, clip, capsys
     gt = write_gt_cameras(clip / "cameras.json", tmp_path / "gen" / "clip.mp4", 0.5, 10, 200, 240, {"primitive": "p"})
     meta = read_cameras(gt).metadata
     assert meta["source_frames"] == list(range(10))
-    frames = load_frames(clip / "frames")
-    shown = shown_frames(frames, gt, clip / "frames")
+    shown = shown_frames(clip / "frames", gt)
     assert shown.shape == (10, 200, 240, 3)
-    np.testing.assert_array_equal(shown, resize_cover(frames[:10], 200, 240))
+    np.testing.assert_array_equal(shown, resize_cover(load_frames(clip / "frames")[:10], 200, 240))
+    # the mp4 gives its decoded frames, picked in one pass
+    np.testing.assert_array_equal(
+        shown_frames(clip / "clip.mp4", gt), resize_cover(load_frames(clip / "clip.mp4")[:10], 200, 240)
+    )
 
     res = evaluate_camera(clip / "frames", gt, CameraEvalConfig(trials=1), source_frames=True)
     assert res["status"] == "ok" and res["n_frames"] == 10 and res["registered"] == 10
@@ -339,6 +342,10 @@ def test_source_frames_score_what_a_generated_video_shows(tmp_path, clip, capsys
     # a GT without source_frames (a clip's own cameras) is a named error, one line from the CLI
     with pytest.raises(CameraError, match="metadata.source_frames"):
         evaluate_camera(clip / "clip.mp4", clip / "cameras.json", source_frames=True)
+    two = read_cameras(clip / "cameras.json").subset([0, 1])
+    write_cameras(tmp_path / "far.json", two, metadata={"source_frames": [0, 20]})  # 20 frames: 0-19
+    with pytest.raises(CameraError, match=r"metadata.source_frames.*into the 20 frames of .*clip.mp4"):
+        evaluate_camera(clip / "clip.mp4", tmp_path / "far.json", source_frames=True)
     args = ["eval", "camera", "--video", str(clip / "clip.mp4"), "--gt", str(clip / "cameras.json")]
     assert main([*args, "--out", str(tmp_path / "r.json"), "--source-frames"]) != 0
     err = capsys.readouterr().err.strip()

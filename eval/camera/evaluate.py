@@ -28,7 +28,7 @@ from lionlora.eval.camera.metrics import METRICS, camera_errors, check_conventio
 from lionlora.eval.camera.sfm import SfmTrial, recover_poses
 from lionlora.geometry import Trajectory
 from lionlora.io.cameras_json import read_cameras, write_cameras
-from lionlora.io.video import list_frame_files, load_frames, resize_cover
+from lionlora.io.video import list_frame_files, load_frames, pick_frames, resize_cover
 from lionlora.records.camera import STATUS_FAILED, STATUS_OK, CameraResult, default_cameras
 
 log = logging.getLogger(__name__)
@@ -121,8 +121,9 @@ def write_result(out: str | Path, result: dict[str, Any]) -> Path:
     return CameraResult.from_json(result, out).with_cameras_relative_to(out).write(out)
 
 
-def shown_frames(frames: np.ndarray, gt_path: str | Path, source: str | Path) -> np.ndarray:
-    """The frames of a whole source clip that a generated video's ground-truth cameras show.
+def shown_frames(source: str | Path, gt_path: str | Path) -> np.ndarray:
+    """The frames of a whole source clip (video or frame folder) that a generated video's
+    ground-truth cameras show.
 
     ``lionlora generate`` writes beside a video the cameras of the source-clip frames it should show,
     their indices in the metadata's ``source_frames``, at the video's size. These frames, resized to
@@ -131,15 +132,17 @@ def shown_frames(frames: np.ndarray, gt_path: str | Path, source: str | Path) ->
     """
     gt = read_cameras(gt_path)
     indices = gt.metadata.get("source_frames")
-    ok = isinstance(indices, list) and len(indices) == len(gt)
-    if not ok or not all(isinstance(i, int) and 0 <= i < len(frames) for i in indices):
+    listed = isinstance(indices, list) and len(indices) == len(gt) and all(isinstance(i, int) for i in indices)
+    frames, count = pick_frames(source, indices) if listed and min(indices) >= 0 else (None, None)
+    if frames is None:
+        where = f"the {count} frames of {source}" if count is not None else f"the frames of {source}"
         raise CameraError(
             gt_path,
             "metadata.source_frames",
-            f"one frame index per camera into the {len(frames)} frames of {source} (cameras written by generate)",
+            f"one frame index per camera into {where} (cameras written by generate)",
             got=indices if isinstance(indices, list) and len(indices) <= 8 else type(indices).__name__,
         )
-    return resize_cover(frames[indices], gt.intrinsics.height, gt.intrinsics.width)
+    return resize_cover(frames, gt.intrinsics.height, gt.intrinsics.width)
 
 
 def evaluate_camera(
@@ -171,10 +174,11 @@ def evaluate_camera(
     """
     cfg = cfg or CameraEvalConfig()
     source, gt_path = Path(source), Path(gt_path)
-    frames = load_frames(source)
-    names = [p.name for p in list_frame_files(source)] if source.is_dir() else None
     if source_frames:
-        frames, names = shown_frames(frames, gt_path, source), None
+        frames, names = shown_frames(source, gt_path), None
+    else:
+        frames = load_frames(source)
+        names = [p.name for p in list_frame_files(source)] if source.is_dir() else None
     if len(frames) < 2:
         raise VideoError(source, "frames", "at least 2 frames to recover camera motion", got=len(frames))
     height, width = frames.shape[1:3]

@@ -32,7 +32,7 @@ from lionlora.errors import ConfigError, InputError, SceneError, VideoError
 from lionlora.io.cameras_json import read_cameras
 from lionlora.io.files import atomic_dir, sha256_file, write_json, write_text
 from lionlora.io.re10k import write_re10k
-from lionlora.io.video import iter_video, probe_video, resize_cover, write_image
+from lionlora.io.video import pick_frames, probe_video, resize_cover, write_image
 from lionlora.lora.config import check_name
 from lionlora.scaling import sample_indices
 
@@ -112,14 +112,10 @@ def find_clips(root: str | Path) -> list[tuple[str, str, Path]]:
 
 def _selected_frames(video: Path, indices: list[int], expected: int) -> np.ndarray:
     """Decode ``video`` once, keeping ``indices``; its frame count must be ``expected``."""
-    wanted, kept, count = set(indices), {}, 0
-    for i, frame in enumerate(iter_video(video)):
-        if i in wanted:
-            kept[i] = frame
-        count = i + 1
-    if count != expected:
+    frames, count = pick_frames(video, indices)
+    if count != expected or frames is None:
         raise VideoError(video, "frames", f"one frame per camera of cameras.json ({expected})", got=count)
-    return np.stack([kept[i] for i in indices])
+    return frames
 
 
 def _write_sample(folder: Path, out: Path, scene: str, primitive: str, prompt: str, cfg: SuiteConfig) -> str:

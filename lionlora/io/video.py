@@ -241,6 +241,23 @@ def load_frames(path: str | Path) -> np.ndarray:
     return read_frames_dir(path) if path.is_dir() else read_video(path)
 
 
+def pick_frames(path: str | Path, indices: list[int]) -> tuple[np.ndarray | None, int]:
+    """Frames ``indices`` of a video file or frame folder, decoded once and kept only where picked
+    (a 600-frame clip is never held whole), and the source's frame count; the frames are None when
+    an index is not below that count."""
+    path, wanted, kept = Path(path), set(indices), {}
+    if path.is_dir():
+        files = list_frame_files(path)
+        kept, count = {i: read_image(files[i]) for i in wanted if i < len(files)}, len(files)
+    else:
+        count = 0
+        for i, frame in enumerate(iter_video(path)):
+            if i in wanted:
+                kept[i] = frame
+            count = i + 1
+    return (np.stack([kept[i] for i in indices]) if wanted <= kept.keys() else None), count
+
+
 def _check_frame(frame: np.ndarray, path: Path) -> np.ndarray:
     if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
         raise VideoError(
