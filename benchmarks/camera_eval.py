@@ -6,7 +6,7 @@ setting prints the wall and CPU time per clip (CPU time, summed over threads, is
 figure on a shared machine), the registered frames and the noise floor (the metrics of the
 recovered cameras against the known ones). Run from the repository root::
 
-    .venv/bin/python benchmarks/camera_eval.py            # (a) CamI2V recipe vs (b) defaults
+    .venv/bin/python benchmarks/camera_eval.py            # (a) CamI2V recipe, (b) defaults, (c) (b) + refinement
     .venv/bin/python benchmarks/camera_eval.py --sweep    # also one-change-at-a-time variants
     .venv/bin/python benchmarks/camera_eval.py --cache DIR  # keep the rendered clips for the next run
 
@@ -147,7 +147,11 @@ def main() -> None:
     args = ap.parse_args()
 
     default = CameraEvalConfig()
-    settings = [("(a) CamI2V recipe", CameraEvalConfig.cami2v_recipe()), ("(b) defaults", default)]
+    settings = [
+        ("(a) CamI2V recipe", CameraEvalConfig.cami2v_recipe()),
+        ("(b) defaults", default),
+        ("(c) defaults + refinement", dataclasses.replace(default, refine_keypoints=True)),
+    ]
     if args.sweep:
         settings += sweep_settings(default)
     with contextlib.ExitStack() as stack:
@@ -161,10 +165,11 @@ def main() -> None:
     print("\nsummary (times summed over clips; metrics averaged over clips with every frame registered)")
     for label, _ in settings:
         print(summarise(label, rows[label]))
-    (la, _), (lb, _) = settings[:2]
-    for key, what in (("seconds", "wall"), ("cpu", "CPU")):
-        ta, tb = (sum(r[key] for r in rows[label]) for label in (la, lb))
-        print(f"speed-up of (b) over (a), {what} time: {ta / tb:.2f}x")
+    la = settings[0][0]
+    for lb, _ in settings[1:3]:
+        for key, what in (("seconds", "wall"), ("cpu", "CPU")):
+            ta, tb = (sum(r[key] for r in rows[label]) for label in (la, lb))
+            print(f"speed-up of {lb[:3]} over (a), {what} time: {ta / tb:.2f}x")
     seconds = time_metrics()
     print(f"metrics: 1000 trajectories of 49 frames in {seconds * 1000:.1f} ms")
 

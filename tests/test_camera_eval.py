@@ -145,6 +145,23 @@ def test_frame_folder_fixed_intrinsics_and_trials(clip):
     assert cams.names[0] == "000.png"
 
 
+def test_refined_keypoints_through_the_cli(clip, tmp_path):
+    """``--refine-keypoints true``: every frame registers within the floor and the result records
+    the refinement (most matched keypoints move, by a fraction of a pixel)."""
+    out = tmp_path / "refined.json"
+    args = ["eval", "camera", "--video", str(clip / "clip.mp4"), "--gt", str(clip / "cameras.json")]
+    assert main([*args, "--out", str(out), "--refine-keypoints", "true"]) == 0
+    res = read_json(out)
+    assert res["status"] == "ok" and res["registered"] == FRAMES and res["config"]["refine_keypoints"] is True
+    for key, limit in FLOOR.items():
+        assert res[key] < limit, (key, res[key])
+    sfm = res["sfm"]
+    assert sfm["refined_tracks"] > 100 and 0.5 < sfm["refined_keypoints"] <= 1.0
+    assert 0.02 < sfm["median_shift_px"] < 1.0
+    plain = evaluate_camera(clip / "clip.mp4", clip / "cameras.json", CameraEvalConfig())
+    assert "refined_keypoints" not in plain["sfm"]
+
+
 def test_noise_video_is_a_failed_row(tmp_path, clip, capsys):
     rng = np.random.default_rng(0)
     # noise at the clip's aspect ratio (3:2): a valid input whose SfM fails

@@ -238,6 +238,14 @@ def evaluate_camera(
         "mean_features": float(np.mean(sfm.num_features)) if sfm.num_features else 0.0,
         "verified_pairs": sfm.verified_pairs,
     }
+    if sfm.refinement is not None:
+        r = sfm.refinement
+        result["sfm"].update(
+            seconds_refinement=round(r.seconds, 3),
+            refined_tracks=r.tracks,
+            refined_keypoints=round(r.fraction_refined, 4),
+            median_shift_px=round(r.median_shift, 4),
+        )
     result["cameras"] = None
     if cameras_out is not None and best.num_registered == 0:
         Path(cameras_out).unlink(missing_ok=True)  # no stale cameras of an earlier run beside a failed row

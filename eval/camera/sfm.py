@@ -1,6 +1,7 @@
 """Camera poses of a video's frames by structure from motion (pycolmap).
 
-SIFT features, sequential or exhaustive matching, then GLOMAP's global mapper (default) or
+SIFT features, sequential or exhaustive matching, optionally a sub-pixel refinement of the
+matched keypoints along their tracks (:mod:`lionlora.eval.camera.refine`), then GLOMAP's global mapper (default) or
 COLMAP's incremental mapper, with one camera shared by all frames. Optionally the intrinsics are
 fixed to the ground truth's (a PINHOLE camera that bundle adjustment does not refine), as in
 CamI2V's protocol. Features and matches are computed once; each trial re-runs the mapper with its
@@ -23,6 +24,7 @@ import numpy as np
 
 from lionlora.errors import DependencyError, VideoError
 from lionlora.eval.camera.config import CameraEvalConfig
+from lionlora.eval.camera.refine import RefineStats, refine_keypoints
 from lionlora.geometry import Intrinsics
 from lionlora.geometry.se3 import make_pose, se3_inverse
 from lionlora.scenes.features import FeatureOptions, extract_and_match, reader_options
@@ -73,6 +75,7 @@ class SfmResult:
     seconds_matching: float = 0.0
     num_features: list[int] = field(default_factory=list)
     verified_pairs: int = 0
+    refinement: RefineStats | None = None
 
     def best(self) -> SfmTrial:
         """The trial with the most registered frames (the first of equals)."""
@@ -260,6 +263,11 @@ def recover_poses(
             cv2.imwrite(str(image_dir / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         db = tmp / "database.db"
         _extract_and_match(pycolmap, db, image_dir, names, cfg, intrinsics, max(frames.shape[1:3]), result)
+        if cfg.refine_keypoints:
+            gray = {name: cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) for name, frame in zip(names, frames)}
+            result.refinement = refine_keypoints(
+                pycolmap, db, gray, cfg.refine_window, cfg.refine_max_shift, cfg.refine_max_fb_error
+            )
         bar = {"disable": True} if cfg.trials == 1 else {}  # an explicit disable=False would override -q
         for k in tqdm(range(cfg.trials), desc=f"SfM trials {Path(source).name}", unit="trial", **bar):
             trial = _map(pycolmap, db, image_dir, tmp / f"trial{k}", names, cfg, cfg.seed + k)
