@@ -18,6 +18,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -31,10 +32,14 @@ TEXT = {".md", ".tsv", ".yaml", ".yml"}
 
 
 def run_demo(results: Path, cores: int, target: str | None) -> None:
-    cmd = ["snakemake", "--cores", str(cores), "--configfile", "configs/demo.yaml", "--config", f"results={results}"]
-    if target:
-        cmd.append(str(results / target))
-    subprocess.run(cmd, cwd=REPO, check=True)
+    cmd = [
+        "snakemake",
+        *([str(results / target)] if target else []),
+    ]  # before --config, which takes every word after it
+    cmd += ["--cores", str(cores), "--configfile", "configs/demo.yaml", "--config", f"results={results}"]
+    # this interpreter's bin folder (.venv/bin) first: snakemake, and the lionlora its rules call
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    subprocess.run(cmd, cwd=REPO, check=True, env=env)
 
 
 def _strip(value):
