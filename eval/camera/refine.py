@@ -64,7 +64,7 @@ def match_tracks(keypoint_counts: dict[int, int], matches: dict[tuple[int, int],
     if not edges or total == 0:
         return Tracks(*(np.zeros(0, np.int64) for _ in range(3)))
     u, v = (np.concatenate(e) for e in zip(*edges))
-    graph = coo_matrix((np.ones(len(u), np.int8), (u, v)), shape=(total, total))
+    graph = coo_matrix((np.ones(len(u)), (u, v)), shape=(total, total))
     _, label = connected_components(graph, directed=False)
     node_image = np.repeat(ids, [keypoint_counts[i] for i in ids])
     node_local = np.concatenate([np.arange(keypoint_counts[i]) for i in ids])
