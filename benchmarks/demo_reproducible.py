@@ -32,11 +32,9 @@ TEXT = {".md", ".tsv", ".yaml", ".yml"}
 
 
 def run_demo(results: Path, cores: int, target: str | None) -> None:
-    cmd = [
-        "snakemake",
-        *([str(results / target)] if target else []),
-    ]  # before --config, which takes every word after it
-    cmd += ["--cores", str(cores), "--configfile", "configs/demo.yaml", "--config", f"results={results}"]
+    targets = [str(results / target)] if target else []  # before --config, which takes every word after it
+    cmd = ["snakemake", *targets, "--cores", str(cores), "--configfile", "configs/demo.yaml"]
+    cmd += ["--config", f"results={results}"]
     # this interpreter's bin folder (.venv/bin) first: snakemake, and the lionlora its rules call
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     subprocess.run(cmd, cwd=REPO, check=True, env=env)

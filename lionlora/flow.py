@@ -9,6 +9,9 @@ speed on translating photographs) and ``farneback`` (OpenCV Farneback, CPU; it r
 flow in flat image regions, so it underestimates on natural images by 20-60%). ``raft``
 (torchvision's RAFT-large, GPU if available) is registered in :data:`FLOW_BACKENDS` only where
 torchvision imports; asking for it elsewhere raises :class:`DependencyError` with install advice.
+
+:func:`lk_forward_backward` is the sparse counterpart shared by the web-video tracker and the
+camera evaluation's keypoint refinement: Lucas-Kanade there and back, with its status both ways.
 """
 
 from __future__ import annotations
@@ -26,6 +29,32 @@ import numpy as np
 from lionlora.config import opt
 from lionlora.device import resolve_device
 from lionlora.errors import ConfigError, DependencyError, VideoError
+
+
+def lk_forward_backward(
+    prev: np.ndarray, cur: np.ndarray, points: np.ndarray, guess: np.ndarray | None = None, **lk: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pyramidal Lucas-Kanade (OpenCV) of ``points`` ``[K, 2]`` from grey ``prev`` to ``cur`` and back.
+
+    ``guess`` (``[K, 2]`` in ``cur``) starts the forward search there and the backward one at
+    ``points``; ``lk`` are ``cv2.calcOpticalFlowPyrLK``'s options (``winSize``, ``maxLevel``, ...).
+
+    Returns:
+        The positions in ``cur`` ``[K, 2]`` float32, the forward-backward error ``[K]`` (pixels
+        between ``points`` and the backward result) and ``[K]`` bool: found both ways.
+    """
+    p0 = np.asarray(points, np.float32).reshape(-1, 1, 2)
+    if guess is None:
+        fwd, st1, _ = cv2.calcOpticalFlowPyrLK(prev, cur, p0, None, **lk)
+        back, st2, _ = cv2.calcOpticalFlowPyrLK(cur, prev, fwd, None, **lk)
+    else:
+        init = {**lk, "flags": lk.get("flags", 0) | cv2.OPTFLOW_USE_INITIAL_FLOW}
+        p1 = np.asarray(guess, np.float32).reshape(-1, 1, 2).copy()
+        fwd, st1, _ = cv2.calcOpticalFlowPyrLK(prev, cur, p0, p1, **init)
+        back, st2, _ = cv2.calcOpticalFlowPyrLK(cur, prev, fwd, p0.copy(), **init)
+    fwd, back = fwd.reshape(-1, 2), back.reshape(-1, 2)
+    fb = np.linalg.norm(back - p0.reshape(-1, 2), axis=1)
+    return fwd, fb, st1.ravel().astype(bool) & st2.ravel().astype(bool)
 
 
 def _gray(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lionlora.flow import lk_forward_backward
+
 
 @dataclass
 class RefineStats:
@@ -108,26 +110,18 @@ def lk_refine(
     import cv2
 
     criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 0.001)
-    p0 = ref_xy.astype(np.float32).reshape(-1, 1, 2)
-    p1 = tgt_xy.astype(np.float32).reshape(-1, 1, 2)
-    kw = {"winSize": (window, window), "maxLevel": 1, "criteria": criteria, "flags": cv2.OPTFLOW_USE_INITIAL_FLOW}
-    fwd, ok_fwd, _ = cv2.calcOpticalFlowPyrLK(ref_gray, tgt_gray, p0, p1.copy(), **kw)
-    back, ok_back, _ = cv2.calcOpticalFlowPyrLK(tgt_gray, ref_gray, fwd, p0.copy(), **kw)
-    fwd, back = fwd[:, 0], back[:, 0]
-    ok = (
-        (ok_fwd[:, 0] == 1)
-        & (ok_back[:, 0] == 1)
-        & (np.linalg.norm(back - ref_xy, axis=1) <= max_fb_error)
-        & (np.linalg.norm(fwd - tgt_xy, axis=1) <= max_shift)
+    xy, fb, found = lk_forward_backward(
+        ref_gray, tgt_gray, ref_xy, tgt_xy, winSize=(window, window), maxLevel=1, criteria=criteria
     )
-    return fwd.astype(np.float64), ok
+    moved = np.linalg.norm(xy - tgt_xy, axis=1)
+    return xy.astype(np.float64), found & (fb <= max_fb_error) & (moved <= max_shift)
 
 
 def refine_keypoints(
     pycolmap, db_path: Path, gray: dict[str, np.ndarray], window: int, max_shift: float, max_fb_error: float
 ) -> RefineStats:
     """Refine the keypoints of ``db_path`` (verified matches) in place; ``gray`` maps image names
-    to their uint8 grey frames."""
+    to their uint8 grey frames, in frame order."""
     t0 = time.perf_counter()
     db = pycolmap.Database.open(db_path)
     try:
@@ -138,7 +132,8 @@ def refine_keypoints(
             pair = tuple(int(i) for i in pycolmap.pair_id_to_image_pair(pair_id))
             matches[pair] = np.asarray(geometry.inlier_matches, np.int64).reshape(-1, 2)
         tracks = match_tracks({i: len(k) for i, k in keypoints.items()}, matches)
-        frame_of = {i: rank for rank, i in enumerate(sorted(names, key=names.get))}
+        rank = {name: r for r, name in enumerate(gray)}
+        frame_of = {i: rank[name] for i, name in names.items()}
         jobs, used = reference_jobs(tracks, frame_of)
         stats, shifts = RefineStats(tracks=used), []
         new = {i: k.copy() for i, k in keypoints.items()}

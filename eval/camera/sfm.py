@@ -1,9 +1,9 @@
 """Camera poses of a video's frames by structure from motion (pycolmap).
 
 SIFT features, sequential or exhaustive matching, optionally a sub-pixel refinement of the
-matched keypoints along their tracks (:mod:`lionlora.eval.camera.refine`), then GLOMAP's global mapper (default) or
-COLMAP's incremental mapper, with one camera shared by all frames. Optionally the intrinsics are
-fixed to the ground truth's (a PINHOLE camera that bundle adjustment does not refine), as in
+matched keypoints along their tracks (:mod:`lionlora.eval.camera.refine`), then GLOMAP's global
+mapper (default) or COLMAP's incremental mapper, with one camera shared by all frames. Optionally
+the intrinsics are fixed to the ground truth's (a PINHOLE camera that bundle adjustment does not refine), as in
 CamI2V's protocol. Features and matches are computed once; each trial re-runs the mapper with its
 own seed; a ``stop`` callback may end the trials early (see
 :func:`lionlora.eval.camera.evaluate.trials_agree`). Everything pycolmap writes (images, database, models) lives in a temporary folder that

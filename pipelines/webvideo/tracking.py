@@ -25,6 +25,7 @@ import numpy as np
 
 from lionlora.device import resolve_device
 from lionlora.errors import DependencyError, InputError
+from lionlora.flow import lk_forward_backward
 from lionlora.pipelines.webvideo.config import CoTrackerConfig, FilterConfig, KltConfig
 
 log = logging.getLogger(__name__)
@@ -96,13 +97,9 @@ class KltTracker:
             xy[t] = xy[t - 1]
             alive = np.flatnonzero(visible[t - 1])
             if alive.size:
-                p0 = xy[t - 1, alive].reshape(-1, 1, 2)
-                p1, st1, _ = cv2.calcOpticalFlowPyrLK(prev, cur, p0, None, **self._lk)
-                back, st2, _ = cv2.calcOpticalFlowPyrLK(cur, prev, p1, None, **self._lk)
-                p1, back = p1.reshape(-1, 2), back.reshape(-1, 2)
-                fb = np.linalg.norm(back - p0.reshape(-1, 2), axis=1)
+                p1, fb, found = lk_forward_backward(prev, cur, xy[t - 1, alive], **self._lk)
                 inside = (p1[:, 0] >= 0) & (p1[:, 0] <= W - 1) & (p1[:, 1] >= 0) & (p1[:, 1] <= H - 1)
-                ok = st1.ravel().astype(bool) & st2.ravel().astype(bool) & (fb < self.cfg.fb_threshold) & inside
+                ok = found & (fb < self.cfg.fb_threshold) & inside
                 xy[t, alive] = p1
                 visible[t, alive] = ok
             prev = cur
